@@ -1,0 +1,77 @@
+"""Decimal conversion at the edge.
+
+Inside the engine every quantity, price, cash amount and fee is a ``Decimal``. Public calls accept
+``int``, ``str``, ``Decimal`` and ``float``; a float goes through ``str()`` first so ``0.1`` becomes
+``Decimal("0.1")`` and not the binary expansion. Booleans, NaN and infinities are refused with an
+error naming the field.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+from engine.errors import InvalidInputError
+
+__all__ = [
+    "ZERO",
+    "Number",
+    "is_multiple",
+    "optional_positive",
+    "to_decimal",
+    "to_non_negative",
+    "to_positive",
+]
+
+Number: TypeAlias = int | str | Decimal | float
+ZERO = Decimal(0)
+
+
+def to_decimal(value: Any, field: str) -> Decimal:
+    """Convert ``value`` to a finite ``Decimal`` or raise ``InvalidInputError`` naming ``field``."""
+    if isinstance(value, bool):
+        raise InvalidInputError(field, value, "expected a number, got a bool")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise InvalidInputError(field, value, "not a number") from None
+    else:
+        raise InvalidInputError(
+            field, value, f"expected int, str, Decimal or float, got {type(value).__name__}"
+        )
+    if not result.is_finite():
+        raise InvalidInputError(field, value, "must be finite (no NaN or infinity)")
+    return result
+
+
+def to_positive(value: Any, field: str) -> Decimal:
+    """Convert to a ``Decimal`` that must be greater than zero."""
+    result = to_decimal(value, field)
+    if result <= 0:
+        raise InvalidInputError(field, value, "must be greater than zero")
+    return result
+
+
+def to_non_negative(value: Any, field: str) -> Decimal:
+    """Convert to a ``Decimal`` that must be zero or more."""
+    result = to_decimal(value, field)
+    if result < 0:
+        raise InvalidInputError(field, value, "must not be negative")
+    return result
+
+
+def optional_positive(value: Any, field: str) -> Decimal | None:
+    """Like ``to_positive`` but lets ``None`` through."""
+    return None if value is None else to_positive(value, field)
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    """True when ``value`` is a whole multiple of ``step`` (exactly, in decimal)."""
+    return step == 0 or value % step == 0

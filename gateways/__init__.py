@@ -1,0 +1,1 @@
+"""Gateways: one module or subpackage per venue kind, each implementing ``engine.TradingGateway``."""
