@@ -127,8 +127,9 @@ def test_instrument_minimums_and_rounding() -> None:
     with pytest.raises(InvalidInputError, match="notional"):
         instrument.check_notional(Decimal(2), Decimal(10))
     for field, value in [("tick_size", 0), ("lot_size", -1), ("min_notional", "nan")]:
+        kwargs: dict[str, Any] = {field: value}
         with pytest.raises(InvalidInputError) as info:
-            Instrument("X", **{field: value})
+            Instrument("X", **kwargs)
         assert info.value.field == field
 
 
