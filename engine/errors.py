@@ -21,6 +21,7 @@ __all__ = [
     "EventStreamDroppedError",
     "GatewayError",
     "GatewayUnavailableError",
+    "IllegalTransitionError",
     "InvalidInputError",
     "OrderRejectedError",
     "OrderStateUnknownError",
@@ -47,6 +48,16 @@ class InvalidInputError(EngineError, ValueError):
         self.value = value
         self.reason = reason
         super().__init__(f"{field}={_shorten(value)}: {reason}")
+
+
+class IllegalTransitionError(EngineError):
+    """Raised when a state machine is asked for a move its transition table does not allow."""
+
+    def __init__(self, name: str, current: str, requested: str) -> None:
+        self.name = name
+        self.current = current
+        self.requested = requested
+        super().__init__(f"{name}: illegal transition {current} -> {requested}")
 
 
 class UnknownSymbolError(InvalidInputError):
