@@ -1,0 +1,26 @@
+"""The simulated venue: a real venue model that runs anywhere, on the engine clock.
+
+``SimulatedVenue`` implements ``engine.TradingGateway`` with a seeded price process, latency with
+jitter, a fill model with spread, impact, partial fills and participation caps, maker/taker fees,
+an account, its own rate limits and seeded fault injection. ``SimulatedVenue.demo()`` gives a
+ready venue for demos and backtests.
+"""
+
+from __future__ import annotations
+
+from gateways.simulated.config import FaultPlan, FeeSchedule, LatencyModel, SymbolSpec, VenueRateLimit
+from gateways.simulated.limits import RequestOutcome, VenueRequest
+from gateways.simulated.statistics import VenueStatistics
+from gateways.simulated.venue import SimulatedVenue
+
+__all__ = [
+    "FaultPlan",
+    "FeeSchedule",
+    "LatencyModel",
+    "RequestOutcome",
+    "SimulatedVenue",
+    "SymbolSpec",
+    "VenueRateLimit",
+    "VenueRequest",
+    "VenueStatistics",
+]

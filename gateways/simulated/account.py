@@ -1,0 +1,60 @@
+"""The trading account at the simulated venue: cash and positions, changed only by fills.
+
+A buy pays ``quantity × price + fee``; a sell receives ``quantity × price − fee``. The venue
+does not check buying power or short positions: it models execution, not a broker's risk desk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from engine.errors import InvalidInputError
+from engine.events import OrderFilled
+from engine.instruments import validate_symbol
+from engine.numbers import to_decimal
+
+__all__ = ["Account"]
+
+
+class Account:
+    """Cash and positions; ``apply_fill`` is the one place that changes them."""
+
+    def __init__(self, cash: Any = 0, positions: Mapping[str, Any] | None = None) -> None:
+        self._cash = to_decimal(cash, "cash")
+        if positions is not None and not isinstance(positions, Mapping):
+            raise InvalidInputError("positions", positions, "expected a mapping of symbol to quantity")
+        self._positions: dict[str, Decimal] = {}
+        for symbol, quantity in (positions or {}).items():
+            validate_symbol(symbol, "positions")
+            self._positions[symbol] = to_decimal(quantity, f"positions[{symbol!r}]")
+        self._fees = Decimal(0)
+
+    def __repr__(self) -> str:
+        held = {symbol: str(quantity) for symbol, quantity in self._positions.items()}
+        return f"<Account cash={self._cash} positions={held} fees={self._fees}>"
+
+    @property
+    def cash(self) -> Decimal:
+        """Cash after every fill and fee so far."""
+        return self._cash
+
+    @property
+    def positions(self) -> Mapping[str, Decimal]:
+        """Quantity held per symbol (negative when short), read-only."""
+        return MappingProxyType(self._positions)
+
+    @property
+    def fees_paid(self) -> Decimal:
+        """Total fees paid (rebates count negative)."""
+        return self._fees
+
+    def apply_fill(self, fill: OrderFilled) -> None:
+        """Book one fill: move the position, the cash and the fee total."""
+        signed = fill.side.sign * fill.quantity
+        self._positions[fill.symbol] = self._positions.get(fill.symbol, Decimal(0)) + signed
+        self._cash -= signed * fill.price + fill.fee
+        self._fees += fill.fee
+

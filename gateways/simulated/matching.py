@@ -1,0 +1,207 @@
+"""The fill model: orders at the venue, taking liquidity from the book, and resting limit orders.
+
+- A marketable order takes from a book of ``depth_levels`` levels per side, each showing the
+  symbol's ``displayed_size``; level ``i`` sits ``i × impact_bps`` away from the touch (at least a
+  tick per level). So a buy pays the ask for the first displayed size and more beyond it: impact
+  grows with size relative to the displayed size. What takers consume stays consumed until the
+  next price step refreshes the book. One fill per level touched.
+- A resting limit order fills only when a step's market trades *through* its price (a buy when
+  the step's low is below it, a sell when the high is above), at its own price, as maker, up to a
+  ``participation`` share of the step's volume shared by the resting orders of that side in
+  price–time priority.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+
+import attrs
+
+from engine.events import OrderFilled, OrderSnapshot, OrderStatus
+from engine.orders import Order, OrderSide
+from gateways.simulated.config import SymbolSpec
+from gateways.simulated.prices import MarketStep, round_to_tick
+
+__all__ = ["FillIntent", "OrderRecord", "SymbolBook"]
+
+_ALLOWED = {
+    OrderStatus.NEW: frozenset(
+        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED,
+         OrderStatus.EXPIRED}
+    ),
+    OrderStatus.PARTIALLY_FILLED: frozenset(
+        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+    ),
+}
+
+
+@attrs.define
+class OrderRecord:
+    """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes."""
+
+    order: Order
+    venue_order_id: str
+    created_at: float
+    updated_at: float
+    status: OrderStatus = OrderStatus.NEW
+    filled_quantity: Decimal = Decimal(0)
+    filled_notional: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    fills: list[OrderFilled] = attrs.Factory(list)
+
+    @property
+    def remaining(self) -> Decimal:
+        """Quantity still to fill."""
+        return self.order.quantity - self.filled_quantity
+
+    def _move(self, status: OrderStatus, time: float) -> None:
+        if status not in _ALLOWED.get(self.status, frozenset()):
+            raise RuntimeError(f"illegal order transition {self.status.name} -> {status.name}")
+        self.status = status
+        self.updated_at = time
+
+    def apply_fill(self, fill: OrderFilled) -> None:
+        """Count one fill; refuses (as a bug) anything that would overfill."""
+        if fill.quantity <= 0 or fill.quantity > self.remaining:
+            raise RuntimeError(f"fill of {fill.quantity} does not fit the remaining {self.remaining}")
+        self.filled_quantity += fill.quantity
+        self.filled_notional += fill.quantity * fill.price
+        self.fees += fill.fee
+        self.fills.append(fill)
+        done = self.filled_quantity == self.order.quantity
+        self._move(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.timestamp)
+
+    def finish(self, status: OrderStatus, time: float) -> None:
+        """End the order as cancelled, expired or rejected."""
+        self._move(status, time)
+
+    def snapshot(self) -> OrderSnapshot:
+        """The frozen look-up answer."""
+        average = self.filled_notional / self.filled_quantity if self.filled_quantity else None
+        return OrderSnapshot(
+            order=self.order, venue_order_id=self.venue_order_id, status=self.status,
+            filled_quantity=self.filled_quantity, average_price=average, fees=self.fees,
+            fills=tuple(self.fills), created_at=self.created_at, updated_at=self.updated_at,
+        )
+
+
+@attrs.frozen
+class FillIntent:
+    """A fill the book decided on; the venue turns it into an event and books it."""
+
+    record: OrderRecord
+    quantity: Decimal
+    price: Decimal
+    is_maker: bool
+
+
+def _floor_lot(quantity: Decimal, lot: Decimal) -> Decimal:
+    if quantity <= 0:
+        return Decimal(0)
+    return (quantity / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
+
+
+class SymbolBook:
+    """One symbol's market at the venue: the current step, taker consumption and resting orders."""
+
+    def __init__(self, spec: SymbolSpec, opening: MarketStep, participation: Decimal) -> None:
+        self.spec = spec
+        self.market = opening
+        self._participation = participation
+        self._taken = {OrderSide.BUY: Decimal(0), OrderSide.SELL: Decimal(0)}
+        self._resting: list[OrderRecord] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"<SymbolBook {self.spec.symbol} bid={self.market.bid} ask={self.market.ask} "
+            f"resting={len(self._resting)}>"
+        )
+
+    @property
+    def resting(self) -> tuple[OrderRecord, ...]:
+        """Open limit orders waiting in the book, in arrival order."""
+        return tuple(self._resting)
+
+    def touch(self, side: OrderSide) -> Decimal:
+        """The price a taker on ``side`` meets first: the ask for a buy, the bid for a sell."""
+        return self.market.ask if side is OrderSide.BUY else self.market.bid
+
+    def _levels(self, side: OrderSide) -> list[tuple[Decimal, Decimal]]:
+        """(price, available quantity) per level a taker on ``side`` can still take this step."""
+        spec = self.spec
+        touch = self.touch(side)
+        spacing = max(round_to_tick(touch * spec.impact_bps / Decimal(10_000), spec.tick_size, up=True),
+                      spec.tick_size)
+        size = _floor_lot(spec.displayed_size, spec.lot_size)
+        consumed = self._taken[side]
+        levels = []
+        for index in range(spec.depth_levels):
+            price = touch + side.sign * index * spacing
+            if price <= 0:
+                break
+            available = max(Decimal(0), size - max(Decimal(0), consumed - index * size))
+            if available > 0:
+                levels.append((price, available))
+        return levels
+
+    def take(self, record: OrderRecord) -> list[FillIntent]:
+        """Fill ``record`` against the book as far as liquidity and its limit price allow."""
+        order = record.order
+        limit = order.limit_price
+        wanted = record.remaining
+        fills = []
+        for price, available in self._levels(order.side):
+            if wanted <= 0:
+                break
+            if limit is not None and (price - limit) * order.side.sign > 0:
+                break
+            quantity = min(wanted, available)
+            fills.append(FillIntent(record, quantity, price, is_maker=False))
+            self._taken[order.side] += quantity
+            wanted -= quantity
+        return fills
+
+    def is_marketable(self, order: Order) -> bool:
+        """True if ``order`` would take liquidity now."""
+        if order.limit_price is None:
+            return True
+        return (order.limit_price - self.touch(order.side)) * order.side.sign >= 0
+
+    def rest(self, record: OrderRecord) -> None:
+        """Put an open limit order in the book."""
+        self._resting.append(record)
+
+    def remove(self, record: OrderRecord) -> None:
+        """Take an order out of the book (cancelled, expired, rejected or filled)."""
+        if record in self._resting:
+            self._resting.remove(record)
+
+    def step(self, market: MarketStep) -> list[FillIntent]:
+        """Move to the next market step and fill resting orders the market traded through."""
+        self.market = market
+        self._taken = {OrderSide.BUY: Decimal(0), OrderSide.SELL: Decimal(0)}
+        fills: list[FillIntent] = []
+        for side in (OrderSide.BUY, OrderSide.SELL):
+            capacity = _floor_lot(market.volume * self._participation, self.spec.lot_size)
+            crossed = [
+                record for record in self._resting
+                if record.order.side is side and self._traded_through(record.order)
+            ]
+            # Best price first; Python's sort is stable, so arrival order breaks ties.
+            crossed.sort(key=lambda record: -side.sign * (record.order.limit_price or Decimal(0)))
+            for record in crossed:
+                if capacity <= 0:
+                    break
+                quantity = min(record.remaining, capacity)
+                capacity -= quantity
+                assert record.order.limit_price is not None  # only limit orders rest
+                fills.append(FillIntent(record, quantity, record.order.limit_price, is_maker=True))
+        return fills
+
+    def _traded_through(self, order: Order) -> bool:
+        price = order.limit_price
+        if price is None:
+            return False
+        if order.side is OrderSide.BUY:
+            return self.market.low < price
+        return self.market.high > price

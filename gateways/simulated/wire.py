@@ -1,0 +1,195 @@
+"""The venue's event stream: a sequenced journal, delivery with latency, faults and replay.
+
+Every event the venue publishes gets the next sequence number and goes into the journal (the
+venue's own record, in sequence order). It is delivered on the wire after the event latency, in
+publish order unless a fault says otherwise. The wire's delivered entries form one feed that every
+subscription reads, so all subscribers see the same thing.
+
+Resubscribing after ``EventStreamDroppedError(last_sequence)``: pass
+``after_sequence=error.last_sequence``. ``last_sequence`` is the subscription's *watermark*: the
+highest sequence ``n`` such that it yielded every event from the start (or its own
+``after_sequence``) up to ``n``. With reordering, a consumer may have seen events above it, and
+the replay delivers those again: consumers must ignore sequences (or trade ids) they have seen.
+A new subscription first replays, in sequence order and without duplicates, every event above
+``after_sequence`` that the wire had already delivered, then continues live.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+
+import anyio
+import attrs
+
+from engine.clock import now
+from engine.errors import EventStreamDroppedError
+from engine.events import ExecutionEvent, OrderFilled
+from gateways.simulated.config import LatencyModel
+from gateways.simulated.faults import FaultInjector
+
+__all__ = ["EventWire"]
+
+# How long a held-back event waits for a successor to overtake it before it goes out anyway.
+_REORDER_WINDOW = 1.0
+
+
+@attrs.frozen
+class _Drop:
+    """A marker in the feed: the connection dropped here."""
+
+
+_DROP = _Drop()
+
+
+@attrs.define
+class _Held:
+    deadline: float
+    entries: list[ExecutionEvent]
+
+
+class _Watermark:
+    """The highest sequence below which everything has been seen."""
+
+    def __init__(self, start: int) -> None:
+        self.value = start
+        self._above: set[int] = set()
+
+    def see(self, sequence: int) -> None:
+        if sequence > self.value:
+            self._above.add(sequence)
+            while self.value + 1 in self._above:
+                self.value += 1
+                self._above.discard(self.value)
+
+
+class EventWire:
+    """Journal, delivery task and subscriptions of one venue's execution events."""
+
+    def __init__(self, latency: LatencyModel, faults: FaultInjector, seed: int) -> None:
+        self._latency = latency
+        self._faults = faults
+        self._rng = random.Random(f"{seed}:events")
+        self._journal: list[ExecutionEvent] = []
+        self._pending: deque[tuple[float, ExecutionEvent]] = deque()
+        self._held: _Held | None = None
+        self._last_delivery = -math.inf
+        self._feed: list[ExecutionEvent | _Drop] = []
+        self._feed_changed = anyio.Event()
+        self._wake = anyio.Event()
+        self._subscribers = 0
+        self._delivered = 0
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventWire published={len(self._journal)} delivered={self._delivered} "
+            f"in_flight={len(self._pending)} subscribers={self._subscribers}>"
+        )
+
+    @property
+    def journal(self) -> Sequence[ExecutionEvent]:
+        """Every published event, in sequence order."""
+        return tuple(self._journal)
+
+    @property
+    def last_sequence(self) -> int:
+        """The sequence of the latest published event (0 before any)."""
+        return len(self._journal)
+
+    @property
+    def delivered(self) -> int:
+        """How many events (duplicates included) the wire delivered."""
+        return self._delivered
+
+    def publish(self, event: ExecutionEvent) -> ExecutionEvent:
+        """Give ``event`` the next sequence number, journal it and schedule its delivery."""
+        event = attrs.evolve(event, sequence=len(self._journal) + 1)
+        self._journal.append(event)
+        delay = self._latency.event + self._rng.uniform(0.0, self._latency.event_jitter)
+        deliver_at = max(now() + delay, self._last_delivery)
+        self._last_delivery = deliver_at
+        entries = [event]
+        if isinstance(event, OrderFilled) and self._faults.fire("duplicate_fill"):
+            entries.append(event)
+        if self._held is not None:
+            # The held event goes out right behind this one: that is the reordering.
+            entries.extend(self._held.entries)
+            self._held = None
+            self._faults.count("reorder_events")
+            self._pending.extend((deliver_at, entry) for entry in entries)
+        elif self._faults.roll("reorder_events"):
+            self._held = _Held(deliver_at + _REORDER_WINDOW, entries)
+        else:
+            self._pending.extend((deliver_at, entry) for entry in entries)
+        self._wake.set()
+        return event
+
+    def close(self) -> None:
+        """End every subscription once it has read what was delivered."""
+        self._closed = True
+        self._notify()
+
+    def _notify(self) -> None:
+        self._feed_changed.set()
+        self._feed_changed = anyio.Event()
+
+    def _deliver(self, entries: list[ExecutionEvent]) -> None:
+        for entry in entries:
+            self._feed.append(entry)
+            self._delivered += 1
+            if self._subscribers and self._faults.fire("drop_stream"):
+                self._feed.append(_DROP)
+        self._notify()
+
+    async def run(self) -> None:
+        """Deliver pending events at their times; runs in the venue's task group."""
+        while True:
+            self._wake = anyio.Event()
+            current = now()
+            due = []
+            while self._pending and self._pending[0][0] <= current:
+                due.append(self._pending.popleft()[1])
+            if self._held is not None and self._held.deadline <= current:
+                due.extend(self._held.entries)
+                self._held = None
+            if due:
+                self._deliver(due)
+            times = [self._pending[0][0]] if self._pending else []
+            if self._held is not None:
+                times.append(self._held.deadline)
+            with anyio.move_on_after(min(times) - current if times else math.inf):
+                await self._wake.wait()
+
+    async def subscribe(self, after_sequence: int) -> AsyncIterator[ExecutionEvent]:
+        """Replay delivered events above ``after_sequence``, then follow the feed live."""
+        start = len(self._feed)
+        watermark = _Watermark(after_sequence)
+        replay = sorted(
+            {entry.sequence for entry in self._feed[:start]
+             if not isinstance(entry, _Drop) and entry.sequence > after_sequence}
+        )
+        self._subscribers += 1
+        try:
+            for sequence in replay:
+                watermark.see(sequence)
+                yield self._journal[sequence - 1]
+            index = start
+            while True:
+                changed = self._feed_changed
+                if index < len(self._feed):
+                    entry = self._feed[index]
+                    index += 1
+                    if isinstance(entry, _Drop):
+                        raise EventStreamDroppedError(watermark.value)
+                    if entry.sequence > after_sequence:
+                        watermark.see(entry.sequence)
+                        yield entry
+                    continue
+                if self._closed:
+                    return
+                await changed.wait()
+        finally:
+            self._subscribers -= 1
