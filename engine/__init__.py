@@ -30,11 +30,14 @@ from engine.events import (
     OrderSnapshot,
     OrderStatus,
 )
+from engine.fees import FeeModel
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator, new_client_order_id
 from engine.instruments import Instrument
 from engine.market import Quote
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
+from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
+from engine.rebalancing_plan import PlannedTrade, RebalancingPlan, RebalancingPlanner, SymbolAllocation
 
 __all__ = [
     "ClientOrderIdGenerator",
@@ -42,6 +45,7 @@ __all__ = [
     "EngineError",
     "EventStreamDroppedError",
     "ExecutionEvent",
+    "FeeModel",
     "GatewayError",
     "GatewayUnavailableError",
     "Instrument",
@@ -59,12 +63,20 @@ __all__ = [
     "OrderStateUnknownError",
     "OrderStatus",
     "OrderType",
+    "PlannedTrade",
     "Quote",
     "RateLimitedError",
+    "RebalanceMode",
+    "RebalancingPlan",
+    "RebalancingPlanner",
+    "RoundingMethod",
+    "SymbolAllocation",
     "TimeInForce",
+    "TradeReason",
     "TradingGateway",
     "UnknownOrderError",
     "UnknownSymbolError",
+    "UntargetedPolicy",
     "is_virtual",
     "new_client_order_id",
     "now",

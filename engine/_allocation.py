@@ -1,0 +1,368 @@
+"""From validated inputs to whole-lot positions: bands, ideal values, budget, rounding, reasons.
+
+The order of the steps is the design:
+
+1. Symbols held without a target are frozen or liquidated; targeted symbols whose weight is
+   inside the drift band are frozen. The others share what the frozen ones leave (the
+   allocation is recomputed, not merely filtered).
+2. Targets are values of the portfolio net of the estimated trading costs, so the costs come out
+   of every name pro rata and re-planning after execution finds the same ideal.
+3. The mode removes the forbidden side; buys are scaled down so cash ends at or above the floor
+   (sells fund buys); all trades are scaled to the turnover cap.
+4. A name already within one lot (plus the hold tolerance) of its ideal, or whose trade is below
+   the venue's or the planner's minimum, keeps its position.
+5. The rest are rounded together (``engine._rounding``); the costs of the rounded trades feed
+   back into step 2 until they agree (a few rounds at most).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import attrs
+
+from engine._plan_inputs import PlanInputs
+from engine._rounding import RoundingProblem, RoundingResult, round_heuristic
+from engine.fees import FeeModel
+from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
+
+__all__ = ["Allocation", "PlannerSettings", "allocate"]
+
+_BIG = 10**15  # "no bound" for a trade size in lots
+_FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
+_ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
+
+
+@attrs.frozen
+class PlannerSettings:
+    """The planner's knobs, validated, in the form the allocation reads them."""
+
+    fees: FeeModel
+    slippage_bps: Decimal
+    cash_reserve: Decimal
+    absolute_band: Decimal | None
+    relative_band: Decimal | None
+    min_trade_notional: Decimal
+    mode: RebalanceMode
+    turnover_cap: Decimal | None
+    untargeted: UntargetedPolicy
+    max_leverage: Decimal
+    allow_short: bool
+    rounding: RoundingMethod
+    exact_time_limit: float
+    hold_tolerance: Decimal
+
+
+@attrs.define
+class Allocation:
+    """The outcome per symbol: trade size in lots, the ideal quantity, the reason and a note."""
+
+    lots: dict[str, int]
+    ideal: dict[str, float]
+    reasons: dict[str, TradeReason]
+    notes: dict[str, str]
+    cash_floor: Decimal
+
+
+@attrs.define
+class _Name:
+    """Float working data of one symbol that may trade."""
+
+    symbol: str
+    quantity: float
+    price: float
+    lot: float
+    weight: float
+    min_lots: int
+    min_reason: TradeReason
+    liquidate: bool
+    target: float = 0.0
+    ideal: float = 0.0
+    cause: TradeReason | None = None
+
+
+def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float) -> tuple[int, TradeReason]:
+    by_quantity = math.ceil(min_quantity / lot - _FUZZ)
+    by_notional = math.ceil(min_notional / (lot * price) - _FUZZ)
+    if by_notional >= by_quantity:
+        return max(by_notional, 1), TradeReason.BELOW_MIN_NOTIONAL
+    return max(by_quantity, 1), TradeReason.BELOW_MIN_QUANTITY
+
+
+def _inside_band(settings: PlannerSettings, current: Decimal, target: Decimal) -> bool:
+    if settings.absolute_band is None and settings.relative_band is None:
+        return False
+    drift = abs(current - target)
+    if settings.absolute_band is not None and drift > settings.absolute_band:
+        return False
+    return settings.relative_band is None or drift <= settings.relative_band * abs(target)
+
+
+class _Planner:
+    """One allocation run; holds the float view of the inputs."""
+
+    def __init__(self, inputs: PlanInputs, settings: PlannerSettings) -> None:
+        self.inputs, self.settings = inputs, settings
+        self.value = float(inputs.portfolio_value)
+        self.cash = float(inputs.cash)
+        self.slippage = float(settings.slippage_bps) / 10_000.0
+        floor = settings.cash_reserve - (settings.max_leverage - 1) * inputs.portfolio_value
+        self.floor = floor
+        # A hair above the true floor so float error never lands a plan below it in Decimal;
+        # choices inside the hair are checked exactly.
+        self.margin = 1e-9 * self.value + 1e-6
+        self.float_floor = float(floor) + self.margin
+        self.reasons: dict[str, TradeReason] = {}
+        self.notes: dict[str, str] = {}
+        self.frozen: list[tuple[str, float, float]] = []  # symbol, value, target weight
+        self.names: list[_Name] = []
+        self.costs = 0.0  # estimated trading costs, fed back from the last rounding
+        self._classify()
+
+    def _classify(self) -> None:
+        inputs, settings = self.inputs, self.settings
+        value = inputs.portfolio_value
+        min_trade = float(settings.min_trade_notional)
+        for symbol in inputs.symbols:
+            quantity, price = inputs.positions[symbol], inputs.prices[symbol]
+            weight = inputs.weights.get(symbol)
+            if weight is None and settings.untargeted is UntargetedPolicy.FREEZE:
+                self._freeze(symbol, TradeReason.FROZEN, "held without a target; kept as it is")
+                continue
+            if weight is None and quantity == 0:
+                self.reasons[symbol], self.notes[symbol] = TradeReason.AT_TARGET, "not held, no target"
+                continue
+            if weight is not None and _inside_band(settings, quantity * price / value, weight):
+                self._freeze(symbol, TradeReason.INSIDE_BAND,
+                             f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}")
+                continue
+            instrument = inputs.instruments.get(symbol)
+            lot = float(instrument.lot_size) if instrument else 1.0
+            min_quantity = float(instrument.min_quantity) if instrument else 0.0
+            min_notional = max(float(instrument.min_notional) if instrument else 0.0, min_trade)
+            min_lots, min_reason = _min_lots(lot, float(price), min_quantity, min_notional)
+            self.names.append(_Name(symbol, float(quantity), float(price), lot,
+                                    float(weight or 0), min_lots, min_reason, weight is None))
+
+    def _freeze(self, symbol: str, reason: TradeReason, note: str) -> None:
+        inputs = self.inputs
+        position_value = float(inputs.positions[symbol] * inputs.prices[symbol])
+        self.frozen.append((symbol, position_value, float(inputs.weights.get(symbol, 0))))
+        self.reasons[symbol], self.notes[symbol] = reason, note
+
+    def _set_targets(self, net_value: float) -> None:
+        """Step 2: target values of the tradable names, sharing what the frozen names leave."""
+        cash_target = float(self.inputs.cash_weight) * net_value
+        tolerance = float(self.settings.hold_tolerance)
+        frozen_value = 0.0
+        for symbol, position_value, weight in self.frozen:
+            if self.reasons[symbol] is TradeReason.FROZEN:
+                frozen_value += position_value
+                continue
+            # A banded name within rounding of its target counts as on target, so re-planning
+            # after execution does not shift everyone else by its stray fraction of a lot.
+            instrument = self.inputs.instruments.get(symbol)
+            lot = float(instrument.lot_size) if instrument else 1.0
+            lot_value = float(self.inputs.prices[symbol]) * lot
+            drift = position_value - weight * net_value
+            slack = lot_value + tolerance * abs(weight) * net_value
+            frozen_value += weight * net_value + math.copysign(max(0.0, abs(drift) - slack), drift)
+        weights = sum(n.weight for n in self.names)
+        spread = sum(abs(n.weight) for n in self.names)
+        surplus = net_value - frozen_value - cash_target - weights * net_value
+        for name in self.names:
+            name.cause = None
+            name.target = name.weight * net_value + (surplus * abs(name.weight) / spread if spread else 0.0)
+
+    def _restrict(self) -> None:
+        """Step 3: mode, cash floor (buys shrink first) and turnover cap."""
+        mode, names = self.settings.mode, self.names
+        for name in names:
+            held = name.quantity * name.price
+            if (mode is RebalanceMode.INVEST_CASH and name.target < held) or (
+                mode is RebalanceMode.RAISE_CASH and name.target > held
+            ):
+                name.target, name.cause = held, TradeReason.MODE
+        projected = self.cash + sum(n.quantity * n.price - n.target for n in names) - self.costs
+        shortfall = self.float_floor - projected
+        if shortfall > 0:
+            buys = [n for n in names if n.target > n.quantity * n.price]
+            total = sum(n.target - n.quantity * n.price for n in buys)
+            share = min(1.0, shortfall / total) if total > 0 else 0.0
+            for name in buys:
+                name.target -= share * (name.target - name.quantity * name.price)
+                name.cause = TradeReason.CASH_LIMIT
+            shortfall -= share * total
+            if shortfall > 0 and mode is not RebalanceMode.INVEST_CASH:
+                longs = [n for n in names if n.target > 0]
+                held = sum(n.target for n in longs)
+                for name in longs:
+                    name.target -= min(name.target, shortfall * name.target / held)
+                    name.cause = TradeReason.CASH_LIMIT
+        cap = self.settings.turnover_cap
+        if cap is None:
+            return
+        moves = sum(abs(n.target - n.quantity * n.price) for n in names)
+        # Room for each sell's rounding, which may sell up to one lot more than the ideal.
+        margin = sum(n.lot * n.price for n in names if n.target < n.quantity * n.price)
+        limit = float(cap) * self.value
+        if moves > limit:
+            scale = max(0.0, (limit - margin) / moves)
+            for name in names:
+                held = name.quantity * name.price
+                name.target = held + scale * (name.target - held)
+                name.cause = TradeReason.TURNOVER_CAP
+
+    def _problem(self, active: list[_Name], cash_start: float, cash_target: float) -> RoundingProblem:
+        fees, settings = self.settings.fees, self.settings
+        k_low, k_high, k_min, k_max = [], [], [], []
+        for name in active:
+            ratio = (name.target / name.price - name.quantity) / name.lot
+            low, high = math.floor(ratio + _FUZZ), math.ceil(ratio - _FUZZ)
+            lowest = -_BIG if settings.allow_short else -math.floor(name.quantity / name.lot + _FUZZ)
+            highest = _BIG
+            if settings.mode is RebalanceMode.INVEST_CASH:
+                lowest = max(lowest, 0)
+            elif settings.mode is RebalanceMode.RAISE_CASH:
+                highest = min(highest, 0)
+            low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
+            m = name.min_lots
+            if 0 < low < m:
+                low = 0
+            elif -m < low < 0:
+                low = -m if -m >= lowest else 0
+            if 0 < high < m:
+                high = m if m <= highest else 0
+            elif -m < high < 0:
+                high = 0
+            k_low.append(low)
+            k_high.append(max(high, low))
+            k_min.append(lowest)
+            k_max.append(highest)
+        cap = self.settings.turnover_cap
+        return RoundingProblem(
+            quantity=[n.quantity for n in active], lot=[n.lot for n in active],
+            price=[n.price for n in active], target=[n.target for n in active],
+            k_low=k_low, k_high=k_high, k_min=k_min, k_max=k_max,
+            min_lots=[n.min_lots for n in active],
+            cash_start=cash_start, cash_target=cash_target, cash_floor=self.float_floor,
+            turnover_cap=math.inf if cap is None else float(cap) * self.value, turnover_start=0.0,
+            buy_factor=1.0 + self.slippage, sell_factor=1.0 - self.slippage,
+            fee_bps=float(fees.bps), fee_per_share=float(fees.per_share), fee_minimum=float(fees.minimum),
+            tolerance=1e-12 * self.value,
+            exact_floor_check=lambda ks: self._exact_cash(active, ks) >= self.floor,
+            cash_margin=2 * self.margin,
+        )
+
+    def _exact_cash(self, active: list[_Name], ks: list[int]) -> Decimal:
+        inputs, fees = self.inputs, self.settings.fees
+        slip = self.settings.slippage_bps / 10_000
+        cash = inputs.cash
+        for name, k in zip(active, ks, strict=True):
+            if k:
+                instrument = inputs.instruments.get(name.symbol)
+                lot = instrument.lot_size if instrument else Decimal(1)
+                price = inputs.prices[name.symbol]
+                quantity = abs(k) * lot
+                cash -= k * lot * price + quantity * price * slip + fees.estimate(quantity, price)
+        return cash
+
+    def _hold_reason(self, name: _Name) -> TradeReason | None:
+        """Step 4: why this name keeps its position before rounding, if it does."""
+        trade = name.ideal - name.quantity
+        if name.cause is TradeReason.MODE and abs(trade) * name.price <= _FUZZ * self.value:
+            return TradeReason.MODE
+        slack = name.lot + float(self.settings.hold_tolerance) * abs(name.target) / name.price
+        if abs(trade) < slack:
+            return TradeReason.AT_TARGET
+        if abs(trade) < name.min_lots * name.lot * (1 - _FUZZ):
+            return name.min_reason
+        return None
+
+    def run(self) -> Allocation:
+        costs, result = 0.0, RoundingResult([], 0.0, 0.0, {})
+        held: dict[str, TradeReason] = {}
+        active: list[_Name] = []
+        ideal: dict[str, float] = {}
+        for _ in range(_ROUNDS):
+            self.costs = costs
+            net_value = self.value - costs
+            self._set_targets(net_value)
+            ideal = {n.symbol: n.target / n.price for n in self.names}
+            self._restrict()
+            held, active = {}, []
+            for name in self.names:
+                name.ideal = name.target / name.price
+                reason = self._hold_reason(name)
+                if reason is None:
+                    active.append(name)
+                else:
+                    held[name.symbol] = reason
+            problem = self._problem(active, self.cash, float(self.inputs.cash_weight) * net_value)
+            if self.settings.rounding is RoundingMethod.EXACT:
+                from engine._exact_rounding import round_exact
+
+                result = round_exact(problem, self.settings.exact_time_limit)
+            else:
+                result = round_heuristic(problem)
+            # Cost of a trade: what it takes from cash beyond its value at the reference price.
+            new_costs = sum(
+                -k * n.lot * n.price - problem.cashflow(i, k)
+                for i, (k, n) in enumerate(zip(result.k, active, strict=True)) if k
+            )
+            if abs(new_costs - costs) <= 1e-9 * self.value:
+                break
+            costs = new_costs
+        return self._finish(active, result, held, ideal)
+
+    def _finish(self, active: list[_Name], result: RoundingResult, held: dict[str, TradeReason],
+                ideal: dict[str, float]) -> Allocation:
+        lots = {n.symbol: 0 for n in self.names}
+        for name, reason in ((n, held[n.symbol]) for n in self.names if n.symbol in held):
+            gap = abs(ideal[name.symbol] - name.quantity)
+            if reason is TradeReason.AT_TARGET and name.cause is not None and gap >= name.lot:
+                reason = name.cause  # at its adjusted target, which the cause moved
+            self.reasons[name.symbol] = reason
+            self.notes[name.symbol] = _hold_note(name, reason)
+        for i, name in enumerate(active):
+            k = result.k[i]
+            lots[name.symbol] = k
+            why = result.reasons.get(i)
+            ratio = (ideal[name.symbol] - name.quantity) / name.lot
+            if why is None and abs(k - ratio) >= 1 - _FUZZ:
+                if name.cause is not None:
+                    why = name.cause
+                elif name.min_lots > 1:
+                    why = name.min_reason
+                else:
+                    why = TradeReason.LOT_ROUNDING
+            if why is None:
+                why = TradeReason.LIQUIDATE if name.liquidate and k else TradeReason.REBALANCE
+            self.reasons[name.symbol] = why
+            self.notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"
+        return Allocation(lots=lots, ideal=ideal, reasons=self.reasons, notes=self.notes,
+                          cash_floor=self.floor)
+
+
+_TEXTS = {
+    TradeReason.REBALANCE: "traded to its target, rounded to whole lots",
+    TradeReason.LIQUIDATE: "held without a target; sold",
+    TradeReason.AT_TARGET: "within one lot of its target; trading would not bring it closer",
+    TradeReason.CASH_LIMIT: "cut so that cash stays at or above the reserve after costs",
+    TradeReason.TURNOVER_CAP: "scaled down to respect the turnover cap",
+    TradeReason.MODE: "the mode forbids this side",
+    TradeReason.LOT_ROUNDING: "only whole lots can trade",
+    TradeReason.BELOW_MIN_NOTIONAL: "the trade would be below the minimum notional",
+    TradeReason.BELOW_MIN_QUANTITY: "the trade would be below the minimum quantity",
+}
+
+
+def _hold_note(name: _Name, reason: TradeReason) -> str:
+    gap = name.ideal - name.quantity
+    return f"{_TEXTS[reason]} (ideal trade {gap:+.6g}, smallest allowed {name.min_lots} × {name.lot:g})"
+
+
+def allocate(inputs: PlanInputs, settings: PlannerSettings) -> Allocation:
+    """Run the whole allocation of one plan (see the module docstring for the steps)."""
+    return _Planner(inputs, settings).run()

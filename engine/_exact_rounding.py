@@ -1,0 +1,80 @@
+"""Exact rounding: the same bracket choice as the heuristic, solved as a mixed-integer program.
+
+One binary per name (low or high end of its bracket) and one continuous variable for the cash
+error; minimise the L1 error subject to the cash floor and the turnover cap. Needs scipy (the
+``optimal`` extra); the import happens only when this method is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine._rounding import RoundingProblem, RoundingResult, round_heuristic, start_low
+from engine.errors import InvalidInputError
+
+__all__ = ["require_solver", "round_exact"]
+
+
+def require_solver() -> Any:
+    """Return ``scipy.optimize.milp`` or raise a clear error saying how to get it."""
+    try:
+        from scipy.optimize import milp
+    except ImportError:
+        raise InvalidInputError(
+            "rounding", "exact",
+            "exact rounding needs scipy; install the 'optimal' extra (pip install 'twap-engine[optimal]')",
+        ) from None
+    return milp
+
+
+def _total_error(problem: RoundingProblem, result: RoundingResult) -> float:
+    names = sum(problem.error(i, k) for i, k in enumerate(result.k))
+    return names + abs(result.cash - problem.cash_target)
+
+
+def round_exact(problem: RoundingProblem, time_limit: float) -> RoundingResult:
+    """The L1-optimal bracket choice, or the heuristic's when the solver finds nothing better in time."""
+    milp = require_solver()
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint
+
+    heuristic = round_heuristic(problem)
+    base = start_low(problem)
+    free = [i for i, k in enumerate(base.k) if k == problem.k_low[i] != problem.k_high[i]]
+    if not free:
+        return heuristic
+    n = len(free)
+    gain = np.array([problem.error(i, problem.k_high[i]) - problem.error(i, problem.k_low[i]) for i in free])
+    spend = np.array([problem.cashflow(i, problem.k_high[i]) - problem.cashflow(i, problem.k_low[i])
+                      for i in free])
+    extra = np.array([problem.turnover(i, problem.k_high[i]) - problem.turnover(i, problem.k_low[i])
+                      for i in free])
+    cost = np.concatenate([gain, [1.0]])
+    rows = [np.concatenate([spend, [0.0]]), np.concatenate([-spend, [1.0]]), np.concatenate([spend, [1.0]])]
+    lower = [problem.cash_floor - base.cash, base.cash - problem.cash_target, problem.cash_target - base.cash]
+    upper = [math.inf, math.inf, math.inf]
+    if math.isfinite(problem.turnover_cap):
+        rows.append(np.concatenate([extra, [0.0]]))
+        lower.append(-math.inf)
+        upper.append(problem.turnover_cap - base.turnover)
+    integrality = np.concatenate([np.ones(n), [0.0]])
+    bounds = Bounds(np.zeros(n + 1), np.concatenate([np.ones(n), [math.inf]]))
+    solution = milp(
+        cost,
+        integrality=integrality,
+        bounds=bounds,
+        constraints=LinearConstraint(np.array(rows), np.array(lower), np.array(upper)),
+        options={"time_limit": float(time_limit), "disp": False},
+    )
+    if solution.x is None:
+        return heuristic
+    exact = RoundingResult(k=list(base.k), cash=base.cash, turnover=base.turnover, reasons=dict(base.reasons))
+    for position, i in enumerate(free):
+        if solution.x[position] > 0.5:
+            exact.k[i] = problem.k_high[i]
+            exact.cash += float(spend[position])
+            exact.turnover += float(extra[position])
+    if exact.cash < problem.cash_floor or exact.turnover > problem.turnover_cap:
+        return heuristic
+    return exact if _total_error(problem, exact) < _total_error(problem, heuristic) else heuristic

@@ -1,0 +1,202 @@
+"""Checking and converting the planner's inputs at the edge, all before any planning starts.
+
+Every problem raises ``InvalidInputError`` naming the field and the value; price problems are
+gathered first so that one error lists every offending symbol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from engine.errors import InvalidInputError
+from engine.instruments import Instrument, validate_symbol
+from engine.numbers import ZERO, to_decimal
+
+__all__ = ["PlanInputs", "parse_inputs", "parse_instruments"]
+
+_ONE = Decimal(1)
+# Weights are ratios typed by people and programs; a sum of 1.0000000001 is still "one".
+_WEIGHT_SLACK = Decimal("1e-9")
+
+
+@attrs.frozen
+class PlanInputs:
+    """The validated inputs of one plan, in Decimal, keyed by symbol (sorted).
+
+    ``instruments`` holds only the symbols that have rules; the rest use ``Instrument`` defaults.
+    """
+
+    symbols: tuple[str, ...]
+    positions: dict[str, Decimal]
+    weights: dict[str, Decimal]
+    prices: dict[str, Decimal]
+    cash: Decimal
+    portfolio_value: Decimal
+    cash_weight: Decimal
+    instruments: dict[str, Instrument]
+
+
+def _mapping(value: Any, field: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(field, value, "expected a mapping of symbol to number")
+    return value
+
+
+def parse_instruments(value: Any, field: str) -> dict[str, Instrument]:
+    """Accept a mapping of symbol to ``Instrument`` or an iterable of instruments."""
+    if value is None:
+        return {}
+    items: Iterable[Any] = value.values() if isinstance(value, Mapping) else value
+    if isinstance(value, Mapping):
+        for key, instrument in value.items():
+            if not isinstance(instrument, Instrument) or instrument.symbol != key:
+                raise InvalidInputError(
+                    f"{field}[{key!r}]", instrument, "expected the Instrument of that symbol"
+                )
+    try:
+        result: dict[str, Instrument] = {}
+        for instrument in items:
+            if not isinstance(instrument, Instrument):
+                raise InvalidInputError(field, instrument, "expected engine.Instrument values")
+            result[instrument.symbol] = instrument
+    except TypeError:
+        raise InvalidInputError(field, value, "expected a mapping or an iterable of Instrument") from None
+    return result
+
+
+def _numbers(value: Any, field: str, *, allow_negative: bool, negative_hint: str) -> dict[str, Decimal]:
+    result: dict[str, Decimal] = {}
+    for symbol, raw in _mapping(value, field).items():
+        validate_symbol(symbol, f"{field} key")
+        number = to_decimal(raw, f"{field}[{symbol!r}]")
+        if number < 0 and not allow_negative:
+            raise InvalidInputError(f"{field}[{symbol!r}]", raw, f"must not be negative{negative_hint}")
+        result[symbol] = number
+    return result
+
+
+def _prices(value: Any, needed: Iterable[str]) -> dict[str, Decimal]:
+    given = _mapping(value, "prices")
+    result: dict[str, Decimal] = {}
+    bad: dict[str, Any] = {}
+    for symbol in needed:
+        if symbol not in given:
+            bad[symbol] = None
+            continue
+        raw = given[symbol]
+        try:
+            price = to_decimal(raw, f"prices[{symbol!r}]")
+        except InvalidInputError:
+            bad[symbol] = raw
+            continue
+        if price <= 0:
+            bad[symbol] = raw
+            continue
+        result[symbol] = price
+    if bad:
+        listing = ", ".join(
+            f"{symbol}={'missing' if raw is None else repr(raw)}" for symbol, raw in bad.items()
+        )
+        raise InvalidInputError(
+            "prices", bad, f"{len(bad)} symbol(s) need a positive finite price: {listing}"
+        )
+    return result
+
+
+def parse_inputs(
+    *,
+    current_positions: Any,
+    target_weights: Any,
+    portfolio_value: Any,
+    prices: Any,
+    cash: Any,
+    cash_weight: Any,
+    instruments: Any,
+    default_instruments: Mapping[str, Instrument],
+    max_leverage: Decimal,
+    allow_short: bool,
+) -> PlanInputs:
+    """Validate everything and return ``PlanInputs``; raise ``InvalidInputError`` on the first problem."""
+    short_hint = " (pass allow_short=True to hold short positions)"
+    positions = _numbers(current_positions, "current_positions", allow_negative=allow_short,
+                         negative_hint=short_hint)
+    weights = _numbers(target_weights, "target_weights", allow_negative=allow_short,
+                       negative_hint=short_hint)
+    symbols = tuple(sorted(set(positions) | set(weights)))
+    price_of = _prices(prices, symbols)
+
+    weight_sum = sum(weights.values(), ZERO)
+    if weight_sum > max_leverage + _WEIGHT_SLACK:
+        raise InvalidInputError(
+            "target_weights", weights,
+            f"weights add up to {weight_sum}, above {max_leverage}; raise max_leverage to allow leverage",
+        )
+    if cash_weight is None:
+        cash_target = _ONE - weight_sum
+    else:
+        cash_target = to_decimal(cash_weight, "cash_weight")
+        if cash_target < 0 and max_leverage <= 1:
+            raise InvalidInputError("cash_weight", cash_weight, "must not be negative without leverage")
+        if abs(weight_sum + cash_target - _ONE) > _WEIGHT_SLACK:
+            raise InvalidInputError(
+                "cash_weight", cash_weight,
+                f"target weights ({weight_sum}) plus the cash weight must add up to 1",
+            )
+
+    invested = sum((positions[s] * price_of[s] for s in positions), ZERO)
+    if portfolio_value is None and cash is None:
+        raise InvalidInputError("portfolio_value", None, "give portfolio_value, cash, or both")
+    value = None if portfolio_value is None else to_decimal(portfolio_value, "portfolio_value")
+    if value is not None and value <= 0:
+        raise InvalidInputError("portfolio_value", portfolio_value, "must be greater than zero")
+    if cash is None:
+        assert value is not None
+        cash_amount = value - invested
+        if cash_amount < 0 and max_leverage <= 1:
+            raise InvalidInputError(
+                "portfolio_value", portfolio_value,
+                f"is below the value of the positions ({invested}): that implies negative cash",
+            )
+    else:
+        cash_amount = to_decimal(cash, "cash")
+        if cash_amount < 0 and max_leverage <= 1:
+            raise InvalidInputError("cash", cash, "must not be negative without leverage")
+        if value is not None:
+            # Callers round portfolio_value to cents; positions × prices are exact.
+            tolerance = max(Decimal("0.01"), value * Decimal("1e-9"))
+            if abs(invested + cash_amount - value) > tolerance:
+                raise InvalidInputError(
+                    "cash", cash,
+                    f"positions ({invested}) plus cash ({cash_amount}) do not match "
+                    f"portfolio_value ({value})",
+                )
+        value = invested + cash_amount
+        if value <= 0:
+            raise InvalidInputError("cash", cash, f"leaves a portfolio value of {value}; it must be positive")
+
+    rules = parse_instruments(instruments, "instruments")
+    unknown = sorted(set(rules) - set(symbols))
+    if unknown:
+        raise InvalidInputError(
+            "instruments", unknown, "rules given for symbols that are neither held nor targeted"
+        )
+    # Symbols without rules trade in whole shares with no minimums (the Instrument defaults).
+    table = {}
+    for symbol in symbols:
+        rule = rules.get(symbol) or default_instruments.get(symbol)
+        if rule is not None:
+            table[symbol] = rule
+    return PlanInputs(
+        symbols=symbols,
+        positions={s: positions.get(s, ZERO) for s in symbols},
+        weights=weights,
+        prices=price_of,
+        cash=cash_amount,
+        portfolio_value=value,
+        cash_weight=cash_target,
+        instruments=table,
+    )
