@@ -1,0 +1,253 @@
+"""Deadline completion: finish what a parent has left, from confirmed facts only.
+
+At an incomplete parent's deadline the handler
+
+1. cancels every resting child (through the queue's cancel lane),
+2. waits, bounded, for each to reach a final state; a child still in doubt is looked up at the
+   venue by client order id,
+3. computes the remainder from confirmed states only (a child still unresolved keeps its whole
+   quantity reserved, so a late fill can never overfill the parent),
+4. sends the remainder through the queue's completion lane as marketable orders, capped by a
+   maximum slippage from the arrival price when one is set.
+
+When the cap blocks completion, ``CompletionPolicy.LEAVE_UNFILLED`` stops there and the report
+shows the unfilled quantity; ``CompletionPolicy.FINISH`` then sends market orders regardless.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import anyio
+import attrs
+import structlog
+
+from engine.clock import now
+from engine.errors import GatewayError, InvalidInputError
+from engine.execution_monitor import ExecutionMonitor
+from engine.gateway import TradingGateway
+from engine.ids import ClientOrderIdGenerator, new_client_order_id
+from engine.order_handle import Lane, OrderResult, OrderResultStatus
+from engine.orders import Order, OrderSide, OrderType, TimeInForce
+from engine.parent_order import ChildOrder, ChildState, ParentOrder
+from engine.rate_limited_queue import RateLimitedOrderQueue
+from engine.slicing import minimum_slice_quantity
+
+__all__ = ["AggressiveCompletionHandler", "CompletionOutcome", "CompletionPolicy", "record_result"]
+
+ZERO = Decimal(0)
+_BPS = Decimal(10_000)
+_log = structlog.get_logger(__name__)
+
+
+class CompletionPolicy(enum.Enum):
+    """What to do when the slippage cap keeps the remainder from filling."""
+
+    LEAVE_UNFILLED = "leave_unfilled"
+    FINISH = "finish"
+
+    @classmethod
+    def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
+        """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
+        if isinstance(value, CompletionPolicy):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().lower())
+            except ValueError:
+                pass
+        raise InvalidInputError(field, value, "expected 'finish' or 'leave_unfilled'")
+
+
+@attrs.frozen
+class CompletionOutcome:
+    """What one completion achieved."""
+
+    parent_id: str
+    remainder: Decimal
+    sent: Decimal
+    filled: Decimal
+    unresolved_children: int
+    blocked_by_cap: bool
+    note: str | None = None
+
+
+def record_result(monitor: ExecutionMonitor, client_order_id: str, result: OrderResult) -> None:
+    """Tell the monitor what the queue made of a send."""
+    if result.status is OrderResultStatus.ACCEPTED:
+        monitor.record_accepted(client_order_id, result.sent_at)
+    elif result.status is OrderResultStatus.CANCELLED:
+        monitor.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")
+    elif result.status is OrderResultStatus.REJECTED:
+        monitor.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "rejected"))
+    elif result.sent_at is None:
+        # FAILED before it ever left (deadline or attempts used up unsent): the venue never saw it.
+        monitor.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "not sent"))
+    else:
+        # FAILED: the queue could not settle it; treat it as unknown until a look-up says otherwise.
+        monitor.record_unknown(client_order_id, str(result.error or "failed"))
+
+
+def cap_price(arrival: Decimal, side: OrderSide, max_slippage_bps: Decimal) -> Decimal:
+    """The worst price allowed: arrival moved against us by ``max_slippage_bps``."""
+    return arrival * (1 + side.sign * max_slippage_bps / _BPS)
+
+
+class AggressiveCompletionHandler:
+    """Cancels resting children, waits for confirmed final states, sends the remainder marketable.
+
+    Usable on its own with any queue and monitor; the engine gives every parent the same one.
+    ``max_slippage_bps`` caps the completion price relative to the arrival price (``None``: no
+    cap, market orders); ``settle_timeout`` bounds the wait for each child to be final;
+    ``max_attempts`` bounds how many marketable rounds are sent.
+    """
+
+    def __init__(
+        self,
+        gateway: TradingGateway,
+        queue: RateLimitedOrderQueue,
+        monitor: ExecutionMonitor,
+        *,
+        max_slippage_bps: float | Decimal | None = None,
+        policy: CompletionPolicy | str = CompletionPolicy.FINISH,
+        settle_timeout: float = 10.0,
+        max_attempts: int = 3,
+        id_generator: ClientOrderIdGenerator | None = None,
+    ) -> None:
+        if max_slippage_bps is not None:
+            slip = Decimal(str(max_slippage_bps))
+            if not slip.is_finite() or slip < 0:
+                raise InvalidInputError("max_slippage_bps", max_slippage_bps, "must be a number ≥ 0")
+        if settle_timeout <= 0:
+            raise InvalidInputError("settle_timeout", settle_timeout, "must be greater than zero")
+        if max_attempts < 1:
+            raise InvalidInputError("max_attempts", max_attempts, "must be at least 1")
+        self._gateway = gateway
+        self._queue = queue
+        self._monitor = monitor
+        self._max_slippage_bps = None if max_slippage_bps is None else Decimal(str(max_slippage_bps))
+        self._policy = CompletionPolicy.parse(policy)
+        self._settle_timeout = settle_timeout
+        self._max_attempts = max_attempts
+        self._new_id = id_generator.next_id if id_generator is not None else new_client_order_id
+        self._completions = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<AggressiveCompletionHandler policy={self._policy.value} "
+            f"max_slippage_bps={self._max_slippage_bps} completions={self._completions}>"
+        )
+
+    async def settle_children(self, parent: ParentOrder) -> int:
+        """Cancel every open child and wait (bounded) until each is final; return how many are not.
+
+        Children still open after the wait are looked up at the venue. Runs shielded: the
+        settlement must finish even when the caller is being cancelled.
+        """
+        with anyio.CancelScope(shield=True):
+            open_children = parent.open_children
+            for child in open_children:
+                if child.state is not ChildState.UNKNOWN:
+                    self._queue.cancel(child.client_order_id)
+                    _log.info(
+                        "cancel child",
+                        parent_id=parent.parent_id,
+                        child_id=child.client_order_id,
+                    )
+            with anyio.move_on_after(self._settle_timeout):
+                for child in open_children:
+                    if child.state is ChildState.UNKNOWN:
+                        await self._monitor.reconcile(child.client_order_id)
+                    if not child.state.is_final:
+                        await self._monitor.wait_child_final(child.client_order_id)
+            for child in parent.open_children:
+                state = await self._monitor.reconcile(child.client_order_id)
+                if state is ChildState.WORKING:
+                    # Still open at the venue after the wait: ask once more; it stays reserved.
+                    self._queue.cancel(child.client_order_id)
+            unresolved = len(parent.open_children)
+        return unresolved
+
+    async def complete(self, parent_id: str, arrival_price: Decimal | None = None) -> CompletionOutcome:
+        """Finish ``parent_id``: settle its children, then send the confirmed remainder."""
+        parent = self._monitor.parent(parent_id)
+        log = _log.bind(parent_id=parent_id, symbol=parent.symbol)
+        self._completions += 1
+        unresolved = await self.settle_children(parent)
+        start_remaining = parent.remaining
+        sent = ZERO
+        filled_before = parent.filled
+        blocked = False
+        note = None
+        cap = None
+        if self._max_slippage_bps is not None and arrival_price is not None:
+            cap = parent.instrument.round_price(
+                cap_price(arrival_price, parent.side, self._max_slippage_bps), parent.side
+            )
+        log.info("completing", remainder=str(start_remaining), cap=str(cap), unresolved=unresolved)
+        for attempt in range(self._max_attempts):
+            remainder = parent.instrument.round_quantity(parent.remaining)
+            if remainder <= 0 or parent.state.is_final:
+                break
+            limit = (
+                cap
+                if (cap is not None and not (blocked and self._policy is CompletionPolicy.FINISH))
+                else None
+            )
+            reference: Decimal | None
+            try:
+                quote = await self._gateway.get_quote(parent.symbol)
+                reference = quote.ask if parent.side is OrderSide.BUY else quote.bid
+            except GatewayError:
+                reference = arrival_price
+            if remainder < minimum_slice_quantity(parent.instrument, reference):
+                note = f"remainder {remainder} below the smallest order"
+                break
+            order = Order(
+                symbol=parent.symbol,
+                side=parent.side,
+                quantity=remainder,
+                order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
+                limit_price=limit,
+                time_in_force=TimeInForce.IOC,
+                client_order_id=self._new_id(),
+                parent_id=parent_id,
+            )
+            child = ChildOrder(order=order, slice_index=None, aggressive=True, created_at=now())
+            self._monitor.add_child(parent_id, child)
+            sent += remainder
+            log.info(
+                "send completion child",
+                child_id=order.client_order_id,
+                quantity=str(remainder),
+                limit_price=str(limit),
+                attempt=attempt,
+            )
+            with anyio.CancelScope(shield=True):
+                result = await self._queue.submit(order, lane=Lane.COMPLETION)
+                record_result(self._monitor, order.client_order_id, result)
+                await self._wait_final(child)
+            if parent.remaining > 0 and limit is not None:
+                blocked = True
+                if self._policy is CompletionPolicy.LEAVE_UNFILLED:
+                    note = f"slippage cap {limit} left {parent.remaining} unfilled"
+                    break
+        return CompletionOutcome(
+            parent_id=parent_id,
+            remainder=start_remaining,
+            sent=sent,
+            filled=parent.filled - filled_before,
+            unresolved_children=unresolved,
+            blocked_by_cap=blocked,
+            note=note,
+        )
+
+    async def _wait_final(self, child: ChildOrder) -> None:
+        with anyio.move_on_after(self._settle_timeout):
+            if child.state is ChildState.UNKNOWN:
+                await self._monitor.reconcile(child.client_order_id)
+            if not child.state.is_final:
+                await self._monitor.wait_child_final(child.client_order_id)
+        if not child.state.is_final:
+            await self._monitor.reconcile(child.client_order_id)

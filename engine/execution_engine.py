@@ -1,0 +1,324 @@
+"""The composition root: one queue, one monitor, one scheduler task per parent, one task group.
+
+::
+
+    async with ExecutionEngine(gateway, max_orders_per_minute=100) as engine:
+        report = await engine.twap("AAPL", 1000, OrderSide.BUY, num_slices=10, interval_seconds=60)
+        handle = engine.submit_twap("MSFT", 500, "sell")     # runs in the background
+        print(handle.status())
+        plan_report = await engine.execute_plan(plan)
+
+Leaving the ``async with`` cancels every parent still running (their resting children are
+cancelled, shielded and bounded), then stops the monitor and the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import anyio.abc
+import attrs
+import structlog
+
+from engine.errors import EngineError, InvalidInputError
+from engine.execution_monitor import CompletionStatus, ExecutionMonitor
+from engine.execution_report import ExecutionReport
+from engine.gateway import TradingGateway
+from engine.ids import ClientOrderIdGenerator
+from engine.orders import OrderSide
+from engine.parent_runner import ParentRunner, RunnerParts
+from engine.rate_limited_queue import RateLimitedOrderQueue
+from engine.rebalancing_plan import RebalancingPlan
+from engine.twap_executor import prepare_parent
+from engine.twap_params import TWAPParams
+
+__all__ = ["EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
+
+ZERO = Decimal(0)
+_log = structlog.get_logger(__name__)
+
+
+class TWAPHandle:
+    """A parent run by the engine: ``status()``, ``await wait()`` for the report, ``cancel()``."""
+
+    def __init__(self, engine: ExecutionEngine, parent_id: str, runner: ParentRunner | None = None) -> None:
+        self._engine = engine
+        self._parent_id = parent_id
+        self._runner = runner
+        self._done = anyio.Event()
+        self._cancel_requested = False
+        self._error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        state = self._runner.parent.state.value if self._runner is not None else "planning"
+        return f"<TWAPHandle {self._parent_id} state={state}>"
+
+    @property
+    def parent_id(self) -> str:
+        """The parent order's id."""
+        return self._parent_id
+
+    def status(self) -> CompletionStatus:
+        """The parent's progress now (raises ``InvalidInputError`` while it is still being planned)."""
+        return self._engine.monitor.status(self._parent_id)
+
+    def done(self) -> bool:
+        """True once the parent is final and its report (or its error) is ready."""
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        """Stop new slices and cancel the resting children; ``wait()`` then gives the report."""
+        self._cancel_requested = True
+        if self._runner is not None:
+            self._runner.cancel()
+
+    async def wait(self) -> ExecutionReport:
+        """Wait until the parent is final and return its report; re-raise a planning error."""
+        await self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._runner is not None
+        assert self._runner.report is not None
+        return self._runner.report
+
+    async def _run(self, prepare: Callable[[], Awaitable[ParentRunner]] | None = None) -> None:
+        try:
+            if prepare is not None:
+                self._runner = await prepare()
+            assert self._runner is not None
+            if self._cancel_requested:
+                self._runner.cancel()
+            await self._runner.run()
+        except Exception as error:
+            self._error = error
+            if self._runner is not None:
+                _log.error("parent failed", parent_id=self._parent_id, error=repr(error))
+        finally:
+            self._done.set()
+            self._engine._finished(self)
+
+
+@attrs.frozen
+class PlanExecutionReport:
+    """The outcome of a ``RebalancingPlan``: one report per trade and a summary."""
+
+    reports: tuple[ExecutionReport, ...]
+    sells_first: bool
+    bought_notional: Decimal
+    sold_notional: Decimal
+    fees: Decimal
+    fully_filled: int
+
+    @property
+    def all_filled(self) -> bool:
+        """True when every parent filled its whole quantity."""
+        return self.fully_filled == len(self.reports)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "reports": [r.to_dict() for r in self.reports],
+            "sells_first": self.sells_first,
+            "bought_notional": str(self.bought_notional),
+            "sold_notional": str(self.sold_notional),
+            "fees": str(self.fees),
+            "fully_filled": self.fully_filled,
+        }
+
+
+@attrs.frozen
+class EngineStatistics:
+    """Counters of an ``ExecutionEngine``."""
+
+    running_parents: int
+    finished_parents: int
+    failed_parents: int
+
+
+class ExecutionEngine:
+    """Owns the queue, the monitor and a task group with one scheduler task per parent.
+
+    ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``;
+    ``seed`` makes ids (hence reports) reproducible in backtests; every other keyword is a
+    default ``TWAPParams`` field for parents started by this engine.
+    """
+
+    def __init__(
+        self,
+        gateway: TradingGateway,
+        *,
+        max_orders_per_minute: int | None = None,
+        limits: Sequence[Any] = (),
+        seed: int | None = None,
+        id_prefix: str = "E",
+        **defaults: Any,
+    ) -> None:
+        self._gateway = gateway
+        self._defaults = TWAPParams(**defaults)
+        self._queue = RateLimitedOrderQueue(gateway, max_orders_per_minute, limits=tuple(limits))
+        self._monitor = ExecutionMonitor(gateway)
+        self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
+        self._parts = RunnerParts(
+            gateway=gateway, queue=self._queue, monitor=self._monitor, new_child_id=self._ids.next_id
+        )
+        self._running: dict[str, TWAPHandle] = {}
+        self._finished_count = self._failed_count = 0
+        self._stack: AsyncExitStack | None = None
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<ExecutionEngine running={len(self._running)} finished={self._finished_count} "
+            f"open={self._task_group is not None}>"
+        )
+
+    @property
+    def monitor(self) -> ExecutionMonitor:
+        """The engine's execution monitor."""
+        return self._monitor
+
+    @property
+    def queue(self) -> RateLimitedOrderQueue:
+        """The engine's order queue."""
+        return self._queue
+
+    def statistics(self) -> EngineStatistics:
+        """A frozen snapshot of the counters."""
+        return EngineStatistics(
+            running_parents=len(self._running),
+            finished_parents=self._finished_count,
+            failed_parents=self._failed_count,
+        )
+
+    async def __aenter__(self) -> ExecutionEngine:
+        stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            await stack.enter_async_context(self._queue)
+            task_group = await stack.enter_async_context(anyio.create_task_group())
+            await task_group.start(self._monitor.run)
+        except BaseException:
+            await stack.__aexit__(None, None, None)
+            raise
+        self._stack, self._task_group = stack, task_group
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        assert self._stack is not None
+        assert self._task_group is not None
+        # Parents still running are cancelled: their resting children are cancelled and settled.
+        for handle in list(self._running.values()):
+            handle.cancel()
+        with anyio.CancelScope(shield=True), anyio.move_on_after(30.0):
+            for handle in list(self._running.values()):
+                await handle._done.wait()
+        self._task_group.cancel_scope.cancel()
+        stack, self._stack, self._task_group = self._stack, None, None
+        return await stack.__aexit__(*exc_info)
+
+    def _prepare(
+        self, parent_id: str, symbol: str, quantity: Any, side: Any, params: dict[str, Any]
+    ) -> Callable[[], Awaitable[ParentRunner]]:
+        merged = self._defaults.evolve(**params) if params else self._defaults
+
+        async def prepare() -> ParentRunner:
+            return await prepare_parent(
+                self._parts,
+                parent_id=parent_id,
+                symbol=symbol,
+                total_quantity=quantity,
+                side=side,
+                params=merged,
+            )
+
+        return prepare
+
+    def _task_group_or_raise(self) -> anyio.abc.TaskGroup:
+        if self._task_group is None:
+            raise EngineError("the engine is not running; use it inside 'async with'")
+        return self._task_group
+
+    async def start_twap(
+        self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any
+    ) -> TWAPHandle:
+        """Validate and plan one TWAP parent, start it in the background and return its handle.
+
+        Bad input raises here, before anything is sent.
+        """
+        task_group = self._task_group_or_raise()
+        parent_id = self._ids.next_id()
+        runner = await self._prepare(parent_id, symbol, quantity, side, params)()
+        handle = TWAPHandle(self, parent_id, runner)
+        self._running[parent_id] = handle
+        task_group.start_soon(handle._run, name=f"twap {parent_id}")
+        return handle
+
+    def submit_twap(self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any) -> TWAPHandle:
+        """Start one TWAP parent with a plain call; its task plans it (errors surface in ``wait``).
+
+        The side, symbol and parameters are checked at once.
+        """
+        task_group = self._task_group_or_raise()
+        OrderSide.parse(side)
+        self._gateway.instrument(symbol)
+        parent_id = self._ids.next_id()
+        prepare = self._prepare(parent_id, symbol, quantity, side, params)
+        handle = TWAPHandle(self, parent_id)
+        self._running[parent_id] = handle
+        task_group.start_soon(handle._run, prepare, name=f"twap {parent_id}")
+        return handle
+
+    async def twap(self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any) -> ExecutionReport:
+        """Execute one TWAP parent and return its report."""
+        handle = await self.start_twap(symbol, quantity, side, **params)
+        return await handle.wait()
+
+    async def execute_plan(
+        self, plan: RebalancingPlan, *, sells_first: bool | None = None, **params: Any
+    ) -> PlanExecutionReport:
+        """Run every trade of ``plan`` as a concurrent TWAP parent; return their reports.
+
+        Sells run first (buys start once they are final) when ``sells_first`` is True, or, when it
+        is ``None``, when the buys' notional and fees exceed the plan's cash before trading.
+        """
+        if not isinstance(plan, RebalancingPlan):
+            raise InvalidInputError("plan", plan, "expected a RebalancingPlan")
+        sells = [t for t in plan.trades if t.side is OrderSide.SELL]
+        buys = [t for t in plan.trades if t.side is OrderSide.BUY]
+        if sells_first is None:
+            need = sum((t.notional + t.estimated_fee for t in buys), ZERO)
+            sells_first = bool(sells) and need > plan.cash_before
+        reports: list[ExecutionReport] = []
+        if sells_first:
+            reports += await self._run_all(sells, params)
+            reports += await self._run_all(buys, params)
+        else:
+            reports += await self._run_all([*sells, *buys], params)
+        bought = sum(
+            ((r.avg_price or ZERO) * r.filled_quantity for r in reports if r.side is OrderSide.BUY), ZERO
+        )
+        sold = sum(
+            ((r.avg_price or ZERO) * r.filled_quantity for r in reports if r.side is OrderSide.SELL), ZERO
+        )
+        return PlanExecutionReport(
+            reports=tuple(reports),
+            sells_first=sells_first,
+            bought_notional=bought,
+            sold_notional=sold,
+            fees=sum((r.fees for r in reports), ZERO),
+            fully_filled=sum(1 for r in reports if r.filled_quantity == r.quantity),
+        )
+
+    async def _run_all(self, trades: Sequence[Any], params: dict[str, Any]) -> list[ExecutionReport]:
+        handles = [await self.start_twap(t.symbol, t.quantity, t.side, **params) for t in trades]
+        return [await h.wait() for h in handles]
+
+    def _finished(self, handle: TWAPHandle) -> None:
+        self._running.pop(handle.parent_id, None)
+        self._finished_count += 1
+        if handle._error is not None:
+            self._failed_count += 1

@@ -1,0 +1,430 @@
+"""The execution monitor: the only consumer of a gateway's events, and the keeper of parent state.
+
+One subscription feeds every parent. Each event is routed by client order id to its child and
+parent; the accounting in ``engine.parent_order`` keeps the no-overfill and conservation rules.
+Events are deduped twice: by venue sequence number (a replay after a dropped stream repeats
+events) and by trade id (a venue may deliver a fill twice). After a drop the monitor resubscribes
+from the highest sequence below which it has seen everything, so nothing is missed.
+
+Children whose send ended in doubt are resolved by looking the client order id up at the venue
+(``reconcile``), never by guessing. At a parent's deadline ``supervise_deadline`` hands an
+incomplete parent to the deadline handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import attrs
+import structlog
+
+from engine.clock import now
+from engine.errors import (
+    EventStreamDroppedError,
+    GatewayError,
+    GatewayUnavailableError,
+    InvalidInputError,
+    UnknownOrderError,
+)
+from engine.events import (
+    ExecutionEvent,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderSnapshot,
+    OrderStatus,
+)
+from engine.gateway import TradingGateway
+from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
+from engine.slicing import SlicePlan
+
+__all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
+
+ZERO = Decimal(0)
+_log = structlog.get_logger(__name__)
+
+_FINAL_STATUS = {
+    OrderStatus.FILLED: ChildState.FILLED,
+    OrderStatus.CANCELLED: ChildState.CANCELLED,
+    OrderStatus.REJECTED: ChildState.REJECTED,
+    OrderStatus.EXPIRED: ChildState.EXPIRED,
+}
+
+
+@attrs.frozen
+class CompletionStatus:
+    """A snapshot of one parent's progress.
+
+    ``share_done`` is filled ÷ quantity, ``share_scheduled`` the share the schedule wanted sent by
+    now; ``behind`` is the quantity the parent lags the schedule (negative when ahead).
+    """
+
+    parent_id: str
+    symbol: str
+    state: ParentState
+    quantity: Decimal
+    filled: Decimal
+    remaining: Decimal
+    share_done: Decimal
+    share_scheduled: Decimal
+    behind: Decimal
+    deadline: float | None
+    open_children: int
+    timestamp: float
+
+    @property
+    def is_behind(self) -> bool:
+        """True when filled lags what the schedule wanted by now."""
+        return self.behind > 0
+
+    @property
+    def is_ahead(self) -> bool:
+        """True when filled is ahead of the schedule."""
+        return self.behind < 0
+
+    @property
+    def is_final(self) -> bool:
+        """True once the parent will do nothing more."""
+        return self.state.is_final
+
+
+@attrs.frozen
+class MonitorStatistics:
+    """Counters of an ``ExecutionMonitor``."""
+
+    parents: int
+    open_parents: int
+    routed_children: int
+    events: int
+    duplicate_events: int
+    duplicate_fills: int
+    unknown_events: int
+    stream_drops: int
+    reconciliations: int
+    complete_through: int
+
+
+@attrs.define
+class _Tracked:
+    parent: ParentOrder
+    plan: SlicePlan | None
+    started_at: float
+    changed: anyio.Event | None = None
+
+
+class ExecutionMonitor:
+    """Consumes the gateway's events, keeps every parent's state and wakes whoever waits on it.
+
+    Run it with ``async with monitor:`` (its own task) or ``await task_group.start(monitor.run)``.
+    Parents are registered with ``track`` and children with ``add_child`` *before* they are sent,
+    so no event can arrive for an order the monitor does not know.
+    """
+
+    def __init__(
+        self,
+        gateway: TradingGateway,
+        *,
+        lookup_timeout: float = 5.0,
+        resubscribe_delay: float = 0.05,
+    ) -> None:
+        if lookup_timeout <= 0:
+            raise InvalidInputError("lookup_timeout", lookup_timeout, "must be greater than zero")
+        if resubscribe_delay < 0:
+            raise InvalidInputError("resubscribe_delay", resubscribe_delay, "must not be negative")
+        self._gateway = gateway
+        self._lookup_timeout = lookup_timeout
+        self._resubscribe_delay = resubscribe_delay
+        self._parents: dict[str, _Tracked] = {}
+        self._routes: dict[str, tuple[_Tracked, ChildOrder]] = {}
+        self._child_waiters: dict[str, anyio.Event] = {}
+        self._complete_through = 0
+        self._seen_above: set[int] = set()
+        self._started_sequence = False
+        self._events = self._duplicate_events = self._duplicate_fills = 0
+        self._unknown_events = self._drops = self._reconciliations = 0
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    def __repr__(self) -> str:
+        open_parents = sum(1 for t in self._parents.values() if not t.parent.state.is_final)
+        return (
+            f"<ExecutionMonitor parents={len(self._parents)} open={open_parents} "
+            f"events={self._events} complete_through={self._complete_through}>"
+        )
+
+    def statistics(self) -> MonitorStatistics:
+        """A frozen snapshot of the counters."""
+        return MonitorStatistics(
+            parents=len(self._parents),
+            open_parents=sum(1 for t in self._parents.values() if not t.parent.state.is_final),
+            routed_children=len(self._routes),
+            events=self._events,
+            duplicate_events=self._duplicate_events,
+            duplicate_fills=self._duplicate_fills,
+            unknown_events=self._unknown_events,
+            stream_drops=self._drops,
+            reconciliations=self._reconciliations,
+            complete_through=self._complete_through,
+        )
+
+    async def __aenter__(self) -> ExecutionMonitor:
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        await self._task_group.start(self.run)
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        assert self._task_group is not None
+        self._task_group.cancel_scope.cancel()
+        result = await self._task_group.__aexit__(*exc_info)
+        self._task_group = None
+        return result
+
+    # -- the event stream ------------------------------------------------------------------
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Consume events until cancelled (or the gateway ends its stream); resubscribe on drops."""
+        task_status.started()
+        while True:
+            try:
+                async for event in self._gateway.events(after_sequence=self._complete_through):
+                    self.handle_event(event)
+            except (EventStreamDroppedError, GatewayUnavailableError) as error:
+                self._drops += 1
+                _log.warning(
+                    "event stream dropped; resubscribing",
+                    after_sequence=self._complete_through,
+                    error=str(error),
+                )
+                await anyio.sleep(self._resubscribe_delay)
+                continue
+            return
+
+    def handle_event(self, event: ExecutionEvent) -> None:
+        """Apply one event (deduped by sequence, fills also by trade id) to its child and parent."""
+        sequence = event.sequence
+        if sequence > 0:
+            if not self._started_sequence:
+                # Start counting from the first event seen: the venue may not replay from 1.
+                self._started_sequence = True
+                self._complete_through = min(self._complete_through, sequence - 1)
+            if sequence <= self._complete_through or sequence in self._seen_above:
+                self._duplicate_events += 1
+                return
+            self._seen_above.add(sequence)
+            while self._complete_through + 1 in self._seen_above:
+                self._complete_through += 1
+                self._seen_above.discard(self._complete_through)
+        self._events += 1
+        route = self._routes.get(event.client_order_id)
+        if route is None:
+            self._unknown_events += 1
+            return
+        tracked, child = route
+        parent = tracked.parent
+        if isinstance(event, OrderFilled):
+            if child.has_trade(event.trade_id):
+                self._duplicate_fills += 1
+                return
+            parent.apply_fill(child, event)
+        elif isinstance(event, OrderAccepted):
+            child.accept()
+        elif isinstance(event, OrderCancelled):
+            parent.finish_child(
+                child, ChildState.CANCELLED, event.filled_quantity, event.timestamp, event.reason
+            )
+        elif isinstance(event, OrderExpired):
+            parent.finish_child(
+                child, ChildState.EXPIRED, event.filled_quantity, event.timestamp, event.reason
+            )
+        elif isinstance(event, OrderRejected):
+            parent.finish_child(child, ChildState.REJECTED, ZERO, event.timestamp, event.reason)
+        self._after_change(tracked, child)
+
+    # -- registration and results of sends ---------------------------------------------------
+
+    def track(
+        self, parent: ParentOrder, plan: SlicePlan | None = None, started_at: float | None = None
+    ) -> None:
+        """Start keeping the state of ``parent`` (with its schedule, for behind/ahead)."""
+        if parent.parent_id in self._parents:
+            raise InvalidInputError("parent_id", parent.parent_id, "already tracked")
+        self._parents[parent.parent_id] = _Tracked(
+            parent, plan, started_at if started_at is not None else now()
+        )
+
+    def forget(self, parent_id: str) -> None:
+        """Drop a final parent and its routes (frees memory in long runs)."""
+        tracked = self._parents.pop(parent_id, None)
+        if tracked is not None:
+            for child in tracked.parent.children:
+                self._routes.pop(child.client_order_id, None)
+
+    def parent(self, parent_id: str) -> ParentOrder:
+        """The tracked parent with this id."""
+        try:
+            return self._parents[parent_id].parent
+        except KeyError:
+            raise InvalidInputError("parent_id", parent_id, "not tracked by this monitor") from None
+
+    def add_child(self, parent_id: str, child: ChildOrder) -> None:
+        """Register a child before it is sent; refuses one that could overfill its parent."""
+        tracked = self._parents[parent_id]
+        tracked.parent.add_child(child)
+        self._routes[child.client_order_id] = (tracked, child)
+        self._notify(tracked)
+
+    def transition(self, parent_id: str, state: ParentState, reason: str | None = None) -> None:
+        """Move a parent along its transition table (raises ``IllegalTransitionError`` if not allowed)."""
+        tracked = self._parents[parent_id]
+        tracked.parent.transition(state, now(), reason)
+        _log.info("parent state", parent_id=parent_id, state=state.value, reason=reason)
+        self._notify(tracked)
+
+    def record_accepted(self, client_order_id: str, sent_at: float | None) -> None:
+        """The venue acknowledged the child."""
+        tracked, child = self._routes[client_order_id]
+        child.sent_at = sent_at
+        child.accept()
+        self._notify(tracked)
+
+    def record_not_sent(self, client_order_id: str, state: ChildState, reason: str) -> None:
+        """The child never reached the venue (rejected, or cancelled before sending): nothing filled."""
+        tracked, child = self._routes[client_order_id]
+        tracked.parent.finish_child(child, state, ZERO, now(), reason)
+        self._after_change(tracked, child)
+
+    def record_unknown(self, client_order_id: str, reason: str) -> None:
+        """The send's outcome is open: the child stays committed until ``reconcile`` settles it."""
+        tracked, child = self._routes[client_order_id]
+        child.mark_unknown(reason)
+        self._notify(tracked)
+
+    async def reconcile(self, client_order_id: str) -> ChildState:
+        """Look the child up at the venue and apply what it says; return the child's state."""
+        tracked, child = self._routes[client_order_id]
+        self._reconciliations += 1
+        try:
+            with anyio.fail_after(self._lookup_timeout):
+                snapshot = await self._gateway.get_order(client_order_id)
+        except UnknownOrderError:
+            # The venue never received it: nothing can fill, the quantity is free again.
+            tracked.parent.finish_child(child, ChildState.REJECTED, ZERO, now(), "never reached the venue")
+            self._after_change(tracked, child)
+            return child.state
+        except (GatewayError, TimeoutError) as error:
+            _log.warning("look-up failed", client_order_id=client_order_id, error=str(error))
+            return child.state
+        self.apply_snapshot(snapshot)
+        return child.state
+
+    def apply_snapshot(self, snapshot: OrderSnapshot) -> None:
+        """Apply a venue snapshot: its fills (deduped) and, if final, its final state."""
+        route = self._routes.get(snapshot.client_order_id)
+        if route is None:
+            return
+        tracked, child = route
+        parent = tracked.parent
+        for fill in snapshot.fills:
+            parent.apply_fill(child, fill)
+        final = _FINAL_STATUS.get(snapshot.status)
+        if final is not None:
+            parent.finish_child(child, final, snapshot.filled_quantity, snapshot.updated_at)
+        else:
+            child.accept()
+        self._after_change(tracked, child)
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def status(self, parent_id: str) -> CompletionStatus:
+        """A snapshot of the parent's progress now."""
+        tracked = self._parents[parent_id]
+        parent = tracked.parent
+        elapsed = now() - tracked.started_at
+        scheduled = tracked.plan.scheduled_through(elapsed) if tracked.plan is not None else parent.quantity
+        if parent.deadline is not None and now() >= parent.deadline:
+            scheduled = parent.quantity
+        return CompletionStatus(
+            parent_id=parent.parent_id,
+            symbol=parent.symbol,
+            state=parent.state,
+            quantity=parent.quantity,
+            filled=parent.filled,
+            remaining=parent.unfilled,
+            share_done=parent.filled / parent.quantity,
+            share_scheduled=scheduled / parent.quantity,
+            behind=scheduled - parent.filled,
+            deadline=parent.deadline,
+            open_children=len(parent.open_children),
+            timestamp=now(),
+        )
+
+    async def wait_child_final(self, client_order_id: str) -> ChildState:
+        """Wait until the child is final; return its state."""
+        _, child = self._routes[client_order_id]
+        while not child.state.is_final:
+            event = self._child_waiters.get(client_order_id)
+            if event is None:
+                event = self._child_waiters[client_order_id] = anyio.Event()
+            await event.wait()
+        return child.state
+
+    async def wait_changed(self, parent_id: str) -> None:
+        """Wait until anything about the parent changes."""
+        tracked = self._parents[parent_id]
+        if tracked.changed is None:
+            tracked.changed = anyio.Event()
+        await tracked.changed.wait()
+
+    async def wait_complete(self, parent_id: str) -> CompletionStatus:
+        """Wait until the parent is fully filled or final; return its status."""
+        parent = self._parents[parent_id].parent
+        while not parent.state.is_final and parent.filled < parent.quantity:
+            await self.wait_changed(parent_id)
+        return self.status(parent_id)
+
+    async def subscribe(self, parent_id: str) -> AsyncIterator[CompletionStatus]:
+        """Yield the parent's status now and after every change, until it is final."""
+        while True:
+            status = self.status(parent_id)
+            yield status
+            if status.is_final:
+                return
+            await self.wait_changed(parent_id)
+
+    async def supervise_deadline(self, parent_id: str, handler: Callable[[str], Awaitable[object]]) -> bool:
+        """Wait for the parent to fill or its deadline; at an incomplete deadline run ``handler``.
+
+        Returns True if the handler ran.
+        """
+        parent = self._parents[parent_id].parent
+        if parent.deadline is not None:
+            with anyio.move_on_after(max(0.0, parent.deadline - now())):
+                await self.wait_complete(parent_id)
+        if parent.state.is_final or parent.filled >= parent.quantity:
+            return False
+        _log.info("deadline reached incomplete", parent_id=parent_id, filled=str(parent.filled))
+        await handler(parent_id)
+        return True
+
+    # -- the one place that wakes waiters ----------------------------------------------------
+
+    def _after_change(self, tracked: _Tracked, child: ChildOrder) -> None:
+        parent = tracked.parent
+        if child.state.is_final:
+            waiter = self._child_waiters.pop(child.client_order_id, None)
+            if waiter is not None:
+                waiter.set()
+        if parent.filled >= parent.quantity and parent.state in (ParentState.WORKING, ParentState.COMPLETING):
+            parent.transition(ParentState.COMPLETED, now())
+            _log.info("parent state", parent_id=parent.parent_id, state="completed")
+        self._notify(tracked)
+
+    def _notify(self, tracked: _Tracked) -> None:
+        if tracked.changed is not None:
+            tracked.changed.set()
+            tracked.changed = None

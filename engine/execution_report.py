@@ -1,0 +1,258 @@
+"""What a parent order achieved: ``ExecutionReport`` with its ``OrderSlice`` list, and the maths.
+
+Costs are signed so that a positive number is always a cost, for buys and sells alike:
+
+- slippage vs arrival (bps): side × (average price − arrival mid) / arrival mid;
+- slippage vs the interval TWAP of the mid (bps): the same against the mean mid over the run;
+- implementation shortfall: side × Σ(fill price − arrival) × fill quantity, plus fees, plus the
+  unfilled part valued at side × (end mid − arrival); in cash and in bps of quantity × arrival;
+- schedule tracking error: the largest gap between what was filled and what the schedule wanted
+  sent, measured just before each slice was due and at the end, as a share of the order.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from engine.orders import OrderSide
+from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
+
+__all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "build_report"]
+
+ZERO = Decimal(0)
+_BPS = Decimal(10_000)
+_BPS_PLACES = Decimal("0.0001")
+
+
+class SliceStatus(enum.Enum):
+    """What became of one slice of the schedule."""
+
+    NOT_SENT = "not_sent"  # the parent ended before the slice was due
+    SKIPPED = "skipped"  # due, but nothing to send (ahead of schedule, price limit, done)
+    WORKING = "working"
+    FILLED = "filled"
+    PARTIALLY_FILLED = "partially_filled"
+    UNFILLED = "unfilled"
+    FAILED = "failed"  # every child was rejected or failed to send
+
+
+@attrs.frozen
+class OrderSlice:
+    """One slice: when it was due and sent, how much, what filled at what price, its children."""
+
+    index: int
+    scheduled_at: float
+    quantity: Decimal
+    sent_at: float | None = None
+    sent_quantity: Decimal = ZERO
+    filled_quantity: Decimal = ZERO
+    avg_price: Decimal | None = None
+    status: SliceStatus = SliceStatus.NOT_SENT
+    child_ids: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@attrs.frozen
+class ExecutionReport:
+    """The outcome of one parent order; ``to_dict()`` / ``to_json()`` for storage.
+
+    ``avg_price`` is ``None`` when nothing filled. Prices and quantities are ``Decimal``; costs in
+    bps are rounded to 4 places. ``slices`` lists the schedule; ``aggressive_quantity`` is what the
+    deadline completion filled.
+    """
+
+    parent_id: str
+    symbol: str
+    side: OrderSide
+    quantity: Decimal
+    filled_quantity: Decimal
+    avg_price: Decimal | None
+    arrival_price: Decimal | None
+    end_price: Decimal | None
+    interval_twap: Decimal | None
+    slippage_bps: Decimal | None
+    twap_slippage_bps: Decimal | None
+    implementation_shortfall: Decimal | None
+    implementation_shortfall_bps: Decimal | None
+    fees: Decimal
+    fill_rate: Decimal
+    aggressive_quantity: Decimal
+    started_at: float
+    ended_at: float
+    tracking_error: Decimal
+    slices: tuple[OrderSlice, ...]
+    final_state: ParentState
+    requested_slices: int
+    child_orders: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end (engine clock)."""
+        return self.ended_at - self.started_at
+
+    @property
+    def unfilled_quantity(self) -> Decimal:
+        """Quantity minus filled."""
+        return self.quantity - self.filled_quantity
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: decimals as strings, enums as their values."""
+        data = attrs.asdict(self, value_serializer=_serialize)
+        data["duration"] = self.duration
+        return data
+
+    def to_json(self) -> str:
+        """The report as JSON with sorted keys (byte-identical for identical runs)."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+def _serialize(_instance: object, _field: object, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _bps(cost: Decimal, base: Decimal) -> Decimal:
+    return (cost / base * _BPS).quantize(_BPS_PLACES)
+
+
+@attrs.define
+class SliceRecord:
+    """What the scheduler did with one slice; mutable while the parent runs."""
+
+    index: int
+    scheduled_at: float
+    quantity: Decimal
+    sent_at: float | None = None
+    child_ids: list[str] = attrs.field(factory=list)
+    note: str | None = None
+    due: bool = False
+
+
+def _slice_status(record: SliceRecord, children: Sequence[ChildOrder]) -> SliceStatus:
+    if not children:
+        return SliceStatus.SKIPPED if record.due else SliceStatus.NOT_SENT
+    if any(not c.state.is_final for c in children):
+        return SliceStatus.WORKING
+    filled = sum((c.filled for c in children), ZERO)
+    sent = sum((c.quantity for c in children), ZERO)
+    if filled <= 0:
+        failed = all(c.state is ChildState.REJECTED for c in children)
+        return SliceStatus.FAILED if failed else SliceStatus.UNFILLED
+    # A re-priced slice sends several children; it is filled when the last one completed it.
+    if filled >= record.quantity or filled >= sent:
+        return SliceStatus.FILLED
+    return SliceStatus.PARTIALLY_FILLED
+
+
+def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
+    children = [parent.child(cid) for cid in record.child_ids]
+    priced = sum((c.priced_quantity for c in children), ZERO)
+    notional = sum((c.notional for c in children), ZERO)
+    return OrderSlice(
+        index=record.index,
+        scheduled_at=record.scheduled_at,
+        quantity=record.quantity,
+        sent_at=record.sent_at,
+        sent_quantity=sum((c.quantity for c in children), ZERO),
+        filled_quantity=sum((c.filled for c in children), ZERO),
+        avg_price=notional / priced if priced else None,
+        status=_slice_status(record, children),
+        child_ids=tuple(record.child_ids),
+        note=record.note,
+    )
+
+
+def tracking_error(
+    quantity: Decimal,
+    scheduled: Sequence[tuple[float, Decimal]],
+    fills: Sequence[tuple[float, Decimal]],
+    ended_at: float,
+) -> Decimal:
+    """Largest |filled − scheduled| just before each slice time and at the end, ÷ quantity."""
+    if not quantity:
+        return ZERO
+    # Checkpoints are "just before" each slice time (the slice due then is not yet owed) and the
+    # end, inclusive. One sweep over both sorted sequences.
+    due = sorted(scheduled, key=lambda item: item[0])
+    done = sorted(fills, key=lambda item: item[0])
+    checkpoints = [(t, False) for t in sorted({t for t, _ in due})] + [(ended_at, True)]
+    wanted = filled = worst = ZERO
+    i = j = 0
+    for point, inclusive in checkpoints:
+        while i < len(due) and (due[i][0] < point or (inclusive and due[i][0] <= point)):
+            wanted += due[i][1]
+            i += 1
+        while j < len(done) and (done[j][0] < point or (inclusive and done[j][0] <= point)):
+            filled += done[j][1]
+            j += 1
+        worst = max(worst, abs(wanted - filled))
+    return (worst / quantity).quantize(_BPS_PLACES)
+
+
+def build_report(
+    parent: ParentOrder,
+    records: Sequence[SliceRecord],
+    *,
+    started_at: float,
+    ended_at: float,
+    arrival_price: Decimal | None,
+    end_price: Decimal | None,
+    mids: Sequence[Decimal],
+    requested_slices: int,
+    notes: Sequence[str] = (),
+) -> ExecutionReport:
+    """Assemble the report of ``parent`` from its children, the slice records and the mids seen."""
+    children = parent.children
+    priced = sum((c.priced_quantity for c in children), ZERO)
+    notional = sum((c.notional for c in children), ZERO)
+    fees = sum((c.fees for c in children), ZERO)
+    aggressive = sum((c.filled for c in children if c.aggressive), ZERO)
+    avg_price = notional / priced if priced else None
+    sign = Decimal(parent.side.sign)
+    interval_twap = sum(mids, ZERO) / len(mids) if mids else None
+    slippage = twap_slippage = shortfall = shortfall_bps = None
+    if avg_price is not None and arrival_price:
+        slippage = _bps(sign * (avg_price - arrival_price), arrival_price)
+    if avg_price is not None and interval_twap:
+        twap_slippage = _bps(sign * (avg_price - interval_twap), interval_twap)
+    if arrival_price:
+        opportunity = sign * parent.unfilled * ((end_price or arrival_price) - arrival_price)
+        shortfall = sign * (notional - priced * arrival_price) + fees + opportunity
+        shortfall_bps = _bps(shortfall, parent.quantity * arrival_price)
+    scheduled = [(r.scheduled_at, r.quantity) for r in records]
+    return ExecutionReport(
+        parent_id=parent.parent_id,
+        symbol=parent.symbol,
+        side=parent.side,
+        quantity=parent.quantity,
+        filled_quantity=parent.filled,
+        avg_price=avg_price,
+        arrival_price=arrival_price,
+        end_price=end_price,
+        interval_twap=interval_twap,
+        slippage_bps=slippage,
+        twap_slippage_bps=twap_slippage,
+        implementation_shortfall=shortfall,
+        implementation_shortfall_bps=shortfall_bps,
+        fees=fees,
+        fill_rate=parent.filled / parent.quantity,
+        aggressive_quantity=aggressive,
+        started_at=started_at,
+        ended_at=ended_at,
+        tracking_error=tracking_error(parent.quantity, scheduled, parent.fill_timeline, ended_at),
+        slices=tuple(_order_slice(r, parent) for r in records),
+        final_state=parent.state,
+        requested_slices=requested_slices,
+        child_orders=len(children),
+        notes=tuple(notes),
+    )

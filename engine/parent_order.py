@@ -1,0 +1,334 @@
+"""The state of one parent order and of its child orders, and the accounting of their fills.
+
+Two rules carry the engine's promises and live here, in one place:
+
+- **No overfill.** A child's filled quantity never exceeds the child's quantity, a fill delivered
+  twice (same trade id) counts once, and a parent never commits more than its quantity:
+  ``committed`` counts every open child at its full quantity and every final child at its
+  confirmed fill, and a new child is refused if it would push ``committed`` past the quantity.
+- **Quantity is conserved.** When a child ends (cancelled, rejected, expired) its unfilled part
+  stops counting as committed, so it is back in the parent's ``remaining``.
+
+A parent moves through ``ParentState`` along the transition table ``TRANSITIONS``; any other move
+raises ``IllegalTransitionError`` instead of silently overwriting the state.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import attrs
+
+from engine.errors import IllegalTransitionError, InvalidInputError
+from engine.events import OrderFilled
+from engine.instruments import Instrument
+from engine.orders import Order, OrderSide
+
+__all__ = ["TRANSITIONS", "ChildOrder", "ChildState", "ParentOrder", "ParentState"]
+
+ZERO = Decimal(0)
+
+
+class ParentState(enum.Enum):
+    """Where a parent order stands."""
+
+    PENDING = "pending"
+    WORKING = "working"
+    COMPLETING = "completing"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the parent will do nothing more."""
+        return not TRANSITIONS[self]
+
+
+TRANSITIONS: dict[ParentState, frozenset[ParentState]] = {
+    ParentState.PENDING: frozenset({ParentState.WORKING, ParentState.CANCELLED, ParentState.FAILED}),
+    ParentState.WORKING: frozenset(
+        {
+            ParentState.COMPLETING,
+            ParentState.COMPLETED,
+            ParentState.CANCELLED,
+            ParentState.FAILED,
+            ParentState.EXPIRED,
+        }
+    ),
+    ParentState.COMPLETING: frozenset(
+        {ParentState.COMPLETED, ParentState.CANCELLED, ParentState.FAILED, ParentState.EXPIRED}
+    ),
+    ParentState.COMPLETED: frozenset(),
+    ParentState.CANCELLED: frozenset(),
+    ParentState.FAILED: frozenset(),
+    ParentState.EXPIRED: frozenset(),
+}
+
+
+class ChildState(enum.Enum):
+    """Where a child order stands, as far as the engine has confirmed."""
+
+    PENDING = "pending"  # handed to the queue, no answer yet
+    WORKING = "working"  # the venue holds it
+    UNKNOWN = "unknown"  # the send failed in a way that leaves its fate open; look it up
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the child can no longer fill."""
+        return self in _FINAL_CHILD
+
+
+_FINAL_CHILD = frozenset({ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED})
+
+
+@attrs.define
+class ChildOrder:
+    """One child order and what is confirmed about it: state, fills (deduped), fees."""
+
+    order: Order
+    slice_index: int | None
+    aggressive: bool = False
+    created_at: float = 0.0
+    sent_at: float | None = None
+    ended_at: float | None = None
+    state: ChildState = ChildState.PENDING
+    reason: str | None = None
+    _trade_ids: set[str] = attrs.field(factory=set)
+    _fill_quantity: Decimal = ZERO
+    _fill_notional: Decimal = ZERO
+    _fees: Decimal = ZERO
+    _confirmed_filled: Decimal | None = None
+
+    @property
+    def client_order_id(self) -> str:
+        """The child's client order id."""
+        return self.order.client_order_id
+
+    @property
+    def quantity(self) -> Decimal:
+        """The child's order quantity."""
+        return self.order.quantity
+
+    @property
+    def filled(self) -> Decimal:
+        """Filled quantity: the venue's confirmed total once final, else the fills seen."""
+        if self._confirmed_filled is not None:
+            return self._confirmed_filled
+        return self._fill_quantity
+
+    @property
+    def committed(self) -> Decimal:
+        """What this child may still take from its parent: all of it while open."""
+        return self.filled if self.state.is_final else self.quantity
+
+    @property
+    def notional(self) -> Decimal:
+        """Sum of price × quantity over the fills seen."""
+        return self._fill_notional
+
+    @property
+    def priced_quantity(self) -> Decimal:
+        """Quantity of the fills seen (with prices); below ``filled`` while fills are in flight."""
+        return self._fill_quantity
+
+    @property
+    def fees(self) -> Decimal:
+        """Fees of the fills seen."""
+        return self._fees
+
+    @property
+    def average_price(self) -> Decimal | None:
+        """Average price of the fills seen, or ``None`` before the first."""
+        return self._fill_notional / self._fill_quantity if self._fill_quantity else None
+
+    def has_trade(self, trade_id: str) -> bool:
+        """True if a fill with this trade id was already counted."""
+        return trade_id in self._trade_ids
+
+    def apply_fill(self, fill: OrderFilled) -> Decimal:
+        """Count a fill once and never past the child's quantity; return the quantity priced."""
+        if fill.trade_id in self._trade_ids:
+            return ZERO
+        self._trade_ids.add(fill.trade_id)
+        ceiling = self._confirmed_filled if self._confirmed_filled is not None else self.quantity
+        counted = min(fill.quantity, ceiling - self._fill_quantity)
+        if counted <= 0:
+            return ZERO
+        self._fill_quantity += counted
+        self._fill_notional += counted * fill.price
+        # A capped fill pays its fee pro rata: the engine books only the part it counts.
+        self._fees += fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
+        if not self.state.is_final and self._fill_quantity >= self.quantity:
+            self.state = ChildState.FILLED
+            self._confirmed_filled = self.quantity
+            self.ended_at = fill.timestamp
+        return counted
+
+    def accept(self) -> None:
+        """The venue holds the child."""
+        if self.state in (ChildState.PENDING, ChildState.UNKNOWN):
+            self.state = ChildState.WORKING
+
+    def mark_unknown(self, reason: str) -> None:
+        """The send's outcome is open; the child stays committed until it is looked up."""
+        if not self.state.is_final:
+            self.state = ChildState.UNKNOWN
+            self.reason = reason
+
+    def finish(
+        self, state: ChildState, filled_quantity: Decimal, at: float, reason: str | None = None
+    ) -> bool:
+        """Mark the child final with the venue's cumulative fill; return False if it already was."""
+        if not state.is_final:
+            raise InvalidInputError("state", state, "a child can only finish in a final state")
+        if self.state.is_final:
+            return False
+        confirmed = min(self.quantity, max(filled_quantity, self._fill_quantity))
+        if state is not ChildState.FILLED and confirmed >= self.quantity:
+            state = ChildState.FILLED
+        self.state = state
+        self._confirmed_filled = confirmed
+        self.ended_at = at
+        self.reason = reason
+        return True
+
+
+@attrs.define
+class ParentOrder:
+    """One parent order: its target, its state, its children and its fill timeline."""
+
+    parent_id: str
+    symbol: str
+    side: OrderSide
+    quantity: Decimal
+    instrument: Instrument
+    created_at: float
+    deadline: float | None = None
+    _state: ParentState = ParentState.PENDING
+    _children: dict[str, ChildOrder] = attrs.field(factory=dict)
+    _open_children: set[str] = attrs.field(factory=set)
+    _history: list[tuple[float, ParentState]] = attrs.field(factory=list)
+    _fills: list[tuple[float, Decimal]] = attrs.field(factory=list)
+    _filled: Decimal = ZERO
+    _committed: Decimal = ZERO
+    reason: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<ParentOrder {self.parent_id} {self.side} {self.quantity} {self.symbol} "
+            f"state={self._state.value} filled={self._filled} open_children={len(self._open_children)}>"
+        )
+
+    @property
+    def state(self) -> ParentState:
+        """The current state."""
+        return self._state
+
+    @property
+    def history(self) -> tuple[tuple[float, ParentState], ...]:
+        """Every transition as (time, new state)."""
+        return tuple(self._history)
+
+    @property
+    def filled(self) -> Decimal:
+        """Filled quantity over every child (each fill counted once, never past the quantity)."""
+        return self._filled
+
+    @property
+    def committed(self) -> Decimal:
+        """Filled plus what open children may still fill."""
+        return self._committed
+
+    @property
+    def remaining(self) -> Decimal:
+        """What the parent may still send: quantity minus committed."""
+        return self.quantity - self._committed
+
+    @property
+    def unfilled(self) -> Decimal:
+        """Quantity minus filled."""
+        return self.quantity - self._filled
+
+    @property
+    def children(self) -> tuple[ChildOrder, ...]:
+        """Every child, in the order they were created."""
+        return tuple(self._children.values())
+
+    @property
+    def open_children(self) -> tuple[ChildOrder, ...]:
+        """Children that are not final (working, pending or unknown)."""
+        return tuple(self._children[cid] for cid in self._open_children)
+
+    @property
+    def fill_timeline(self) -> tuple[tuple[float, Decimal], ...]:
+        """Every counted fill as (time, quantity), in arrival order."""
+        return tuple(self._fills)
+
+    def child(self, client_order_id: str) -> ChildOrder:
+        """The child with this client order id."""
+        return self._children[client_order_id]
+
+    def transition(self, new: ParentState, at: float, reason: str | None = None) -> None:
+        """Move to ``new``; raise ``IllegalTransitionError`` if the table does not allow it."""
+        if new not in TRANSITIONS[self._state]:
+            raise IllegalTransitionError(self.parent_id, self._state.value, new.value)
+        self._state = new
+        self._history.append((at, new))
+        if reason is not None:
+            self.reason = reason
+
+    def add_child(self, child: ChildOrder) -> None:
+        """Register a child before it is sent; refuse one that could overfill the parent."""
+        order = child.order
+        if order.symbol != self.symbol or order.side is not self.side:
+            raise InvalidInputError("order", order.describe(), f"does not match parent {self.parent_id}")
+        if order.client_order_id in self._children:
+            raise InvalidInputError("client_order_id", order.client_order_id, "already a child")
+        if order.quantity > self.remaining:
+            raise InvalidInputError(
+                "quantity", order.quantity, f"exceeds the remaining {self.remaining} of {self.parent_id}"
+            )
+        self._children[order.client_order_id] = child
+        self._open_children.add(order.client_order_id)
+        self._committed += order.quantity
+
+    def apply_fill(self, child: ChildOrder, fill: OrderFilled) -> Decimal:
+        """Count a fill of one of this parent's children; return the quantity newly filled."""
+        was_open = not child.state.is_final
+        before_filled, before_committed = child.filled, child.committed
+        child.apply_fill(fill)
+        return self._settle(child, was_open, before_filled, before_committed, fill.timestamp)
+
+    def finish_child(
+        self,
+        child: ChildOrder,
+        state: ChildState,
+        filled_quantity: Decimal,
+        at: float,
+        reason: str | None = None,
+    ) -> Decimal:
+        """Mark a child final; its unfilled part returns to ``remaining``. Return newly filled."""
+        was_open = not child.state.is_final
+        before_filled, before_committed = child.filled, child.committed
+        child.finish(state, filled_quantity, at, reason)
+        return self._settle(child, was_open, before_filled, before_committed, at)
+
+    def _settle(
+        self, child: ChildOrder, was_open: bool, before_filled: Decimal, before_committed: Decimal, at: float
+    ) -> Decimal:
+        # The one place the parent's totals change.
+        newly_filled = child.filled - before_filled
+        self._filled += newly_filled
+        self._committed += child.committed - before_committed
+        if newly_filled > 0:
+            self._fills.append((at, newly_filled))
+        if was_open and child.state.is_final:
+            self._open_children.discard(child.client_order_id)
+        return newly_filled

@@ -1,0 +1,324 @@
+"""The scheduler of one TWAP parent: one task that sends its slices, then finishes it.
+
+The run has three phases, all in one task:
+
+1. **Schedule**, bounded by the deadline: at each slice time send what the schedule (with
+   catch-up) asks, sized from what is committed, so returned quantity is sent again and nothing is
+   ever sent twice. A failed or rejected child is recorded and the schedule goes on.
+2. **Deadline**: the monitor waits for the parent to fill or its deadline, and hands an
+   incomplete parent to the ``AggressiveCompletionHandler``.
+3. **Report**: settle open children, reach a final state, build the ``ExecutionReport``.
+
+``cancel()`` stops new slices at once and cancels the resting children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import anyio
+import attrs
+import structlog
+
+from engine.aggressive_handler import AggressiveCompletionHandler, record_result
+from engine.clock import now
+from engine.errors import GatewayError
+from engine.execution_monitor import ExecutionMonitor
+from engine.execution_report import ExecutionReport, SliceRecord, build_report
+from engine.gateway import TradingGateway
+from engine.market import Quote
+from engine.orders import Order, OrderSide, OrderType
+from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
+from engine.rate_limited_queue import RateLimitedOrderQueue
+from engine.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
+from engine.twap_params import SliceStyle, TWAPParams
+
+__all__ = ["ParentRunner", "RunnerParts"]
+
+ZERO = Decimal(0)
+_log = structlog.get_logger(__name__)
+
+
+@attrs.frozen
+class RunnerParts:
+    """The shared parts a parent runs on: gateway, queue, monitor and a child id source."""
+
+    gateway: TradingGateway
+    queue: RateLimitedOrderQueue
+    monitor: ExecutionMonitor
+    new_child_id: Callable[[], str]
+
+
+def _is_final(child: ChildOrder) -> bool:
+    # A call, so the type checker does not narrow the child's state across awaits.
+    return child.state.is_final
+
+
+class ParentRunner:
+    """Runs one parent order from first slice to report; see the module docstring."""
+
+    def __init__(
+        self,
+        parts: RunnerParts,
+        parent: ParentOrder,
+        plan: SlicePlan,
+        params: TWAPParams,
+        *,
+        start: float,
+        arrival: Quote | None,
+    ) -> None:
+        self._parts = parts
+        self._parent = parent
+        self._plan = plan
+        self._params = params
+        self._start = start
+        self._arrival = arrival
+        self._mids: list[Decimal] = [arrival.mid] if arrival is not None else []
+        self._records = [
+            SliceRecord(index=i, scheduled_at=start + offset, quantity=q)
+            for i, (offset, q) in enumerate(zip(plan.offsets, plan.quantities, strict=True))
+        ]
+        self._notes: list[str] = [plan.note] if plan.note else []
+        self._interval = plan.duration / max(plan.num_slices, 1)
+        self._cancel_requested = False
+        self._scope: anyio.CancelScope | None = None
+        self._handler = AggressiveCompletionHandler(
+            parts.gateway,
+            parts.queue,
+            parts.monitor,
+            max_slippage_bps=params.max_slippage_bps,
+            policy=params.completion_policy,
+            settle_timeout=params.settle_timeout,
+            id_generator=None,
+        )
+        self._new_id = parts.new_child_id
+        self._log = _log.bind(parent_id=parent.parent_id, symbol=parent.symbol)
+        self.lateness: list[float] = []
+        self.report: ExecutionReport | None = None
+
+    def __repr__(self) -> str:
+        return f"<ParentRunner {self._parent!r} cancel_requested={self._cancel_requested}>"
+
+    @property
+    def parent(self) -> ParentOrder:
+        """The parent order this runner works."""
+        return self._parent
+
+    def cancel(self) -> None:
+        """Stop sending slices and cancel the resting children; the run then reports."""
+        self._cancel_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    async def run(self) -> ExecutionReport:
+        """Work the parent to a final state and return its report."""
+        monitor, parent = self._parts.monitor, self._parent
+        pid = parent.parent_id
+        completed_aggressively = False
+        if not self._cancel_requested:
+            monitor.transition(pid, ParentState.WORKING)
+        try:
+            with anyio.CancelScope() as self._scope:
+                if self._cancel_requested:
+                    self._scope.cancel()
+                deadline = parent.deadline if parent.deadline is not None else self._start
+                with anyio.move_on_after(max(0.0, deadline - now())):
+                    await self._run_schedule()
+                if self._params.complete_at_deadline:
+                    completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
+        except Exception as error:
+            self._log.exception("parent failed")
+            await self._handler.settle_children(parent)
+            if not parent.state.is_final:
+                monitor.transition(pid, ParentState.FAILED, f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            self._scope = None
+        await self._finish(completed_aggressively)
+        return self._build_report()
+
+    async def _complete(self, parent_id: str) -> None:
+        self._parts.monitor.transition(parent_id, ParentState.COMPLETING)
+        arrival = self._arrival.mid if self._arrival is not None else None
+        outcome = await self._handler.complete(parent_id, arrival)
+        if outcome.note:
+            self._notes.append(outcome.note)
+
+    async def _finish(self, completed_aggressively: bool) -> None:
+        monitor, parent = self._parts.monitor, self._parent
+        unresolved = await self._handler.settle_children(parent)
+        if unresolved:
+            self._notes.append(f"{unresolved} child order(s) still unresolved at the end")
+        if not parent.state.is_final:
+            if self._cancel_requested:
+                monitor.transition(parent.parent_id, ParentState.CANCELLED, "cancelled by the user")
+            elif parent.filled >= parent.quantity:  # pragma: no cover - the monitor completes it
+                monitor.transition(parent.parent_id, ParentState.COMPLETED)
+            else:
+                reason = "deadline passed after completion" if completed_aggressively else "deadline passed"
+                monitor.transition(parent.parent_id, ParentState.EXPIRED, reason)
+        await self._price_missing_fills()
+
+    async def _price_missing_fills(self) -> None:
+        # A cancel can confirm fills whose own events are still in flight; fetch their prices.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(self._params.settle_timeout):
+            for child in self._parent.children:
+                if child.priced_quantity < child.filled:
+                    await self._parts.monitor.reconcile(child.client_order_id)
+
+    def _build_report(self) -> ExecutionReport:
+        end_quote_mid = self._mids[-1] if self._mids else None
+        self.report = build_report(
+            self._parent,
+            self._records,
+            started_at=self._start,
+            ended_at=now(),
+            arrival_price=self._arrival.mid if self._arrival is not None else None,
+            end_price=end_quote_mid,
+            mids=self._mids,
+            requested_slices=self._plan.requested_slices,
+            notes=self._notes,
+        )
+        return self.report
+
+    # -- the schedule ------------------------------------------------------------------------
+
+    async def _quote(self) -> Quote | None:
+        try:
+            quote = await self._parts.gateway.get_quote(self._parent.symbol)
+        except GatewayError as error:
+            self._log.warning("quote failed", error=str(error))
+            return None
+        self._mids.append(quote.mid)
+        return quote
+
+    async def _run_schedule(self) -> None:
+        parent = self._parent
+        scheduled = ZERO
+        last = len(self._records) - 1
+        for record in self._records:
+            delay = record.scheduled_at - now()
+            if delay > 0:
+                await anyio.sleep(delay)
+            if parent.state is not ParentState.WORKING:
+                return
+            record.due = True
+            scheduled += record.quantity
+            quote = await self._quote()
+            quantity = self._slice_quantity(record, scheduled, is_last=record.index == last)
+            reference = None if quote is None else (quote.ask if parent.side is OrderSide.BUY else quote.bid)
+            smallest = minimum_slice_quantity(parent.instrument, reference)
+            if quantity < smallest:
+                if quantity > 0 and parent.remaining >= smallest:
+                    quantity = smallest
+                else:
+                    record.note = (
+                        "nothing to send" if quantity <= 0 else f"{quantity} below the smallest order"
+                    )
+                    continue
+            if self._params.style is SliceStyle.MARKET:
+                if quote is not None and not self._within_limit(reference):
+                    record.note = f"market beyond the limit price {self._params.limit_price}"
+                    continue
+                await self._send(record, quantity, None)
+            else:
+                slice_end = self._records[record.index + 1].scheduled_at if record.index < last else None
+                await self._work_limit_slice(record, quantity, quote, slice_end)
+
+    def _slice_quantity(self, record: SliceRecord, scheduled: Decimal, *, is_last: bool) -> Decimal:
+        parent = self._parent
+        if not self._params.catch_up:
+            return parent.instrument.round_quantity(min(record.quantity, parent.remaining))
+        return catch_up_quantity(
+            scheduled_through=scheduled,
+            committed=parent.committed,
+            remaining=parent.remaining,
+            nominal_slice=record.quantity,
+            cap_multiple=None if is_last else self._params.catch_up_cap,
+            instrument=parent.instrument,
+        )
+
+    def _within_limit(self, price: Decimal | None) -> bool:
+        limit = self._params.limit_price
+        if limit is None or price is None:
+            return True
+        return price <= limit if self._parent.side is OrderSide.BUY else price >= limit
+
+    def _limit_price(self, quote: Quote) -> Decimal:
+        side, instrument = self._parent.side, self._parent.instrument
+        style = self._params.style
+        if style is SliceStyle.PASSIVE:
+            price = quote.bid if side is OrderSide.BUY else quote.ask
+        elif style is SliceStyle.TOUCH:
+            price = quote.ask if side is OrderSide.BUY else quote.bid
+        else:
+            price = quote.mid
+        price -= side.sign * self._params.offset_ticks * instrument.tick_size
+        price = instrument.round_price(max(price, instrument.tick_size), side)
+        limit = self._params.limit_price
+        if limit is not None:
+            price = min(price, limit) if side is OrderSide.BUY else max(price, limit)
+        return price
+
+    async def _send(self, record: SliceRecord, quantity: Decimal, price: Decimal | None) -> ChildOrder:
+        parent, monitor = self._parent, self._parts.monitor
+        order = Order(
+            symbol=parent.symbol,
+            side=parent.side,
+            quantity=quantity,
+            order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+            limit_price=price,
+            client_order_id=self._new_id(),
+            parent_id=parent.parent_id,
+        )
+        cid = order.client_order_id
+        child = ChildOrder(order=order, slice_index=record.index, created_at=now())
+        monitor.add_child(parent.parent_id, child)
+        record.child_ids.append(cid)
+        self._log.debug(
+            "send child", child_id=cid, slice=record.index, quantity=str(quantity), price=str(price)
+        )
+        handle = self._parts.queue.submit(order, deadline=parent.deadline)
+        # The queue resolves every handle; waiting for it must not be cut short, or the child's
+        # outcome would be lost to the books.
+        with anyio.CancelScope(shield=True):
+            result = await handle
+        record_result(monitor, cid, result)
+        if record.sent_at is None and result.sent_at is not None:
+            record.sent_at = result.sent_at
+            self.lateness.append(result.sent_at - record.scheduled_at)
+        if child.state is ChildState.UNKNOWN:
+            await monitor.reconcile(cid)
+        if child.state is ChildState.REJECTED:
+            self._log.warning("child rejected", child_id=cid, reason=child.reason)
+        return child
+
+    async def _work_limit_slice(
+        self, record: SliceRecord, target: Decimal, quote: Quote | None, slice_end: float | None
+    ) -> None:
+        parent, monitor = self._parent, self._parts.monitor
+        rest = self._params.rest_fraction * self._interval
+        end = slice_end if slice_end is not None else (parent.deadline or now() + self._interval)
+        while quote is not None and now() < end and parent.state is ParentState.WORKING:
+            done = sum((parent.child(cid).filled for cid in record.child_ids), ZERO)
+            wanted = parent.instrument.round_quantity(min(target - done, parent.remaining))
+            if wanted < minimum_slice_quantity(parent.instrument, self._limit_price(quote)):
+                return
+            child = await self._send(record, wanted, self._limit_price(quote))
+            cid = child.client_order_id
+            if child.state.is_final:
+                return  # rejected or filled at once; the next slice catches up what is missing
+            with anyio.move_on_after(max(0.0, min(now() + rest, end) - now())):
+                await monitor.wait_child_final(cid)
+            if not child.state.is_final:
+                # Re-price: the replacement is sized only once the cancel is confirmed.
+                self._parts.queue.cancel(cid)
+                self._log.debug("re-price: cancel child", child_id=cid)
+                with anyio.move_on_after(self._params.settle_timeout):
+                    await monitor.wait_child_final(cid)
+                if not child.state.is_final:
+                    await monitor.reconcile(cid)
+                if not _is_final(child):
+                    return  # still in doubt: its quantity stays reserved; the deadline settles it
+            quote = await self._quote()

@@ -1,0 +1,167 @@
+"""TWAP: spread a parent order over time in slices, finish it at the deadline, report the cost.
+
+Standalone, as in the original usage::
+
+    executor = TWAPExecutor(trading_gateway=gateway, num_slices=10, interval_seconds=60)
+    report = await executor.execute(symbol="AAPL", total_quantity=1000, side=OrderSide.BUY)
+    print(f"Filled: {report.filled_quantity} @ avg ${report.avg_price:.2f}")
+
+runs its own order queue and execution monitor for the duration of the call. Inside an
+``ExecutionEngine`` every parent shares the engine's queue and monitor instead.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from engine.clock import now
+from engine.errors import GatewayError, InvalidInputError
+from engine.execution_monitor import ExecutionMonitor
+from engine.execution_report import ExecutionReport, OrderSlice, SliceStatus
+from engine.gateway import TradingGateway
+from engine.ids import ClientOrderIdGenerator
+from engine.market import Quote
+from engine.numbers import to_positive
+from engine.orders import OrderSide
+from engine.parent_order import ParentOrder
+from engine.parent_runner import ParentRunner, RunnerParts
+from engine.rate_limited_queue import RateLimitedOrderQueue
+from engine.slicing import plan_slices
+from engine.twap_params import SliceStyle, TWAPParams
+
+__all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "SliceStyle", "TWAPExecutor", "TWAPParams"]
+
+_log = structlog.get_logger(__name__)
+
+
+async def prepare_parent(
+    parts: RunnerParts,
+    *,
+    parent_id: str,
+    symbol: str,
+    total_quantity: Any,
+    side: Any,
+    params: TWAPParams,
+) -> ParentRunner:
+    """Validate one TWAP request, plan its slices and register it with the monitor.
+
+    Raises ``InvalidInputError`` (naming the field) before anything is registered or sent.
+    """
+    order_side = OrderSide.parse(side)
+    quantity = to_positive(total_quantity, "total_quantity")
+    instrument = parts.gateway.instrument(symbol)  # raises UnknownSymbolError
+    instrument.check_quantity(quantity, "total_quantity")
+    current = now()
+    start, duration = params.schedule(current)
+    try:
+        arrival: Quote | None = await parts.gateway.get_quote(symbol)
+    except GatewayError as error:
+        _log.warning("no arrival quote", symbol=symbol, error=str(error))
+        arrival = None
+    reference = None
+    if arrival is not None:
+        reference = arrival.ask if order_side is OrderSide.BUY else arrival.bid
+    rng = random.Random(params.seed)
+    plan = plan_slices(
+        quantity,
+        params.num_slices,
+        duration,
+        instrument,
+        reference,
+        size_jitter=params.size_jitter,
+        time_jitter=params.time_jitter,
+        rng=rng,
+    )
+    parent = ParentOrder(
+        parent_id=parent_id,
+        symbol=symbol,
+        side=order_side,
+        quantity=quantity,
+        instrument=instrument,
+        created_at=current,
+        deadline=start + duration,
+    )
+    parts.monitor.track(parent, plan, started_at=start)
+    return ParentRunner(parts, parent, plan, params, start=max(start, current), arrival=arrival)
+
+
+class TWAPExecutor:
+    """Executes parent orders as TWAPs against ``trading_gateway``.
+
+    ``num_slices`` and ``interval_seconds`` set the default schedule; every other knob of
+    ``TWAPParams`` can be given here (the executor's defaults) or per ``execute`` call.
+    ``max_orders_per_minute`` configures the queue the executor runs when used standalone. Pass
+    ``queue`` and ``monitor`` to share running ones (the engine does).
+    """
+
+    def __init__(
+        self,
+        trading_gateway: TradingGateway,
+        num_slices: int = 10,
+        interval_seconds: float | None = 60.0,
+        *,
+        max_orders_per_minute: int | None = None,
+        queue: RateLimitedOrderQueue | None = None,
+        monitor: ExecutionMonitor | None = None,
+        id_generator: ClientOrderIdGenerator | None = None,
+        **params: Any,
+    ) -> None:
+        if (queue is None) != (monitor is None):
+            raise InvalidInputError("queue", queue, "give both queue and monitor, or neither")
+        self._params = TWAPParams(num_slices=num_slices, interval_seconds=interval_seconds, **params)
+        self._gateway = trading_gateway
+        self._max_orders_per_minute = max_orders_per_minute
+        self._queue = queue
+        self._monitor = monitor
+        self._ids = (
+            id_generator if id_generator is not None else ClientOrderIdGenerator("T", seed=self._params.seed)
+        )
+        self._executed = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<TWAPExecutor slices={self._params.num_slices} interval={self._params.interval_seconds} "
+            f"style={self._params.style.value} executed={self._executed}>"
+        )
+
+    @property
+    def params(self) -> TWAPParams:
+        """The executor's default parameters."""
+        return self._params
+
+    async def execute(
+        self, symbol: str, total_quantity: Any, side: OrderSide | str, **overrides: Any
+    ) -> ExecutionReport:
+        """Execute one parent order as a TWAP and return its report (waits until it is final)."""
+        params = self._params.evolve(**overrides) if overrides else self._params
+        if self._queue is not None and self._monitor is not None:
+            return await self._execute_on(self._queue, self._monitor, symbol, total_quantity, side, params)
+        queue = RateLimitedOrderQueue(self._gateway, self._max_orders_per_minute)
+        async with queue, ExecutionMonitor(self._gateway) as monitor:
+            return await self._execute_on(queue, monitor, symbol, total_quantity, side, params)
+
+    async def _execute_on(
+        self,
+        queue: RateLimitedOrderQueue,
+        monitor: ExecutionMonitor,
+        symbol: str,
+        total_quantity: Any,
+        side: Any,
+        params: TWAPParams,
+    ) -> ExecutionReport:
+        new_id: Callable[[], str] = self._ids.next_id
+        parts = RunnerParts(gateway=self._gateway, queue=queue, monitor=monitor, new_child_id=new_id)
+        runner = await prepare_parent(
+            parts,
+            parent_id=new_id(),
+            symbol=symbol,
+            total_quantity=total_quantity,
+            side=side,
+            params=params,
+        )
+        self._executed += 1
+        return await runner.run()
