@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gateways.simulated.config import FaultPlan, FeeSchedule, LatencyModel, SymbolSpec, VenueRateLimit
 from gateways.simulated.limits import RequestOutcome, VenueRequest
+from gateways.simulated.replay import PriceReplay
 from gateways.simulated.statistics import VenueStatistics
 from gateways.simulated.venue import SimulatedVenue
 
@@ -17,6 +18,7 @@ __all__ = [
     "FaultPlan",
     "FeeSchedule",
     "LatencyModel",
+    "PriceReplay",
     "RequestOutcome",
     "SimulatedVenue",
     "SymbolSpec",

@@ -17,6 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
+from engine.errors import IllegalTransitionError
 from engine.events import OrderFilled, OrderSnapshot, OrderStatus
 from engine.orders import Order, OrderSide
 from gateways.simulated.config import SymbolSpec
@@ -56,7 +57,9 @@ class OrderRecord:
 
     def _move(self, status: OrderStatus, time: float) -> None:
         if status not in _ALLOWED.get(self.status, frozenset()):
-            raise RuntimeError(f"illegal order transition {self.status.name} -> {status.name}")
+            raise IllegalTransitionError(
+                f"order {self.order.client_order_id}", self.status.name, status.name
+            )
         self.status = status
         self.updated_at = time
 

@@ -62,6 +62,7 @@ from gateways.simulated.faults import FaultInjector
 from gateways.simulated.limits import RateLimiter, RequestOutcome, VenueRequest
 from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
 from gateways.simulated.prices import MarketStep, PriceSource, RandomWalk
+from gateways.simulated.replay import PriceReplay
 from gateways.simulated.requests import PendingRequest
 from gateways.simulated.statistics import VenueStatistics
 from gateways.simulated.wire import EventWire
@@ -81,7 +82,7 @@ class SimulatedVenue:
 
     def __init__(
         self,
-        symbols: Sequence[SymbolSpec],
+        symbols: Sequence[SymbolSpec] | PriceReplay,
         *,
         seed: int = 0,
         latency: LatencyModel | None = None,
@@ -104,8 +105,12 @@ class SimulatedVenue:
         self._step = check_seconds(step, "step", positive=True)
         share = _participation(participation)
         source: PriceSource
-        specs = _specs(symbols)
-        source = RandomWalk(specs, seed=seed, step=self._step)
+        if isinstance(symbols, PriceReplay):
+            specs = list(symbols.specs)
+            source = symbols.source()
+        else:
+            specs = _specs(symbols)
+            source = RandomWalk(specs, seed=seed, step=self._step)
         self._specs = {spec.symbol: spec for spec in specs}
         self._instruments = {spec.symbol: spec.instrument for spec in specs}
         opening = {market.symbol: market for market in source.opening()}
