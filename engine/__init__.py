@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from engine.clock import is_virtual, now, run_virtual, virtual_loop_factory
 from engine.errors import (
+    DeadlineExceededError,
     DuplicateClientOrderIdError,
     EngineError,
     EventStreamDroppedError,
@@ -15,6 +16,8 @@ from engine.errors import (
     InvalidInputError,
     OrderRejectedError,
     OrderStateUnknownError,
+    QueueClosedError,
+    QueueFullError,
     RateLimitedError,
     UnknownOrderError,
     UnknownSymbolError,
@@ -35,12 +38,16 @@ from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator, new_client_order_id
 from engine.instruments import Instrument
 from engine.market import Quote
+from engine.order_handle import Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
+from engine.rate_limited_queue import QueueStatistics, RateLimitedOrderQueue
+from engine.rate_limits import LimitShape, RateLimit, RequestKind
 from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 from engine.rebalancing_plan import PlannedTrade, RebalancingPlan, RebalancingPlanner, SymbolAllocation
 
 __all__ = [
     "ClientOrderIdGenerator",
+    "DeadlineExceededError",
     "DuplicateClientOrderIdError",
     "EngineError",
     "EventStreamDroppedError",
@@ -50,25 +57,36 @@ __all__ = [
     "GatewayUnavailableError",
     "Instrument",
     "InvalidInputError",
+    "Lane",
+    "LimitShape",
     "Order",
     "OrderAccepted",
     "OrderAck",
     "OrderCancelled",
     "OrderExpired",
     "OrderFilled",
+    "OrderHandle",
     "OrderRejected",
     "OrderRejectedError",
+    "OrderResult",
+    "OrderResultStatus",
     "OrderSide",
     "OrderSnapshot",
     "OrderStateUnknownError",
     "OrderStatus",
     "OrderType",
     "PlannedTrade",
+    "QueueClosedError",
+    "QueueFullError",
+    "QueueStatistics",
     "Quote",
+    "RateLimit",
     "RateLimitedError",
+    "RateLimitedOrderQueue",
     "RebalanceMode",
     "RebalancingPlan",
     "RebalancingPlanner",
+    "RequestKind",
     "RoundingMethod",
     "SymbolAllocation",
     "TimeInForce",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "DeadlineExceededError",
     "DuplicateClientOrderIdError",
     "EngineError",
     "EventStreamDroppedError",
@@ -25,6 +26,8 @@ __all__ = [
     "InvalidInputError",
     "OrderRejectedError",
     "OrderStateUnknownError",
+    "QueueClosedError",
+    "QueueFullError",
     "RateLimitedError",
     "UnknownOrderError",
     "UnknownSymbolError",
@@ -69,6 +72,27 @@ class UnknownSymbolError(InvalidInputError):
             hint += ", ..."
         super().__init__(field, symbol, f"unknown symbol{hint}")
         self.symbol = symbol
+
+
+class QueueFullError(EngineError):
+    """Raised when a bounded order queue that refuses when full holds its maximum already."""
+
+    def __init__(self, max_queued: int) -> None:
+        self.max_queued = max_queued
+        super().__init__(f"the order queue is full (max_queued={max_queued}); retry later")
+
+
+class QueueClosedError(EngineError):
+    """Raised when a request is submitted to an order queue that has been closed."""
+
+
+class DeadlineExceededError(EngineError):
+    """Raised (as a result's error) when a request's deadline passed before it could be sent."""
+
+    def __init__(self, deadline: float, *, client_order_id: str | None = None) -> None:
+        self.deadline = deadline
+        self.client_order_id = client_order_id
+        super().__init__(f"deadline {deadline:.3f} passed before {client_order_id or 'the request'} was sent")
 
 
 class GatewayError(EngineError):

@@ -1,0 +1,202 @@
+"""What ``RateLimitedOrderQueue.submit`` hands back: lanes, results and the awaitable handle.
+
+A handle is the queue's one record per request (it is what sits in the lanes), so a queued order
+costs one small object. ``await handle`` gives the :class:`OrderResult`; ``handle.cancel()``
+withdraws a request that has not been sent yet.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Generator
+from typing import Any
+
+import anyio
+import attrs
+
+from engine.errors import EngineError
+from engine.orders import Order
+from engine.rate_limits import RequestKind
+
+__all__ = ["HandleState", "Lane", "OrderHandle", "OrderResult", "OrderResultStatus"]
+
+
+class Lane(enum.IntEnum):
+    """Priority lanes: a lower number is sent first; first in, first out within a lane."""
+
+    CANCEL = 0
+    COMPLETION = 1
+    ROUTINE = 2
+
+
+class OrderResultStatus(enum.Enum):
+    """How a queued request ended."""
+
+    ACCEPTED = "accepted"  # the venue holds the order (or took the cancel request)
+    REJECTED = "rejected"  # the venue refused it for a reason; not retried
+    FAILED = "failed"  # gave up: attempts or deadline used up, or the venue's state stayed unknown
+    CANCELLED = "cancelled"  # withdrawn or shut down before it was sent; the venue never held it
+
+
+@attrs.frozen
+class OrderResult:
+    """The outcome of one queued request, with its timestamps on the engine clock.
+
+    ``sent_at`` is the first send (``None`` if it never left), ``acknowledged_at`` the venue's
+    answer that settled it. ``attempts`` counts sends of the request itself (look-ups that
+    reconciled an unknown outcome are not counted).
+    """
+
+    status: OrderResultStatus
+    client_order_id: str
+    venue_order_id: str | None
+    attempts: int
+    enqueued_at: float
+    sent_at: float | None
+    acknowledged_at: float | None
+    error: EngineError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the venue accepted the request."""
+        return self.status is OrderResultStatus.ACCEPTED
+
+
+class HandleState(enum.Enum):
+    """Where a request is inside the queue."""
+
+    WAITING_FOR_ROOM = "waiting_for_room"  # the queue was full; not yet in its lane
+    QUEUED = "queued"  # in its lane, waiting for capacity
+    DELAYED = "delayed"  # backing off before its next attempt
+    IN_FLIGHT = "in_flight"  # a request to the venue is out
+    DONE = "done"
+
+
+class OrderHandle:
+    """An awaitable for one queued request: ``result = await handle``.
+
+    ``kind`` is ``RequestKind.SUBMIT`` for orders and ``RequestKind.CANCEL`` for cancel requests.
+    The queue drives the private fields; the public surface only reads them.
+    """
+
+    __slots__ = (
+        "_attempts",
+        "_cancel_requested",
+        "_client_order_id",
+        "_deadline",
+        "_enqueued_at",
+        "_event",
+        "_kind",
+        "_lane",
+        "_last_error",
+        "_lookups",
+        "_on_cancel",
+        "_order",
+        "_outcome_unknown",
+        "_request",
+        "_result",
+        "_sent_at",
+        "_sequence",
+        "_state",
+        "_weight",
+    )
+
+    def __init__(
+        self,
+        *,
+        request: RequestKind,
+        client_order_id: str,
+        order: Order | None,
+        lane: Lane,
+        weight: int,
+        deadline: float | None,
+        enqueued_at: float,
+        on_cancel: Callable[[OrderHandle], bool],
+    ) -> None:
+        self._request = request  # what was asked: a submit or a cancel
+        self._kind = request  # what goes out next: the request itself, or a look-up
+        self._client_order_id = client_order_id
+        self._order = order
+        self._lane = lane
+        self._weight = weight
+        self._deadline = deadline
+        self._enqueued_at = enqueued_at
+        self._on_cancel = on_cancel
+        self._state = HandleState.QUEUED
+        self._sequence = 0
+        self._attempts = 0
+        self._lookups = 0
+        self._sent_at: float | None = None
+        self._last_error: EngineError | None = None
+        self._outcome_unknown = False
+        self._cancel_requested = False
+        self._result: OrderResult | None = None
+        self._event: anyio.Event | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<OrderHandle {self._request.value} {self._client_order_id} lane={self._lane.name} "
+            f"state={self._state.value} attempts={self._attempts}>"
+        )
+
+    @property
+    def client_order_id(self) -> str:
+        """The client order id of the order (for a cancel: of the order to cancel)."""
+        return self._client_order_id
+
+    @property
+    def kind(self) -> RequestKind:
+        """``SUBMIT`` or ``CANCEL``."""
+        return self._request
+
+    @property
+    def lane(self) -> Lane:
+        """The lane the request waits in."""
+        return self._lane
+
+    @property
+    def order(self) -> Order | None:
+        """The order being submitted (``None`` for a cancel request)."""
+        return self._order
+
+    @property
+    def state(self) -> HandleState:
+        """Where the request is inside the queue."""
+        return self._state
+
+    def done(self) -> bool:
+        """True once the result is known."""
+        return self._result is not None
+
+    def result(self) -> OrderResult:
+        """The result, without waiting; raises ``RuntimeError`` if it is not known yet."""
+        if self._result is None:
+            raise RuntimeError(f"{self._client_order_id} has no result yet; await the handle")
+        return self._result
+
+    def cancel(self) -> bool:
+        """Withdraw the request if it has not been sent; it then resolves ``CANCELLED``.
+
+        Its place in the queue and the capacity it would have used go to the requests behind it.
+        Returns False (and changes nothing) once the request is out or finished.
+        """
+        return self._on_cancel(self)
+
+    async def wait(self) -> OrderResult:
+        """Wait for the result."""
+        if self._result is None:
+            if self._event is None:
+                self._event = anyio.Event()
+            await self._event.wait()
+        assert self._result is not None  # set before the event fires
+        return self._result
+
+    def __await__(self) -> Generator[Any, None, OrderResult]:
+        return self.wait().__await__()
+
+    def _resolve(self, result: OrderResult) -> None:
+        """Settle the handle; the queue's one way to finish a request."""
+        self._result = result
+        self._state = HandleState.DONE
+        if self._event is not None:
+            self._event.set()

@@ -1,0 +1,667 @@
+"""The rate-limited order queue: priority lanes in, a venue's limits never exceeded, nothing lost.
+
+``queue.submit(order)`` enqueues and returns an :class:`~engine.order_handle.OrderHandle`;
+``await handle`` gives an :class:`~engine.order_handle.OrderResult`. One dispatcher task sends
+the head of the highest-priority lane as soon as every limit allows it: it computes that time
+exactly and sleeps until then (or until new work arrives); it never polls. Sends run concurrently
+(up to ``max_in_flight``), so a burst the limits allow goes out at once.
+
+Lanes: cancels, then deadline-completion orders, then routine slices; first in, first out within
+a lane. The head of the queue waits for its capacity and nothing overtakes it, so a heavy request
+is never starved by a stream of light ones.
+
+Back-pressure: at most ``max_queued`` requests wait in the lanes. When full, ``when_full="refuse"``
+makes ``submit`` raise ``QueueFullError``; ``when_full="wait"`` accepts the request but keeps it
+waiting for a place, in order, before it enters its lane (``await queue.wait_for_room()`` lets a
+producer pace itself). Cancel requests are never refused or held back.
+
+Retries: a 429 pauses the whole limit group until retry-after plus seeded jitter and lowers the
+effective rate, which recovers over clean periods; an unavailable gateway (known not sent) is
+retried with capped exponential back-off; an unknown outcome is never resent blindly: the client
+order id is looked up at the venue (retrying the look-up), and only "no such order" lets the same
+order, with the same id, go out again; a rejection is final. ``max_attempts`` and ``deadline``
+bound each request.
+
+Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet sent resolve
+``CANCELLED``; requests in flight (and look-ups of unknown outcomes) are awaited for up to
+``shutdown_timeout`` seconds, shielded; whatever is still open then resolves ``FAILED`` with
+``OrderStateUnknownError``. No handle ever hangs.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import anyio
+import anyio.abc
+import attrs
+import structlog
+
+from engine import clock
+from engine._queue_lanes import Lanes
+from engine.errors import (
+    DeadlineExceededError,
+    DuplicateClientOrderIdError,
+    EngineError,
+    GatewayError,
+    GatewayUnavailableError,
+    InvalidInputError,
+    OrderRejectedError,
+    OrderStateUnknownError,
+    QueueClosedError,
+    QueueFullError,
+    RateLimitedError,
+    UnknownOrderError,
+)
+from engine.events import OrderAck, OrderStatus
+from engine.gateway import TradingGateway
+from engine.ids import validate_client_order_id
+from engine.order_handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
+from engine.orders import Order
+from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
+
+__all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
+
+_YIELD_EVERY = 64  # sends between checkpoints, so a long burst does not hog the loop
+
+
+def _count(value: Any, field: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInputError(field, value, f"expected a whole number, at least {minimum}")
+    return value
+
+
+def _fraction(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidInputError(field, value, "expected a number from 0 to 1")
+    return float(value)
+
+
+def _lane(value: Any) -> Lane:
+    if isinstance(value, Lane):
+        return value
+    raise InvalidInputError("lane", value, "expected Lane.CANCEL, Lane.COMPLETION or Lane.ROUTINE")
+
+
+@attrs.frozen
+class QueueStatistics:
+    """A snapshot of a :class:`RateLimitedOrderQueue`."""
+
+    queued_per_lane: tuple[tuple[str, int], ...]
+    waiting_for_room: int
+    delayed: int
+    in_flight: int
+    sent: int
+    accepted: int
+    rejected: int
+    failed: int
+    cancelled: int
+    retries: int
+    rate_limited: int
+    lookups: int
+    time_throttled: float
+    rate_factor: float
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting in the lanes."""
+        return sum(count for _, count in self.queued_per_lane)
+
+
+class RateLimitedOrderQueue:
+    """Sends orders and cancels to a gateway within its rate limits, by priority; see the module.
+
+    ``max_orders_per_minute=N`` means never more than N submits and cancels in any rolling 60 s;
+    ``limits`` adds any number of :class:`~engine.rate_limits.RateLimit` (rolling windows or token
+    buckets, with weights per request kind). ``safety_margin`` (seconds) widens every rolling
+    window: set it to at least the spread of the venue's one-way latency, since the venue counts
+    at arrival. ``seed`` seeds the retry jitter (for reproducible backtests).
+    """
+
+    def __init__(
+        self,
+        trading_gateway: TradingGateway,
+        max_orders_per_minute: int | None = None,
+        *,
+        limits: Iterable[RateLimit] = (),
+        safety_margin: float = 0.05,
+        max_queued: int = 100_000,
+        when_full: Literal["wait", "refuse"] = "wait",
+        max_in_flight: int = 256,
+        max_attempts: int = 5,
+        max_lookups: int = 20,
+        retry_backoff: float = 0.5,
+        max_retry_backoff: float = 30.0,
+        retry_jitter: float = 0.1,
+        backoff_factor: float = 0.8,
+        min_rate_factor: float = 0.5,
+        recovery_period: float | None = None,
+        shutdown_timeout: float = 10.0,
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(trading_gateway, TradingGateway):
+            raise InvalidInputError("trading_gateway", trading_gateway, "expected a TradingGateway")
+        all_limits: list[RateLimit] = [limits] if isinstance(limits, RateLimit) else list(limits)
+        if max_orders_per_minute is not None:
+            all_limits.insert(0, RateLimit(_count(max_orders_per_minute, "max_orders_per_minute"), 60.0))
+        if when_full not in ("wait", "refuse"):
+            raise InvalidInputError("when_full", when_full, "expected 'wait' or 'refuse'")
+        self._group = LimitGroup(
+            all_limits,
+            safety_margin=safety_margin,
+            backoff_factor=backoff_factor,
+            min_rate_factor=min_rate_factor,
+            recovery_period=recovery_period,
+        )
+        self._gateway = trading_gateway
+        self._max_queued = _count(max_queued, "max_queued")
+        self._refuse_when_full = when_full == "refuse"
+        self._max_in_flight = _count(max_in_flight, "max_in_flight")
+        self._max_attempts = _count(max_attempts, "max_attempts")
+        self._max_lookups = _count(max_lookups, "max_lookups")
+        self._retry_backoff = positive_seconds(retry_backoff, "retry_backoff")
+        self._max_retry_backoff = positive_seconds(max_retry_backoff, "max_retry_backoff")
+        self._retry_jitter = _fraction(retry_jitter, "retry_jitter")
+        self._shutdown_timeout = non_negative_seconds(shutdown_timeout, "shutdown_timeout")
+        self._random = random.Random(seed)
+        self._lanes = Lanes(self._max_queued)
+        self._by_id: dict[str, OrderHandle] = {}  # open submits, so a duplicate id is refused
+        self._log = structlog.get_logger(__name__)
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._state: Literal["new", "open", "closing", "closed"] = "new"
+        self._wakeup: anyio.Event | None = None  # set to wake the sleeping dispatcher
+        self._idle: anyio.Event | None = None  # set when nothing is open while closing
+        self._open = 0
+        self._in_flight = 0
+        self._counts = dict.fromkeys(
+            ("sent", "accepted", "rejected", "failed", "cancelled", "retries", "rate_limited", "lookups"), 0
+        )
+        self._time_throttled = 0.0
+
+    def __repr__(self) -> str:
+        lanes = ", ".join(f"{name.lower()}: {count}" for name, count in self._lanes.queued_per_lane())
+        return (
+            f"<RateLimitedOrderQueue {self._state} [{lanes}, "
+            f"waiting for room: {self._lanes.waiting_for_room}, "
+            f"in flight: {self._in_flight}, sent: {self._counts['sent']}] {self._group!r}>"
+        )
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._state != "new":
+            raise QueueClosedError("a RateLimitedOrderQueue runs once; make a new one")
+        task_group = anyio.create_task_group()
+        await task_group.__aenter__()
+        self._task_group = task_group
+        self._state = "open"
+        await task_group.start(self._dispatch)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        task_group = self._task_group
+        assert task_group is not None
+        self._state = "closing"
+        for handle in self._lanes.drain_unsent():
+            self._finish_unsent(handle)
+        self._wake()
+        with anyio.move_on_after(self._shutdown_timeout, shield=True):
+            while self._open:
+                self._idle = anyio.Event()
+                await self._idle.wait()
+        task_group.cancel_scope.cancel()
+        try:
+            return await task_group.__aexit__(exc_type, exc, traceback)
+        finally:
+            self._state = "closed"
+            for handle in self._lanes.drain_all():
+                self._finish_abandoned(handle)
+
+    # -- public calls --------------------------------------------------------------------------
+
+    def submit(
+        self, order: Order, *, lane: Lane = Lane.ROUTINE, deadline: float | None = None, weight: int = 1
+    ) -> OrderHandle:
+        """Enqueue ``order`` and return its handle (``await`` it for the ``OrderResult``).
+
+        ``deadline`` is an engine-clock time after which the order is no longer sent (it resolves
+        ``FAILED`` with ``DeadlineExceededError``); ``weight`` is the request's weight for limits
+        that count per-request weight. Never waits; see the module for when the queue is full.
+        """
+        if not isinstance(order, Order):
+            raise InvalidInputError("order", order, "expected an Order")
+        if order.client_order_id in self._by_id:
+            raise InvalidInputError(
+                "order", order.client_order_id, "an order with this client order id is already in the queue"
+            )
+        handle = self._new_handle(RequestKind.SUBMIT, order.client_order_id, order, lane, deadline, weight)
+        self._by_id[order.client_order_id] = handle
+        return handle
+
+    def cancel(
+        self, client_order_id: str, *, lane: Lane = Lane.CANCEL, deadline: float | None = None
+    ) -> OrderHandle:
+        """Ask the venue to cancel an order, through the same limits; returns the request's handle.
+
+        It resolves ``ACCEPTED`` once the venue took the cancel request (the outcome arrives as an
+        event). An order still waiting in this queue is withdrawn instead and never sent; its own
+        handle resolves ``CANCELLED`` and the cancel request resolves ``ACCEPTED`` at once.
+        """
+        validate_client_order_id(client_order_id)
+        self._check_request(RequestKind.CANCEL, lane, deadline, 1)
+        target = self._by_id.get(client_order_id)
+        withdrawn = target is not None and self._withdraw(target)
+        handle = self._new_handle(
+            RequestKind.CANCEL, client_order_id, None, lane, deadline, 1, enqueue=not withdrawn
+        )
+        if target is not None and withdrawn:
+            self._finish(target, OrderResultStatus.CANCELLED, target._last_error)
+            self._finish(handle, OrderResultStatus.ACCEPTED, None, acknowledged=True)
+            self._wake()
+        elif target is not None:
+            target._cancel_requested = True  # if it turns out never to have arrived: do not resend
+        return handle
+
+    async def wait_for_room(self) -> None:
+        """Wait until the lanes have room for another request (for producers that pace themselves)."""
+        while self._lanes.is_full() or self._lanes.waiting_for_room:
+            await self._lanes.wait_for_room()
+
+    def statistics(self) -> QueueStatistics:
+        """A snapshot of the queue's state and counters."""
+        counts = self._counts
+        return QueueStatistics(
+            queued_per_lane=self._lanes.queued_per_lane(),
+            waiting_for_room=self._lanes.waiting_for_room,
+            delayed=self._lanes.delayed,
+            in_flight=self._in_flight,
+            sent=counts["sent"],
+            accepted=counts["accepted"],
+            rejected=counts["rejected"],
+            failed=counts["failed"],
+            cancelled=counts["cancelled"],
+            retries=counts["retries"],
+            rate_limited=counts["rate_limited"],
+            lookups=counts["lookups"],
+            time_throttled=self._time_throttled,
+            rate_factor=self._group.rate_factor(clock.now()) if self._state == "open" else 1.0,
+        )
+
+    # -- enqueueing ----------------------------------------------------------------------------
+
+    def _check_request(
+        self, request: RequestKind, lane: Any, deadline: Any, weight: Any
+    ) -> tuple[Lane, float | None, int]:
+        if self._state in ("closing", "closed"):
+            raise QueueClosedError("the order queue is closed")
+        lane = _lane(lane)
+        if deadline is not None:
+            if (
+                isinstance(deadline, bool)
+                or not isinstance(deadline, int | float)
+                or not math.isfinite(deadline)
+            ):
+                raise InvalidInputError(
+                    "deadline", deadline, "expected an engine-clock time in seconds, or None"
+                )
+            deadline = float(deadline)
+        weight = _count(weight, "weight")
+        self._group.check_cost(request, weight)
+        return lane, deadline, weight
+
+    def _new_handle(
+        self,
+        request: RequestKind,
+        client_order_id: str,
+        order: Order | None,
+        lane: Any,
+        deadline: Any,
+        weight: Any,
+        *,
+        enqueue: bool = True,
+    ) -> OrderHandle:
+        lane, deadline, weight = self._check_request(request, lane, deadline, weight)
+        full = request is not RequestKind.CANCEL and (self._lanes.is_full() or self._lanes.waiting_for_room)
+        if full and self._refuse_when_full:
+            raise QueueFullError(self._max_queued)
+        handle = OrderHandle(
+            request=request,
+            client_order_id=client_order_id,
+            order=order,
+            lane=lane,
+            weight=weight,
+            deadline=deadline,
+            enqueued_at=clock.now() if self._state != "new" else 0.0,
+            on_cancel=self._on_handle_cancel,
+        )
+        self._open += 1
+        if not enqueue:
+            handle._state = HandleState.DONE
+        elif full:
+            self._lanes.hold(handle)
+        else:
+            self._lanes.push(handle)
+            self._wake()
+        return handle
+
+    def _withdraw(self, handle: OrderHandle) -> bool:
+        """Take a not-yet-sent request out of the queue (lazily: its slot is skipped later)."""
+        if handle._state not in (HandleState.QUEUED, HandleState.DELAYED, HandleState.WAITING_FOR_ROOM):
+            return False
+        if handle._outcome_unknown:
+            return False  # it may be at the venue: only the look-up may settle it
+        self._lanes.forget(handle)
+        return True
+
+    def _on_handle_cancel(self, handle: OrderHandle) -> bool:
+        if not self._withdraw(handle):
+            return False
+        self._finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
+        self._wake()
+        return True
+
+    # -- the dispatcher ------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _sleep_until(self, when: float) -> None:
+        self._wakeup = wakeup = anyio.Event()
+        try:
+            if when == math.inf:
+                await wakeup.wait()
+            else:
+                with anyio.move_on_after(max(0.0, when - clock.now())):
+                    await wakeup.wait()
+        finally:
+            self._wakeup = None
+
+    async def _dispatch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        lanes, group = self._lanes, self._group
+        since_yield = 0
+        while True:
+            now = clock.now()
+            for handle in lanes.expire(now):
+                self._finish(
+                    handle,
+                    OrderResultStatus.FAILED,
+                    DeadlineExceededError(handle._deadline or now, client_order_id=handle._client_order_id),
+                )
+            lanes.promote_due(now)
+            next_timer = lanes.next_timer()
+            head = lanes.peek()
+            if head is None or self._in_flight >= self._max_in_flight:
+                since_yield = 0
+                await self._sleep_until(next_timer)
+                continue
+            ready = group.ready_at(head._kind, head._weight, now)
+            if ready > now:
+                since_yield = 0
+                await self._sleep_until(min(ready, next_timer))
+                self._time_throttled += clock.now() - now
+                continue
+            lanes.pop(head)
+            group.record(head._kind, head._weight, now)
+            self._start(head, now)
+            since_yield += 1
+            if since_yield >= _YIELD_EVERY:
+                since_yield = 0
+                await anyio.lowlevel.checkpoint()
+
+    def _start(self, handle: OrderHandle, now: float) -> None:
+        handle._state = HandleState.IN_FLIGHT
+        if handle._kind is RequestKind.LOOKUP:
+            handle._lookups += 1
+            self._counts["lookups"] += 1
+        else:
+            handle._attempts += 1
+            if handle._sent_at is None:
+                handle._sent_at = now
+        self._counts["sent"] += 1
+        self._in_flight += 1
+        assert self._task_group is not None
+        self._task_group.start_soon(self._send, handle)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    async def _send(self, handle: OrderHandle) -> None:
+        try:
+            if handle._kind is RequestKind.SUBMIT:
+                await self._send_submit(handle)
+            elif handle._kind is RequestKind.CANCEL:
+                await self._send_cancel(handle)
+            else:
+                await self._send_lookup(handle)
+        finally:
+            self._in_flight -= 1
+            if handle._state is HandleState.IN_FLIGHT:  # cut off by shutdown before an answer came
+                self._finish_abandoned(handle)
+            if self._in_flight == self._max_in_flight - 1:
+                self._wake()
+
+    async def _send_submit(self, handle: OrderHandle) -> None:
+        assert handle._order is not None
+        try:
+            ack = await self._gateway.submit_order(handle._order)
+        except RateLimitedError as error:
+            self._on_rate_limited(handle, error)
+        except DuplicateClientOrderIdError as error:
+            if handle._outcome_unknown:  # our own earlier send got there after all
+                self._look_up(handle, error)
+            else:
+                self._finish(handle, OrderResultStatus.REJECTED, error)
+        except OrderRejectedError as error:
+            self._finish(handle, OrderResultStatus.REJECTED, error)
+        except GatewayUnavailableError as error:
+            self._retry_later(handle, error)
+        except Exception as error:  # state unknown, or anything unexpected: it may have arrived
+            self._look_up(handle, self._as_engine_error(error, handle))
+        else:
+            self._accept(handle, ack)
+
+    async def _send_cancel(self, handle: OrderHandle) -> None:
+        try:
+            await self._gateway.cancel_order(handle._client_order_id)
+        except RateLimitedError as error:
+            self._on_rate_limited(handle, error)
+        except (OrderRejectedError, UnknownOrderError) as error:
+            self._finish(handle, OrderResultStatus.REJECTED, error)
+        except Exception as error:  # cancelling is idempotent: resending a cancel is always safe
+            self._retry_later(handle, self._as_engine_error(error, handle))
+        else:
+            self._finish(handle, OrderResultStatus.ACCEPTED, None, acknowledged=True)
+
+    async def _send_lookup(self, handle: OrderHandle) -> None:
+        try:
+            snapshot = await self._gateway.get_order(handle._client_order_id)
+        except UnknownOrderError as error:
+            self._on_never_arrived(handle, error)
+        except RateLimitedError as error:
+            self._on_rate_limited(handle, error, counts_attempt=False)
+        except Exception as error:
+            engine_error = self._as_engine_error(error, handle)
+            if handle._lookups >= self._max_lookups:
+                self._finish(
+                    handle,
+                    OrderResultStatus.FAILED,
+                    OrderStateUnknownError(
+                        f"order {handle._client_order_id}: venue state still unknown after {handle._lookups} "
+                        f"look-ups ({engine_error})",
+                        client_order_id=handle._client_order_id,
+                    ),
+                )
+            else:
+                self._delay(handle, self._backoff(handle._lookups), engine_error)
+        else:
+            if snapshot.status is OrderStatus.REJECTED:
+                self._finish(
+                    handle,
+                    OrderResultStatus.REJECTED,
+                    OrderRejectedError("rejected by the venue", client_order_id=handle._client_order_id),
+                    venue_order_id=snapshot.venue_order_id,
+                    acknowledged=True,
+                )
+            else:
+                self._finish(
+                    handle,
+                    OrderResultStatus.ACCEPTED,
+                    None,
+                    venue_order_id=snapshot.venue_order_id,
+                    acknowledged=True,
+                )
+
+    # -- outcomes ------------------------------------------------------------------------------
+
+    def _accept(self, handle: OrderHandle, ack: OrderAck) -> None:
+        self._finish(
+            handle, OrderResultStatus.ACCEPTED, None, venue_order_id=ack.venue_order_id, acknowledged=True
+        )
+
+    def _as_engine_error(self, error: Exception, handle: OrderHandle) -> EngineError:
+        if isinstance(error, EngineError):
+            return error
+        self._logger(handle).error("gateway.unexpected_error", error=repr(error))
+        return GatewayError(
+            f"unexpected {type(error).__name__}: {error}", client_order_id=handle._client_order_id
+        )
+
+    def _logger(self, handle: OrderHandle) -> Any:
+        return self._log.bind(
+            client_order_id=handle._client_order_id,
+            lane=handle._lane.name,
+            attempt=handle._attempts,
+            request=handle._request.value,
+        )
+
+    def _look_up(self, handle: OrderHandle, error: EngineError) -> None:
+        """The send's outcome is unknown: never resend; look the client order id up instead."""
+        self._logger(handle).warning("order.outcome_unknown", error=str(error))
+        handle._outcome_unknown = True
+        handle._kind = RequestKind.LOOKUP
+        handle._last_error = error
+        self._requeue(handle)
+
+    def _on_never_arrived(self, handle: OrderHandle, error: UnknownOrderError) -> None:
+        """The look-up says the venue never got the order: only now may it go out again."""
+        self._logger(handle).info("order.never_arrived")
+        handle._outcome_unknown = False
+        handle._kind = RequestKind.SUBMIT
+        if handle._cancel_requested:
+            self._finish(handle, OrderResultStatus.CANCELLED, error)
+        elif handle._attempts >= self._max_attempts:
+            self._finish(handle, OrderResultStatus.FAILED, handle._last_error or error)
+        else:
+            self._counts["retries"] += 1
+            self._requeue(handle)
+
+    def _on_rate_limited(
+        self, handle: OrderHandle, error: RateLimitedError, *, counts_attempt: bool = True
+    ) -> None:
+        now = clock.now()
+        self._counts["rate_limited"] += 1
+        pause = max(0.0, error.retry_after) * (1.0 + self._random.uniform(0.0, self._retry_jitter))
+        self._group.on_rate_limited(now, now + pause)
+        self._logger(handle).warning("order.rate_limited", retry_after=error.retry_after, pause=pause)
+        handle._last_error = error
+        if counts_attempt and handle._attempts >= self._max_attempts:
+            self._finish(handle, OrderResultStatus.FAILED, error)
+            return
+        self._counts["retries"] += 1
+        self._requeue(handle)  # the group's pause holds it back
+
+    def _backoff(self, attempt: int) -> float:
+        base: float = min(self._max_retry_backoff, self._retry_backoff * 2.0 ** max(0, attempt - 1))
+        return base * (1.0 - self._random.uniform(0.0, self._retry_jitter))
+
+    def _retry_later(self, handle: OrderHandle, error: EngineError) -> None:
+        if handle._attempts >= self._max_attempts:
+            self._finish(handle, OrderResultStatus.FAILED, error)
+            return
+        self._counts["retries"] += 1
+        delay = self._backoff(handle._attempts)
+        self._logger(handle).info("order.retry_scheduled", error=str(error), delay=delay)
+        self._delay(handle, delay, error)
+
+    def _delay(self, handle: OrderHandle, delay: float, error: EngineError) -> None:
+        handle._last_error = error
+        if self._state != "open" and not handle._outcome_unknown:
+            self._finish_unsent(handle)
+            return
+        self._lanes.delay(handle, clock.now() + delay)
+        self._wake()
+
+    def _requeue(self, handle: OrderHandle) -> None:
+        if self._state != "open" and not handle._outcome_unknown:
+            self._finish_unsent(handle)  # closing: only look-ups of unknown outcomes still go out
+            return
+        self._lanes.put_back(handle)
+        self._wake()
+
+    def _result(
+        self,
+        handle: OrderHandle,
+        status: OrderResultStatus,
+        error: EngineError | None = None,
+        venue_order_id: str | None = None,
+        acknowledged: bool = False,
+    ) -> OrderResult:
+        return OrderResult(
+            status=status,
+            client_order_id=handle._client_order_id,
+            venue_order_id=venue_order_id,
+            attempts=handle._attempts,
+            enqueued_at=handle._enqueued_at,
+            sent_at=handle._sent_at,
+            acknowledged_at=clock.now() if acknowledged else None,
+            error=error,
+        )
+
+    def _finish(
+        self,
+        handle: OrderHandle,
+        status: OrderResultStatus,
+        error: EngineError | None,
+        *,
+        venue_order_id: str | None = None,
+        acknowledged: bool = False,
+    ) -> None:
+        if handle._result is not None:
+            return
+        handle._resolve(self._result(handle, status, error, venue_order_id, acknowledged))
+        self._counts[status.value] += 1
+        if status is not OrderResultStatus.ACCEPTED and status is not OrderResultStatus.CANCELLED:
+            self._logger(handle).info("order.finished", status=status.value, error=str(error))
+        if handle._request is RequestKind.SUBMIT and self._by_id.get(handle._client_order_id) is handle:
+            del self._by_id[handle._client_order_id]
+        self._open -= 1
+        if self._open == 0 and self._idle is not None:
+            self._idle.set()
+
+    def _finish_unsent(self, handle: OrderHandle) -> None:
+        """Shutdown (or a withdrawn request): it is known not to be at the venue."""
+        self._finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
+
+    def _finish_abandoned(self, handle: OrderHandle) -> None:
+        """Shutdown cut a request off: if it may have reached the venue, say so honestly."""
+        if handle._outcome_unknown or handle._state is HandleState.IN_FLIGHT:
+            self._finish(
+                handle,
+                OrderResultStatus.FAILED,
+                OrderStateUnknownError(
+                    f"order queue closed before the venue answered for {handle._client_order_id}",
+                    client_order_id=handle._client_order_id,
+                ),
+            )
+        else:
+            self._finish_unsent(handle)
