@@ -79,14 +79,15 @@ class EventWire:
         self._feed: list[ExecutionEvent | _Drop] = []
         self._feed_changed = anyio.Event()
         self._wake = anyio.Event()
-        self._subscribers = 0
+        self._subscriptions: list[int] = []  # the feed index each live subscription started at
+        self._last_drop = -1  # feed index of the latest drop marker
         self._delivered = 0
         self._closed = False
 
     def __repr__(self) -> str:
         return (
             f"<EventWire published={len(self._journal)} delivered={self._delivered} "
-            f"in_flight={len(self._pending)} subscribers={self._subscribers}>"
+            f"in_flight={len(self._pending)} subscribers={len(self._subscriptions)}>"
         )
 
     @property
@@ -140,7 +141,11 @@ class EventWire:
         for entry in entries:
             self._feed.append(entry)
             self._delivered += 1
-            if self._subscribers and self._faults.fire("drop_stream"):
+            # Only a subscription that started after the last drop is still connected; with
+            # none, there is no connection to drop.
+            connected = any(start > self._last_drop for start in self._subscriptions)
+            if connected and self._faults.fire("drop_stream"):
+                self._last_drop = len(self._feed)
                 self._feed.append(_DROP)
         self._notify()
 
@@ -171,7 +176,7 @@ class EventWire:
             {entry.sequence for entry in self._feed[:start]
              if not isinstance(entry, _Drop) and entry.sequence > after_sequence}
         )
-        self._subscribers += 1
+        self._subscriptions.append(start)
         try:
             for sequence in replay:
                 watermark.see(sequence)
@@ -192,4 +197,4 @@ class EventWire:
                     return
                 await changed.wait()
         finally:
-            self._subscribers -= 1
+            self._subscriptions.remove(start)
