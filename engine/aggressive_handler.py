@@ -17,6 +17,7 @@ shows the unfilled quantity; ``CompletionPolicy.FINISH`` then sends market order
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from decimal import Decimal
 
 import anyio
@@ -27,7 +28,7 @@ from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
 from engine.gateway import TradingGateway
-from engine.ids import ClientOrderIdGenerator, new_client_order_id
+from engine.ids import new_client_order_id as _default_new_id
 from engine.order_handle import Lane, OrderResult, OrderResultStatus
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
 from engine.parent_order import ChildOrder, ChildState, ParentOrder
@@ -100,7 +101,7 @@ class AggressiveCompletionHandler:
     Usable on its own with any queue and monitor; the engine gives every parent the same one.
     ``max_slippage_bps`` caps the completion price relative to the arrival price (``None``: no
     cap, market orders); ``settle_timeout`` bounds the wait for each child to be final;
-    ``max_attempts`` bounds how many marketable rounds are sent.
+    ``max_attempts`` bounds how many marketable rounds are sent, ``retry_delay`` apart.
     """
 
     def __init__(
@@ -112,8 +113,9 @@ class AggressiveCompletionHandler:
         max_slippage_bps: float | Decimal | None = None,
         policy: CompletionPolicy | str = CompletionPolicy.FINISH,
         settle_timeout: float = 10.0,
-        max_attempts: int = 3,
-        id_generator: ClientOrderIdGenerator | None = None,
+        max_attempts: int = 5,
+        retry_delay: float = 1.0,
+        new_client_order_id: Callable[[], str] | None = None,
     ) -> None:
         if max_slippage_bps is not None:
             slip = Decimal(str(max_slippage_bps))
@@ -123,6 +125,8 @@ class AggressiveCompletionHandler:
             raise InvalidInputError("settle_timeout", settle_timeout, "must be greater than zero")
         if max_attempts < 1:
             raise InvalidInputError("max_attempts", max_attempts, "must be at least 1")
+        if retry_delay < 0:
+            raise InvalidInputError("retry_delay", retry_delay, "must not be negative")
         self._gateway = gateway
         self._queue = queue
         self._monitor = monitor
@@ -130,7 +134,8 @@ class AggressiveCompletionHandler:
         self._policy = CompletionPolicy.parse(policy)
         self._settle_timeout = settle_timeout
         self._max_attempts = max_attempts
-        self._new_id = id_generator.next_id if id_generator is not None else new_client_order_id
+        self._retry_delay = retry_delay
+        self._new_id = new_client_order_id if new_client_order_id is not None else _default_new_id
         self._completions = 0
 
     def __repr__(self) -> str:
@@ -190,6 +195,9 @@ class AggressiveCompletionHandler:
             remainder = parent.instrument.round_quantity(parent.remaining)
             if remainder <= 0 or parent.state.is_final:
                 break
+            if attempt > 0 and self._retry_delay > 0:
+                # Give the book a moment to refill before taking liquidity again.
+                await anyio.sleep(self._retry_delay)
             limit = (
                 cap
                 if (cap is not None and not (blocked and self._policy is CompletionPolicy.FINISH))

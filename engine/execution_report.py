@@ -90,6 +90,7 @@ class ExecutionReport:
     final_state: ParentState
     requested_slices: int
     child_orders: int
+    completion_child_ids: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
@@ -254,5 +255,6 @@ def build_report(
         final_state=parent.state,
         requested_slices=requested_slices,
         child_orders=len(children),
+        completion_child_ids=tuple(c.client_order_id for c in children if c.slice_index is None),
         notes=tuple(notes),
     )

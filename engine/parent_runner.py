@@ -90,7 +90,7 @@ class ParentRunner:
             max_slippage_bps=params.max_slippage_bps,
             policy=params.completion_policy,
             settle_timeout=params.settle_timeout,
-            id_generator=None,
+            new_client_order_id=parts.new_child_id,
         )
         self._new_id = parts.new_child_id
         self._log = _log.bind(parent_id=parent.parent_id, symbol=parent.symbol)
