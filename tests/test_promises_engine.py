@@ -165,7 +165,10 @@ def test_filled_equals_total_when_the_market_allows_and_the_policy_is_finish(
     drop_ack: float,
 ) -> None:
     fault_plan = FaultPlan(
-        duplicate_fill=duplicate_fill, reorder_events=reorder_events, drop_stream=drop_stream, drop_ack=drop_ack
+        duplicate_fill=duplicate_fill,
+        reorder_events=reorder_events,
+        drop_stream=drop_stream,
+        drop_ack=drop_ack,
     )
     extra = {"completion_policy": "finish"}
     reports, fills = run_virtual(run_scenario, seed, fault_plan, latency_model, parents, None, extra)
