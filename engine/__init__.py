@@ -5,6 +5,7 @@ This module is the one public front; everything users import is re-exported here
 
 from __future__ import annotations
 
+from engine.aggressive_handler import AggressiveCompletionHandler, CompletionOutcome, CompletionPolicy
 from engine.clock import is_virtual, now, run_virtual, virtual_loop_factory
 from engine.errors import (
     DeadlineExceededError,
@@ -13,6 +14,7 @@ from engine.errors import (
     EventStreamDroppedError,
     GatewayError,
     GatewayUnavailableError,
+    IllegalTransitionError,
     InvalidInputError,
     OrderRejectedError,
     OrderStateUnknownError,
@@ -33,6 +35,8 @@ from engine.events import (
     OrderSnapshot,
     OrderStatus,
 )
+from engine.execution_engine import ExecutionEngine, PlanExecutionReport, TWAPHandle
+from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.fees import FeeModel
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator, new_client_order_id
@@ -40,21 +44,38 @@ from engine.instruments import Instrument
 from engine.market import Quote
 from engine.order_handle import Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
+from engine.parent_order import ParentState
 from engine.rate_limited_queue import QueueStatistics, RateLimitedOrderQueue
 from engine.rate_limits import LimitShape, RateLimit, RequestKind
 from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 from engine.rebalancing_plan import PlannedTrade, RebalancingPlan, RebalancingPlanner, SymbolAllocation
+from engine.twap_executor import (
+    ExecutionReport,
+    OrderSlice,
+    SliceStatus,
+    SliceStyle,
+    TWAPExecutor,
+    TWAPParams,
+)
 
 __all__ = [
+    "AggressiveCompletionHandler",
     "ClientOrderIdGenerator",
+    "CompletionOutcome",
+    "CompletionPolicy",
+    "CompletionStatus",
     "DeadlineExceededError",
     "DuplicateClientOrderIdError",
     "EngineError",
     "EventStreamDroppedError",
+    "ExecutionEngine",
     "ExecutionEvent",
+    "ExecutionMonitor",
+    "ExecutionReport",
     "FeeModel",
     "GatewayError",
     "GatewayUnavailableError",
+    "IllegalTransitionError",
     "Instrument",
     "InvalidInputError",
     "Lane",
@@ -71,10 +92,13 @@ __all__ = [
     "OrderResult",
     "OrderResultStatus",
     "OrderSide",
+    "OrderSlice",
     "OrderSnapshot",
     "OrderStateUnknownError",
     "OrderStatus",
     "OrderType",
+    "ParentState",
+    "PlanExecutionReport",
     "PlannedTrade",
     "QueueClosedError",
     "QueueFullError",
@@ -88,7 +112,12 @@ __all__ = [
     "RebalancingPlanner",
     "RequestKind",
     "RoundingMethod",
+    "SliceStatus",
+    "SliceStyle",
     "SymbolAllocation",
+    "TWAPExecutor",
+    "TWAPHandle",
+    "TWAPParams",
     "TimeInForce",
     "TradeReason",
     "TradingGateway",
