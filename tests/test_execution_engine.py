@@ -1,0 +1,141 @@
+"""The engine as users embed it: background parents, cancellation, failures, plans."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anyio
+import pytest
+
+from engine import (
+    ExecutionEngine,
+    InvalidInputError,
+    OrderRejectedError,
+    OrderSide,
+    ParentState,
+    RebalancingPlanner,
+    SliceStatus,
+    UnknownSymbolError,
+)
+from engine.events import OrderAck
+from engine.orders import Order
+from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
+
+
+class RejectingVenue(SimulatedVenue):
+    """A simulated venue that refuses the submits whose numbers (1-based) are listed."""
+
+    def __init__(self, *args: object, reject_submits: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
+        self.reject_submits = reject_submits
+        self.submits = 0
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        self.submits += 1
+        if self.submits in self.reject_submits:
+            raise OrderRejectedError("refused by the test", client_order_id=order.client_order_id)
+        return await super().submit_order(order)
+
+
+def still_venue(**kwargs: object) -> SimulatedVenue:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0, volume_per_second=50)
+    return SimulatedVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000, **kwargs)  # type: ignore[arg-type]  # test options
+
+
+async def test_one_rejected_child_never_stops_the_schedule_and_its_quantity_is_sent_again() -> None:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
+    venue = RejectingVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000, reject_submits={2})
+    async with venue, ExecutionEngine(venue, seed=1) as engine:
+        report = await engine.twap("AAPL", 600, OrderSide.BUY, num_slices=6, interval_seconds=10)
+    assert report.slices[1].status is SliceStatus.FAILED
+    assert all(s.child_ids for s in report.slices), "every slice was sent"
+    assert report.slices[2].sent_quantity == 200, "the rejected 100 rolled into the next slice"
+    assert report.filled_quantity == 600
+    assert report.final_state is ParentState.COMPLETED
+    assert report.aggressive_quantity == 0
+
+
+async def test_cancelling_a_parent_stops_new_slices_and_cancels_its_resting_children() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=2) as engine:
+        # Far from the market: the children rest and never fill.
+        handle = engine.submit_twap(
+            "AAPL",
+            1000,
+            "buy",
+            num_slices=10,
+            interval_seconds=10,
+            style="passive",
+            offset_ticks=500,
+            rest_fraction=1.0,
+        )
+        await anyio.sleep(35)
+        resting = handle.status().open_children
+        handle.cancel()
+        report = await handle.wait()
+        cancelled_at = 35.0
+        statistics = venue.statistics()
+    assert resting == 1
+    assert report.final_state is ParentState.CANCELLED
+    assert [s.status for s in report.slices[4:]] == [SliceStatus.NOT_SENT] * 6
+    assert all(s.sent_at is None or s.sent_at <= cancelled_at for s in report.slices)
+    assert statistics.open_orders == 0
+    assert statistics.cancels >= 4
+    assert report.filled_quantity == 0
+
+
+async def test_a_submitted_twap_reports_progress_then_its_report() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=3) as engine:
+        handle = engine.submit_twap("AAPL", 400, OrderSide.SELL, num_slices=4, interval_seconds=60)
+        await anyio.sleep(61)
+        halfway = handle.status()
+        report = await handle.wait()
+    assert halfway.state is ParentState.WORKING
+    assert halfway.filled == 200
+    assert halfway.share_scheduled == Decimal("0.5")
+    assert halfway.behind == 0
+    assert handle.done()
+    assert report.filled_quantity == 400
+    assert report.side is OrderSide.SELL
+
+
+async def test_bad_input_is_refused_by_name_before_anything_is_sent() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue) as engine:
+        with pytest.raises(UnknownSymbolError):
+            engine.submit_twap("NOPE", 10, "buy")
+        with pytest.raises(InvalidInputError, match="side"):
+            engine.submit_twap("AAPL", 10, "hold")
+        with pytest.raises(InvalidInputError, match="total_quantity"):
+            await engine.twap("AAPL", -5, "buy")
+        with pytest.raises(InvalidInputError, match="num_slices"):
+            await engine.twap("AAPL", 10, "buy", num_slices=0)
+        assert venue.statistics().orders == 0
+        assert engine.statistics().running_parents == 0
+
+
+async def test_a_plan_runs_every_trade_and_sells_first_when_buys_need_the_cash() -> None:
+    specs = [
+        SymbolSpec(symbol="AAPL", price=150, volatility=0.0),
+        SymbolSpec(symbol="MSFT", price=300, volatility=0.0),
+        SymbolSpec(symbol="GOOGL", price=140, volatility=0.0),
+    ]
+    venue = SimulatedVenue(
+        specs, seed=4, latency=LatencyModel.zero(), cash=0, positions={"AAPL": 100, "MSFT": 50}
+    )
+    plan = RebalancingPlanner().create_plan(
+        current_positions={"AAPL": 100, "MSFT": 50},
+        target_weights={"AAPL": 0.4, "MSFT": 0.3, "GOOGL": 0.3},
+        prices={"AAPL": 150, "MSFT": 300, "GOOGL": 140},
+        cash=0,
+    )
+    async with venue, ExecutionEngine(venue, seed=4, num_slices=3, interval_seconds=10) as engine:
+        result = await engine.execute_plan(plan)
+    assert result.sells_first
+    assert len(result.reports) == len(plan.trades)
+    assert result.all_filled
+    sells = [r for r in result.reports if r.side is OrderSide.SELL]
+    buys = [r for r in result.reports if r.side is OrderSide.BUY]
+    assert max(r.ended_at for r in sells) <= min(r.started_at for r in buys)
+    assert result.to_dict()["fully_filled"] == len(plan.trades)
