@@ -124,26 +124,50 @@ class _Planner:
         inputs, settings = self.inputs, self.settings
         value = inputs.portfolio_value
         min_trade = float(settings.min_trade_notional)
+        banded = settings.absolute_band is not None or settings.relative_band is not None
+        freeze = settings.untargeted is UntargetedPolicy.FREEZE
+        weight_of, rule_of, prices = inputs.weights.get, inputs.instruments.get, inputs.prices
+        append = self.names.append
         for symbol in inputs.symbols:
-            quantity, price = inputs.positions[symbol], inputs.prices[symbol]
-            weight = inputs.weights.get(symbol)
-            if weight is None and settings.untargeted is UntargetedPolicy.FREEZE:
+            quantity, weight = inputs.positions[symbol], weight_of(symbol)
+            if weight is None and freeze:
                 self._freeze(symbol, TradeReason.FROZEN, "held without a target; kept as it is")
                 continue
             if weight is None and quantity == 0:
                 self.reasons[symbol], self.notes[symbol] = TradeReason.AT_TARGET, "not held, no target"
                 continue
-            if weight is not None and _inside_band(settings, quantity * price / value, weight):
+            price = prices[symbol]
+            if banded and weight is not None and _inside_band(settings, quantity * price / value, weight) \
+                    and not self._near_target(symbol, weight):
                 self._freeze(symbol, TradeReason.INSIDE_BAND,
                              f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}")
                 continue
-            instrument = inputs.instruments.get(symbol)
-            lot = float(instrument.lot_size) if instrument else 1.0
-            min_quantity = float(instrument.min_quantity) if instrument else 0.0
-            min_notional = max(float(instrument.min_notional) if instrument else 0.0, min_trade)
-            min_lots, min_reason = _min_lots(lot, float(price), min_quantity, min_notional)
-            self.names.append(_Name(symbol, float(quantity), float(price), lot,
-                                    float(weight or 0), min_lots, min_reason, weight is None))
+            instrument, fprice = rule_of(symbol), float(price)
+            if instrument is None:
+                lot, min_quantity, min_notional = 1.0, 0.0, min_trade
+            else:
+                lot, min_quantity = float(instrument.lot_size), float(instrument.min_quantity)
+                min_notional = max(float(instrument.min_notional), min_trade)
+            if min_quantity or min_notional:
+                min_lots, min_reason = _min_lots(lot, fprice, min_quantity, min_notional)
+            else:
+                min_lots, min_reason = 1, TradeReason.BELOW_MIN_NOTIONAL
+            append(_Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
+                         weight is None))
+
+    def _near_target(self, symbol: str, weight: Decimal) -> bool:
+        """True when the position is within one lot (plus tolerance) of its target.
+
+        Such a name is left to the hold test rather than frozen, so its rounding residual stays in
+        cash instead of re-sizing everyone else: re-planning after execution then finds the same
+        ideals and nothing to do.
+        """
+        inputs = self.inputs
+        instrument = inputs.instruments.get(symbol)
+        lot = instrument.lot_size if instrument else Decimal(1)
+        target_value = weight * inputs.portfolio_value
+        gap = abs(inputs.positions[symbol] * inputs.prices[symbol] - target_value)
+        return gap < lot * inputs.prices[symbol] + self.settings.hold_tolerance * abs(target_value)
 
     def _freeze(self, symbol: str, reason: TradeReason, note: str) -> None:
         inputs = self.inputs
@@ -154,20 +178,7 @@ class _Planner:
     def _set_targets(self, net_value: float) -> None:
         """Step 2: target values of the tradable names, sharing what the frozen names leave."""
         cash_target = float(self.inputs.cash_weight) * net_value
-        tolerance = float(self.settings.hold_tolerance)
-        frozen_value = 0.0
-        for symbol, position_value, weight in self.frozen:
-            if self.reasons[symbol] is TradeReason.FROZEN:
-                frozen_value += position_value
-                continue
-            # A banded name within rounding of its target counts as on target, so re-planning
-            # after execution does not shift everyone else by its stray fraction of a lot.
-            instrument = self.inputs.instruments.get(symbol)
-            lot = float(instrument.lot_size) if instrument else 1.0
-            lot_value = float(self.inputs.prices[symbol]) * lot
-            drift = position_value - weight * net_value
-            slack = lot_value + tolerance * abs(weight) * net_value
-            frozen_value += weight * net_value + math.copysign(max(0.0, abs(drift) - slack), drift)
+        frozen_value = sum(position_value for _symbol, position_value, _weight in self.frozen)
         weights = sum(n.weight for n in self.names)
         spread = sum(abs(n.weight) for n in self.names)
         surplus = net_value - frozen_value - cash_target - weights * net_value
@@ -217,27 +228,37 @@ class _Planner:
     def _problem(self, active: list[_Name], cash_start: float, cash_target: float) -> RoundingProblem:
         fees, settings = self.settings.fees, self.settings
         k_low, k_high, k_min, k_max = [], [], [], []
+        floor, ceil = math.floor, math.ceil
+        short, mode = settings.allow_short, settings.mode
         for name in active:
-            ratio = (name.target / name.price - name.quantity) / name.lot
-            low, high = math.floor(ratio + _FUZZ), math.ceil(ratio - _FUZZ)
-            lowest = -_BIG if settings.allow_short else -math.floor(name.quantity / name.lot + _FUZZ)
+            ratio = (name.ideal - name.quantity) / name.lot
+            low, high = floor(ratio + _FUZZ), ceil(ratio - _FUZZ)
+            lowest = -_BIG if short else -floor(name.quantity / name.lot + _FUZZ)
             highest = _BIG
-            if settings.mode is RebalanceMode.INVEST_CASH:
+            if mode is RebalanceMode.INVEST_CASH:
                 lowest = max(lowest, 0)
-            elif settings.mode is RebalanceMode.RAISE_CASH:
-                highest = min(highest, 0)
-            low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
+            elif mode is RebalanceMode.RAISE_CASH:
+                highest = 0
+            if low < lowest:
+                low = lowest
+            if high < lowest:
+                high = lowest
+            if low > highest:
+                low = highest
+            if high > highest:
+                high = highest
             m = name.min_lots
-            if 0 < low < m:
-                low = 0
-            elif -m < low < 0:
-                low = -m if -m >= lowest else 0
-            if 0 < high < m:
-                high = m if m <= highest else 0
-            elif -m < high < 0:
-                high = 0
+            if m > 1:  # move a bracket end that falls in the venue's forbidden zone (0, m) lots
+                if 0 < low < m:
+                    low = 0
+                elif -m < low < 0:
+                    low = -m if -m >= lowest else 0
+                if 0 < high < m:
+                    high = m if m <= highest else 0
+                elif -m < high < 0:
+                    high = 0
             k_low.append(low)
-            k_high.append(max(high, low))
+            k_high.append(high if high > low else low)
             k_min.append(lowest)
             k_max.append(highest)
         cap = self.settings.turnover_cap
@@ -268,13 +289,12 @@ class _Planner:
                 cash -= k * lot * price + quantity * price * slip + fees.estimate(quantity, price)
         return cash
 
-    def _hold_reason(self, name: _Name) -> TradeReason | None:
+    def _hold_reason(self, name: _Name, tolerance: float) -> TradeReason | None:
         """Step 4: why this name keeps its position before rounding, if it does."""
         trade = name.ideal - name.quantity
         if name.cause is TradeReason.MODE and abs(trade) * name.price <= _FUZZ * self.value:
             return TradeReason.MODE
-        slack = name.lot + float(self.settings.hold_tolerance) * abs(name.target) / name.price
-        if abs(trade) < slack:
+        if abs(trade) < name.lot + tolerance * abs(name.target) / name.price:
             return TradeReason.AT_TARGET
         if abs(trade) < name.min_lots * name.lot * (1 - _FUZZ):
             return name.min_reason
@@ -292,9 +312,10 @@ class _Planner:
             ideal = {n.symbol: n.target / n.price for n in self.names}
             self._restrict()
             held, active = {}, []
+            tolerance = float(self.settings.hold_tolerance)
             for name in self.names:
                 name.ideal = name.target / name.price
-                reason = self._hold_reason(name)
+                reason = self._hold_reason(name, tolerance)
                 if reason is None:
                     active.append(name)
                 else:
@@ -311,7 +332,8 @@ class _Planner:
                 -k * n.lot * n.price - problem.cashflow(i, k)
                 for i, (k, n) in enumerate(zip(result.k, active, strict=True)) if k
             )
-            if abs(new_costs - costs) <= 1e-9 * self.value:
+            if abs(new_costs - costs) <= 1e-9 * self.value or (self.settings.fees.is_free
+                                                               and not self.slippage):
                 break
             costs = new_costs
         return self._finish(active, result, held, ideal)
@@ -340,7 +362,10 @@ class _Planner:
             if why is None:
                 why = TradeReason.LIQUIDATE if name.liquidate and k else TradeReason.REBALANCE
             self.reasons[name.symbol] = why
-            self.notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"
+            if why.is_adjustment:
+                self.notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"
+            else:  # the common case; the row itself shows the numbers
+                self.notes[name.symbol] = _TEXTS[why]
         return Allocation(lots=lots, ideal=ideal, reasons=self.reasons, notes=self.notes,
                           cash_floor=self.floor)
 

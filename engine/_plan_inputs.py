@@ -6,6 +6,7 @@ gathered first so that one error lists every offending symbol.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -13,10 +14,12 @@ from typing import Any
 import attrs
 
 from engine.errors import InvalidInputError
+from engine.fees import FeeModel
 from engine.instruments import Instrument, validate_symbol
-from engine.numbers import ZERO, to_decimal
+from engine.numbers import ZERO, Number, to_decimal, to_non_negative, to_positive
+from engine.rebalancing_options import RebalanceMode, RoundingMethod, UntargetedPolicy
 
-__all__ = ["PlanInputs", "parse_inputs", "parse_instruments"]
+__all__ = ["PlanInputs", "parse_inputs", "parse_instruments"]  # and the settings converters
 
 _ONE = Decimal(1)
 # Weights are ratios typed by people and programs; a sum of 1.0000000001 is still "one".
@@ -38,6 +41,18 @@ class PlanInputs:
     portfolio_value: Decimal
     cash_weight: Decimal
     instruments: dict[str, Instrument]
+
+
+def _fast_decimal(raw: Any, field: str) -> Decimal:
+    # Plans of thousands of names convert every number; take the common types directly.
+    kind = type(raw)
+    if kind is Decimal and raw.is_finite():
+        return raw  # type: ignore[no-any-return]  # checked just above: a finite Decimal
+    if kind is int:
+        return Decimal(raw)
+    if kind is float and math.isfinite(raw):
+        return Decimal(repr(raw))
+    return to_decimal(raw, field)
 
 
 def _mapping(value: Any, field: str) -> Mapping[Any, Any]:
@@ -72,7 +87,7 @@ def _numbers(value: Any, field: str, *, allow_negative: bool, negative_hint: str
     result: dict[str, Decimal] = {}
     for symbol, raw in _mapping(value, field).items():
         validate_symbol(symbol, f"{field} key")
-        number = to_decimal(raw, f"{field}[{symbol!r}]")
+        number = _fast_decimal(raw, f"{field}[{symbol!r}]")
         if number < 0 and not allow_negative:
             raise InvalidInputError(f"{field}[{symbol!r}]", raw, f"must not be negative{negative_hint}")
         result[symbol] = number
@@ -89,7 +104,7 @@ def _prices(value: Any, needed: Iterable[str]) -> dict[str, Decimal]:
             continue
         raw = given[symbol]
         try:
-            price = to_decimal(raw, f"prices[{symbol!r}]")
+            price = _fast_decimal(raw, "prices")
         except InvalidInputError:
             bad[symbol] = raw
             continue
@@ -200,3 +215,88 @@ def parse_inputs(
         cash_weight=cash_target,
         instruments=table,
     )
+
+
+# Converters of the planner's settings (attrs converters must be named functions for mypy).
+
+
+def parse_enum(kind: type[Any], field: str, value: Any) -> Any:
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        try:
+            return kind(value.strip().lower())
+        except ValueError:
+            pass
+    choices = ", ".join(repr(member.value) for member in kind)
+    raise InvalidInputError(field, value, f"expected a {kind.__name__} or one of {choices}")
+
+
+def mode(value: Any) -> RebalanceMode:
+    result: RebalanceMode = parse_enum(RebalanceMode, "mode", value)
+    return result
+
+
+def untargeted(value: Any) -> UntargetedPolicy:
+    result: UntargetedPolicy = parse_enum(UntargetedPolicy, "untargeted", value)
+    return result
+
+
+def rounding(value: Any) -> RoundingMethod:
+    method: RoundingMethod = parse_enum(RoundingMethod, "rounding", value)
+    if method is RoundingMethod.EXACT:
+        from engine._exact_rounding import require_solver
+
+        require_solver()
+    return method
+
+
+def instruments(value: Any) -> dict[str, Instrument]:
+    return parse_instruments(value, "instruments")
+
+
+def fees(value: Any) -> FeeModel:
+    if value is None:
+        return FeeModel()
+    if not isinstance(value, FeeModel):
+        raise InvalidInputError("fees", value, "expected an engine.FeeModel")
+    return value
+
+
+def slippage(value: Number) -> Decimal:
+    return to_non_negative(value, "slippage_bps")
+
+
+def reserve(value: Number) -> Decimal:
+    return to_non_negative(value, "cash_reserve")
+
+
+def min_trade(value: Number) -> Decimal:
+    return to_non_negative(value, "min_trade_notional")
+
+
+def hold_tolerance(value: Number) -> Decimal:
+    return to_non_negative(value, "hold_tolerance")
+
+
+def absolute_band(value: Number | None) -> Decimal | None:
+    return None if value is None else to_non_negative(value, "absolute_band")
+
+
+def relative_band(value: Number | None) -> Decimal | None:
+    return None if value is None else to_non_negative(value, "relative_band")
+
+
+def turnover_cap(value: Number | None) -> Decimal | None:
+    return None if value is None else to_non_negative(value, "turnover_cap")
+
+
+def leverage(value: Number) -> Decimal:
+    result = to_positive(value, "max_leverage")
+    if result < 1:
+        raise InvalidInputError("max_leverage", value, "must be at least 1")
+    return result
+
+
+def time_limit(value: Number) -> float:
+    return float(to_positive(value, "exact_time_limit"))

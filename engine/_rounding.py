@@ -51,11 +51,18 @@ class RoundingProblem:
     # cash lands within ``cash_margin`` below ``cash_floor`` (e.g. a plan that spends every cent).
     exact_floor_check: Callable[[list[int]], bool] | None = None
     cash_margin: float = 0.0
+    _free: bool = attrs.field(init=False, default=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._free = self.fee_bps == 0 and self.fee_per_share == 0 and self.fee_minimum == 0
 
     def cashflow(self, i: int, k: int) -> float:
         """Cash in (positive) or out (negative) of trading ``k`` lots of name ``i``, fees included."""
         if k == 0:
             return 0.0
+        if self._free:
+            notional = k * self.lot[i] * self.price[i]
+            return -notional * (self.buy_factor if k > 0 else self.sell_factor)
         shares = abs(k) * self.lot[i]
         notional = shares * self.price[i]
         fee = max(self.fee_minimum, self.fee_bps * notional / 10_000.0 + self.fee_per_share * shares)
@@ -193,26 +200,29 @@ def round_heuristic(problem: RoundingProblem) -> RoundingResult:
     result = start_low(problem)
     ks = result.k
     steps: list[tuple[float, int, float, float, float]] = []
-    for i in range(len(ks)):
-        low, high = problem.k_low[i], problem.k_high[i]
+    lot, price, target, quantity = problem.lot, problem.price, problem.target, problem.quantity
+    cashflow = problem.cashflow
+    for i, (low, high) in enumerate(zip(problem.k_low, problem.k_high, strict=True)):
         if high == low or ks[i] != low:
             continue
-        gain = problem.error(i, high) - problem.error(i, low)
-        spend = problem.cashflow(i, high) - problem.cashflow(i, low)
-        extra = problem.turnover(i, high) - problem.turnover(i, low)
+        lot_value = lot[i] * price[i]
+        offset = quantity[i] * price[i] - target[i]
+        gain = abs(offset + high * lot_value) - abs(offset + low * lot_value)
+        spend = cashflow(i, high) - cashflow(i, low)
+        extra = (abs(high) - abs(low)) * lot_value
         # Error removed per unit of cash spent; free moves first. Ties go to the earlier symbol.
         rank = gain / -spend if spend < 0 else -math.inf
         steps.append((rank, i, gain, spend, extra))
     steps.sort()
     cash, turnover = result.cash, result.turnover
-    target, floor, cap = problem.cash_target, problem.cash_floor, problem.turnover_cap
+    goal, floor, cap = problem.cash_target, problem.cash_floor, problem.turnover_cap
     for _rank, i, gain, spend, extra in steps:
         new_cash = cash + spend
         if turnover + extra > cap:
             continue
         if new_cash < floor and not _exactly_feasible(problem, ks, i, new_cash):
             continue
-        if gain + abs(new_cash - target) - abs(cash - target) < -problem.tolerance:
+        if gain + abs(new_cash - goal) - abs(cash - goal) < -problem.tolerance:
             ks[i] = problem.k_high[i]
             cash, turnover = new_cash, turnover + extra
     result.cash, result.turnover = cash, turnover

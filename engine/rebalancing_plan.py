@@ -16,12 +16,13 @@ from typing import Any
 
 import attrs
 
+from engine import _plan_inputs as convert
 from engine._allocation import Allocation, PlannerSettings, allocate
-from engine._plan_inputs import PlanInputs, parse_inputs, parse_instruments
+from engine._plan_inputs import PlanInputs, parse_inputs
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
 from engine.instruments import Instrument
-from engine.numbers import ZERO, Number, to_decimal, to_non_negative, to_positive
+from engine.numbers import ZERO, Number
 from engine.orders import OrderSide
 from engine.plan_report import format_plan
 from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
@@ -29,6 +30,7 @@ from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReaso
 __all__ = ["PlannedTrade", "RebalancingPlan", "RebalancingPlanner", "SymbolAllocation"]
 
 _BPS = Decimal(10_000)
+_ONE = Decimal(1)
 
 
 @attrs.frozen
@@ -89,6 +91,36 @@ class SymbolAllocation:
         return self.quantity_after - self.quantity_before
 
 
+class _Rows:
+    """Builds a plan's ``SymbolAllocation`` rows once, on first use."""
+
+    __slots__ = ("_allocation", "_inputs", "_moved", "_rows", "_value_after")
+
+    def __init__(self, inputs: PlanInputs, allocation: Allocation, moved: dict[str, Decimal],
+                 value_after: Decimal) -> None:
+        self._inputs, self._allocation, self._moved = inputs, allocation, moved
+        self._value_after = value_after
+        self._rows: tuple[SymbolAllocation, ...] | None = None
+
+    def get(self) -> tuple[SymbolAllocation, ...]:
+        if self._rows is None:
+            inputs, allocation = self._inputs, self._allocation
+            per_before, per_after = 1 / inputs.portfolio_value, 1 / self._value_after
+            rows = []
+            for symbol in inputs.symbols:
+                price, before = inputs.prices[symbol], inputs.positions[symbol]
+                after = before + self._moved.get(symbol, ZERO)
+                ideal = allocation.ideal.get(symbol)
+                rows.append(SymbolAllocation(
+                    symbol, price, before, after,
+                    before if ideal is None else Decimal(round(ideal * 1e9)).scaleb(-9),  # 9 places do
+                    before * price * per_before, inputs.weights.get(symbol), after * price * per_after,
+                    allocation.reasons[symbol], allocation.notes.get(symbol, ""),
+                ))
+            self._rows = tuple(rows)
+        return self._rows
+
+
 @attrs.frozen
 class RebalancingPlan:
     """The trade list (sells first) and what the portfolio looks like before and after it.
@@ -100,7 +132,6 @@ class RebalancingPlan:
     """
 
     trades: tuple[PlannedTrade, ...]
-    allocations: tuple[SymbolAllocation, ...]
     cash_before: Decimal
     cash_after: Decimal
     cash_floor: Decimal
@@ -115,6 +146,14 @@ class RebalancingPlan:
     total_slippage: Decimal
     rounding_error: Decimal
     rounding: RoundingMethod
+    # Rows are derived from the fields above; built on first use, since a plan of thousands of
+    # names is often only iterated for its trades.
+    _rows: _Rows = attrs.field(eq=False, repr=False, alias="rows")
+
+    @property
+    def allocations(self) -> tuple[SymbolAllocation, ...]:
+        """One row per symbol held or targeted, sorted by symbol."""
+        return self._rows.get()
 
     @property
     def sells(self) -> tuple[PlannedTrade, ...]:
@@ -148,88 +187,6 @@ class RebalancingPlan:
         return format_plan(self)
 
 
-def _parse_enum(kind: type[Any], field: str, value: Any) -> Any:
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, str):
-        try:
-            return kind(value.strip().lower())
-        except ValueError:
-            pass
-    choices = ", ".join(repr(member.value) for member in kind)
-    raise InvalidInputError(field, value, f"expected a {kind.__name__} or one of {choices}")
-
-
-def _mode(value: Any) -> RebalanceMode:
-    result: RebalanceMode = _parse_enum(RebalanceMode, "mode", value)
-    return result
-
-
-def _untargeted(value: Any) -> UntargetedPolicy:
-    result: UntargetedPolicy = _parse_enum(UntargetedPolicy, "untargeted", value)
-    return result
-
-
-def _rounding(value: Any) -> RoundingMethod:
-    method: RoundingMethod = _parse_enum(RoundingMethod, "rounding", value)
-    if method is RoundingMethod.EXACT:
-        from engine._exact_rounding import require_solver
-
-        require_solver()
-    return method
-
-
-def _instruments(value: Any) -> dict[str, Instrument]:
-    return parse_instruments(value, "instruments")
-
-
-def _fees(value: Any) -> FeeModel:
-    if value is None:
-        return FeeModel()
-    if not isinstance(value, FeeModel):
-        raise InvalidInputError("fees", value, "expected an engine.FeeModel")
-    return value
-
-
-def _slippage(value: Number) -> Decimal:
-    return to_non_negative(value, "slippage_bps")
-
-
-def _reserve(value: Number) -> Decimal:
-    return to_non_negative(value, "cash_reserve")
-
-
-def _min_trade(value: Number) -> Decimal:
-    return to_non_negative(value, "min_trade_notional")
-
-
-def _hold_tolerance(value: Number) -> Decimal:
-    return to_non_negative(value, "hold_tolerance")
-
-
-def _absolute_band(value: Number | None) -> Decimal | None:
-    return None if value is None else to_non_negative(value, "absolute_band")
-
-
-def _relative_band(value: Number | None) -> Decimal | None:
-    return None if value is None else to_non_negative(value, "relative_band")
-
-
-def _turnover_cap(value: Number | None) -> Decimal | None:
-    return None if value is None else to_non_negative(value, "turnover_cap")
-
-
-def _leverage(value: Number) -> Decimal:
-    result = to_positive(value, "max_leverage")
-    if result < 1:
-        raise InvalidInputError("max_leverage", value, "must be at least 1")
-    return result
-
-
-def _time_limit(value: Number) -> float:
-    return float(to_positive(value, "exact_time_limit"))
-
-
 @attrs.frozen(kw_only=True)
 class RebalancingPlanner:
     """Plans the trades that move a portfolio to target weights; holds only settings.
@@ -251,21 +208,23 @@ class RebalancingPlanner:
       left alone, so re-planning after execution (costs paid) finds nothing to do.
     """
 
-    instruments: dict[str, Instrument] = attrs.field(factory=dict, converter=_instruments)
-    fees: FeeModel = attrs.field(factory=FeeModel, converter=_fees)
-    slippage_bps: Decimal = attrs.field(default=ZERO, converter=_slippage)
-    cash_reserve: Decimal = attrs.field(default=ZERO, converter=_reserve)
-    absolute_band: Decimal | None = attrs.field(default=None, converter=_absolute_band)
-    relative_band: Decimal | None = attrs.field(default=None, converter=_relative_band)
-    min_trade_notional: Decimal = attrs.field(default=ZERO, converter=_min_trade)
-    mode: RebalanceMode = attrs.field(default=RebalanceMode.FULL, converter=_mode)
-    turnover_cap: Decimal | None = attrs.field(default=None, converter=_turnover_cap)
-    untargeted: UntargetedPolicy = attrs.field(default=UntargetedPolicy.SELL, converter=_untargeted)
-    max_leverage: Decimal = attrs.field(default=Decimal(1), converter=_leverage)
+    instruments: dict[str, Instrument] = attrs.field(factory=dict, converter=convert.instruments)
+    fees: FeeModel = attrs.field(factory=FeeModel, converter=convert.fees)
+    slippage_bps: Decimal = attrs.field(default=ZERO, converter=convert.slippage)
+    cash_reserve: Decimal = attrs.field(default=ZERO, converter=convert.reserve)
+    absolute_band: Decimal | None = attrs.field(default=None, converter=convert.absolute_band)
+    relative_band: Decimal | None = attrs.field(default=None, converter=convert.relative_band)
+    min_trade_notional: Decimal = attrs.field(default=ZERO, converter=convert.min_trade)
+    mode: RebalanceMode = attrs.field(default=RebalanceMode.FULL, converter=convert.mode)
+    turnover_cap: Decimal | None = attrs.field(default=None, converter=convert.turnover_cap)
+    untargeted: UntargetedPolicy = attrs.field(default=UntargetedPolicy.SELL, converter=convert.untargeted)
+    max_leverage: Decimal = attrs.field(default=Decimal(1), converter=convert.leverage)
     allow_short: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    rounding: RoundingMethod = attrs.field(default=RoundingMethod.LARGEST_REMAINDER, converter=_rounding)
-    exact_time_limit: float = attrs.field(default=1.0, converter=_time_limit)
-    hold_tolerance: Decimal = attrs.field(default=Decimal("0.002"), converter=_hold_tolerance)
+    rounding: RoundingMethod = attrs.field(
+        default=RoundingMethod.LARGEST_REMAINDER, converter=convert.rounding
+    )
+    exact_time_limit: float = attrs.field(default=1.0, converter=convert.time_limit)
+    hold_tolerance: Decimal = attrs.field(default=Decimal("0.002"), converter=convert.hold_tolerance)
 
     def _settings(self) -> PlannerSettings:
         return PlannerSettings(
@@ -308,89 +267,87 @@ class RebalancingPlanner:
 
 def _lot(inputs: PlanInputs, symbol: str) -> Decimal:
     instrument = inputs.instruments.get(symbol)
-    return instrument.lot_size if instrument else Decimal(1)
+    return instrument.lot_size if instrument else _ONE
 
 
-def _cash_after(inputs: PlanInputs, planner: RebalancingPlanner, lots: dict[str, int]) -> Decimal:
-    cash = inputs.cash
-    slip = planner.slippage_bps / _BPS
-    for symbol, k in lots.items():
-        if k:
-            quantity, price = abs(k) * _lot(inputs, symbol), inputs.prices[symbol]
-            fee = planner.fees.estimate(quantity, price)
-            cash += -k * _lot(inputs, symbol) * price - quantity * price * slip - fee
-    return cash
-
-
-def _enforce_floor(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocation) -> None:
-    """Check the cash floor in exact arithmetic; cut buys lot by lot in the rare float near-miss."""
-    lots = allocation.lots
-    cash = _cash_after(inputs, planner, lots)
+def _enforce_floor(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocation,
+                   cash: Decimal) -> None:
+    """Cut the largest buy by a lot until cash meets the floor exactly (a rare float near-miss)."""
+    lots, slip = allocation.lots, planner.slippage_bps / _BPS
     while cash < allocation.cash_floor and any(k > 0 for k in lots.values()):
         symbol = max((s for s, k in lots.items() if k > 0),
                      key=lambda s: (lots[s] * _lot(inputs, s) * inputs.prices[s], s))
-        lots[symbol] -= 1
+        lot, price = _lot(inputs, symbol), inputs.prices[symbol]
+        old = lots[symbol]
+        new = old - 1
         instrument = inputs.instruments.get(symbol)
-        quantity, price = lots[symbol] * _lot(inputs, symbol), inputs.prices[symbol]
         minimum = max(planner.min_trade_notional, instrument.min_notional if instrument else ZERO)
-        if quantity * price < minimum or (instrument and quantity < instrument.min_quantity):
-            lots[symbol] = 0
+        if new * lot * price < minimum or (instrument and new * lot < instrument.min_quantity):
+            new = 0
+        lots[symbol] = new
+        for k, sign in ((old, 1), (new, -1)):  # give back the old trade's cash, take the new one's
+            if k:
+                quantity = k * lot
+                cash += sign * (quantity * price * (1 + slip) + planner.fees.estimate(quantity, price))
         allocation.reasons[symbol] = TradeReason.CASH_LIMIT
         allocation.notes[symbol] = "cut so that cash stays at or above the reserve after costs"
-        cash = _cash_after(inputs, planner, lots)
 
 
 def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocation) -> RebalancingPlan:
     """Turn lots into Decimal trades and per-symbol rows; compute the plan's figures."""
-    _enforce_floor(inputs, planner, allocation)
     slip = planner.slippage_bps / _BPS
-    value = inputs.portfolio_value
+    buy_factor, sell_factor = 1 + slip, 1 - slip
+    fee_model, value, lots = planner.fees, inputs.portfolio_value, allocation.lots
+    reasons, notes = allocation.reasons, allocation.notes
     cash, fees, slippage, traded = inputs.cash, ZERO, ZERO, ZERO
     sells: list[PlannedTrade] = []
     buys: list[PlannedTrade] = []
-    after: dict[str, Decimal] = {}
-    for symbol in inputs.symbols:
-        k = allocation.lots.get(symbol, 0)
-        lot, price = _lot(inputs, symbol), inputs.prices[symbol]
-        after[symbol] = inputs.positions[symbol] + k * lot
+    moved: dict[str, Decimal] = {}  # signed quantity traded
+    for symbol, k in lots.items():
         if not k:
             continue
+        lot, price = _lot(inputs, symbol), inputs.prices[symbol]
         quantity = abs(k) * lot
-        side = OrderSide.BUY if k > 0 else OrderSide.SELL
-        estimated = price * (1 + slip) if k > 0 else price * (1 - slip)
-        fee = planner.fees.estimate(quantity, price)
-        trade = PlannedTrade(
-            symbol=symbol, side=side, quantity=quantity, reference_price=price,
-            estimated_price=estimated, notional=quantity * estimated, estimated_fee=fee,
-            reason=allocation.reasons[symbol], note=allocation.notes.get(symbol, ""),
-        )
-        (buys if k > 0 else sells).append(trade)
-        cash += trade.cash_effect
+        fee = fee_model.estimate(quantity, price)
+        moved[symbol] = k * lot
+        # Positional construction: thousands of rows per plan, and keywords cost a microsecond each.
+        if k > 0:
+            estimated = price * buy_factor
+            notional = quantity * estimated
+            cash -= notional + fee
+            buys.append(PlannedTrade(symbol, OrderSide.BUY, quantity, price, estimated, notional, fee,
+                                     reasons[symbol], notes.get(symbol, "")))
+        else:
+            estimated = price * sell_factor
+            notional = quantity * estimated
+            cash += notional - fee
+            sells.append(PlannedTrade(symbol, OrderSide.SELL, quantity, price, estimated, notional, fee,
+                                      reasons[symbol], notes.get(symbol, "")))
         fees += fee
-        slippage += quantity * price * slip
-        traded += quantity * price
-    value_after = cash + sum((after[s] * inputs.prices[s] for s in inputs.symbols), ZERO)
-    rows = []
-    error = abs(cash / value_after - inputs.cash_weight)
-    for symbol in inputs.symbols:
-        price = inputs.prices[symbol]
-        target = inputs.weights.get(symbol)
-        weight_after = after[symbol] * price / value_after
-        error += abs(weight_after - (target or ZERO))
-        ideal = allocation.ideal.get(symbol)
-        rows.append(SymbolAllocation(
-            symbol=symbol, price=price, quantity_before=inputs.positions[symbol],
-            quantity_after=after[symbol],
-            ideal_quantity=inputs.positions[symbol] if ideal is None else to_decimal(ideal, "ideal"),
-            weight_before=inputs.positions[symbol] * price / value, target_weight=target,
-            weight_after=weight_after, reason=allocation.reasons[symbol],
-            note=allocation.notes.get(symbol, ""),
-        ))
+        reference = quantity * price
+        slippage += reference * slip
+        traded += reference
+    if cash < allocation.cash_floor and buys:
+        _enforce_floor(inputs, planner, allocation, cash)
+        return _settle(inputs, planner, allocation)
+    sells.sort(key=lambda trade: trade.symbol)
+    buys.sort(key=lambda trade: trade.symbol)
+    # Trades exchange cash for positions at the reference prices; only their costs leave.
+    value_after = value - fees - slippage
+    per_before, per_after = 1 / value, 1 / value_after
+    prices, weights = inputs.prices, inputs.weights
+    error = abs(cash * per_after - inputs.cash_weight)
+    for symbol, before in inputs.positions.items():
+        change = moved.get(symbol)
+        after = before if change is None else before + change
+        target = weights.get(symbol)
+        weight_after = after * prices[symbol] * per_after if after else ZERO
+        error += abs(weight_after - target) if target is not None else abs(weight_after)
     return RebalancingPlan(
-        trades=(*sells, *buys), allocations=tuple(rows), cash_before=inputs.cash, cash_after=cash,
-        cash_floor=allocation.cash_floor, cash_weight_before=inputs.cash / value,
-        target_cash_weight=inputs.cash_weight, cash_weight_after=cash / value_after,
+        trades=(*sells, *buys), cash_before=inputs.cash, cash_after=cash,
+        cash_floor=allocation.cash_floor, cash_weight_before=inputs.cash * per_before,
+        target_cash_weight=inputs.cash_weight, cash_weight_after=cash * per_after,
         portfolio_value_before=value, portfolio_value_after=value_after, traded_notional=traded,
-        turnover=traded / value, total_fees=fees, total_slippage=slippage, rounding_error=error,
-        rounding=planner.rounding,
+        turnover=traded * per_before, total_fees=fees, total_slippage=slippage, rounding_error=error,
+        rounding=planner.rounding, rows=_Rows(inputs, allocation, moved, value_after),
     )

@@ -1,8 +1,36 @@
+"""The rebalancing planner, specified by example: the trades it plans and why."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
-from engine import OrderSide, RebalancingPlanner
+import pytest
+
+from engine import (
+    FeeModel,
+    Instrument,
+    OrderSide,
+    RebalanceMode,
+    RebalancingPlan,
+    RebalancingPlanner,
+    RoundingMethod,
+    TradeReason,
+    UntargetedPolicy,
+)
+
+WEIGHTS = {"AAPL": 0.4, "MSFT": 0.3, "GOOGL": 0.3}
+PRICES = {"AAPL": 150, "MSFT": 300, "GOOGL": 140}
+
+
+def three_stocks(planner: RebalancingPlanner) -> RebalancingPlan:
+    """The original example: 30,000 in positions, 70,000 in cash."""
+    return planner.create_plan(current_positions={"AAPL": 100, "MSFT": 50}, target_weights=WEIGHTS,
+                               portfolio_value=100000, prices=PRICES)
+
+
+def executed(plan: RebalancingPlan) -> dict[str, Decimal]:
+    """The positions after every trade of ``plan`` filled at its estimates."""
+    return {row.symbol: row.quantity_after for row in plan.allocations if row.quantity_after}
 
 
 def test_three_stock_example_buys_all_three_within_the_implied_cash() -> None:
@@ -19,3 +47,234 @@ def test_three_stock_example_buys_all_three_within_the_implied_cash() -> None:
     assert spent <= 70000
     assert plan.cash_before == 70000
     assert plan.cash_after == 70000 - spent
+    # Whole shares closest to 40/30/30: 266 AAPL, 100 MSFT, and GOOGL takes the last 140 of cash.
+    assert executed(plan) == {"AAPL": 266, "MSFT": 100, "GOOGL": 215}
+    assert plan.rounding_error == Decimal("0.002")
+
+
+def test_trade_fields_are_decimal_and_the_side_is_an_order_side() -> None:
+    plan = three_stocks(RebalancingPlanner())
+    trade = plan.trades[0]
+    assert isinstance(trade.side, OrderSide)
+    assert isinstance(trade.quantity, Decimal)
+    assert trade.notional == trade.quantity * trade.estimated_price
+    assert f"{trade.symbol}: {trade.side} {trade.quantity}" == "AAPL: BUY 166"
+
+
+def test_sells_come_first_and_fund_the_buys() -> None:
+    plan = RebalancingPlanner().create_plan(
+        current_positions={"OLD": 100, "AAA": 10},
+        target_weights={"AAA": 0.5, "NEW": 0.5},
+        cash=0,
+        prices={"OLD": 100, "AAA": 50, "NEW": 25},
+    )
+    sides = [t.side for t in plan.trades]
+    assert sides == [OrderSide.SELL, OrderSide.BUY, OrderSide.BUY]
+    assert plan.trades[0].symbol == "OLD"
+    assert plan.trades[0].reason is TradeReason.LIQUIDATE
+    assert plan.cash_after >= 0
+    assert executed(plan) == {"AAA": 105, "NEW": 210}
+
+
+def test_fees_and_slippage_are_charged_and_cash_stays_above_the_reserve() -> None:
+    planner = RebalancingPlanner(fees=FeeModel(bps=10, per_share="0.005", minimum=1), slippage_bps=20,
+                                 cash_reserve=1000)
+    plan = three_stocks(planner)
+    assert plan.cash_after >= 1000
+    for trade in plan.trades:
+        expected_fee = max(Decimal(1), trade.quantity * trade.reference_price * Decimal("0.001")
+                           + trade.quantity * Decimal("0.005"))
+        assert trade.estimated_fee == expected_fee
+        assert trade.estimated_price == trade.reference_price * Decimal("1.002")
+    assert plan.total_fees == sum((t.estimated_fee for t in plan.trades), Decimal(0))
+    assert plan.portfolio_value_after == plan.portfolio_value_before - plan.total_fees - plan.total_slippage
+
+
+def test_a_name_inside_its_band_keeps_its_position_and_the_others_share_its_drift() -> None:
+    planner = RebalancingPlanner(absolute_band="0.02", instruments=[Instrument("B", lot_size="0.001"),
+                                                                     Instrument("C", lot_size="0.001")])
+    plan = planner.create_plan(
+        current_positions={"A": 410, "B": 100, "C": 0},
+        target_weights={"A": 0.4, "B": 0.3, "C": 0.3},
+        portfolio_value=100000,
+        prices={"A": 100, "B": 100, "C": 100},
+    )
+    a = plan.allocation("A")
+    assert a.reason is TradeReason.INSIDE_BAND
+    assert "band" in a.note
+    assert "A" not in {t.symbol for t in plan.trades}
+    # A holds 41% instead of 40%: B and C split the remaining 59% in their 30:30 proportion.
+    assert plan.allocation("B").quantity_after == Decimal("295")
+    assert plan.allocation("C").quantity_after == Decimal("295")
+    assert plan.allocation("A") in plan.adjustments
+
+
+def test_a_relative_band_scales_with_the_target() -> None:
+    planner = RebalancingPlanner(relative_band="0.1")
+    plan = planner.create_plan(
+        current_positions={"A": 105, "B": 350},
+        target_weights={"A": 0.1, "B": 0.4},
+        portfolio_value=100000,
+        prices={"A": 100, "B": 100},
+    )
+    assert plan.allocation("A").reason is TradeReason.INSIDE_BAND  # 10.5% is within 10% of 10%
+    assert plan.allocation("B").reason is TradeReason.REBALANCE  # 35% is 12.5% away from 40%
+
+
+def test_trades_below_the_minimum_notional_are_skipped_with_a_reason() -> None:
+    planner = RebalancingPlanner(min_trade_notional=500)
+    plan = planner.create_plan(
+        current_positions={"A": 497, "B": 200},
+        target_weights={"A": 0.5, "B": 0.5},
+        portfolio_value=100000,
+        prices={"A": 100, "B": 100},
+    )
+    assert plan.allocation("A").reason is TradeReason.BELOW_MIN_NOTIONAL
+    assert all(t.quantity * t.reference_price >= 500 for t in plan.trades)
+    assert [t.symbol for t in plan.trades] == ["B"]
+
+
+def test_venue_minimum_notional_pushes_a_small_buy_up_to_the_minimum_or_to_nothing() -> None:
+    plan = RebalancingPlanner().create_plan(
+        current_positions={},
+        target_weights={"A": 0.5, "B": 0.5},
+        cash=1000,
+        prices={"A": 100, "B": 100},
+        instruments={"A": Instrument("A", min_notional=600)},
+    )
+    # 5 A (500) is below the venue's 600: A is skipped rather than sent to be rejected.
+    assert plan.allocation("A").reason is TradeReason.BELOW_MIN_NOTIONAL
+    assert all(t.symbol != "A" for t in plan.trades)
+
+
+def test_invest_cash_mode_only_buys() -> None:
+    planner = RebalancingPlanner(mode="invest_cash")
+    plan = planner.create_plan(
+        current_positions={"A": 600, "B": 100},
+        target_weights={"A": 0.5, "B": 0.5},
+        cash=30000,
+        prices={"A": 100, "B": 100},
+    )
+    assert plan.sells == ()
+    assert plan.allocation("A").reason is TradeReason.MODE
+    assert plan.buys[0].symbol == "B"
+    assert plan.cash_after >= 0
+
+
+def test_raise_cash_mode_only_sells() -> None:
+    planner = RebalancingPlanner(mode=RebalanceMode.RAISE_CASH)
+    plan = planner.create_plan(
+        current_positions={"A": 700, "B": 300},
+        target_weights={"A": 0.4, "B": 0.4},
+        cash=0,
+        prices={"A": 100, "B": 100},
+    )
+    assert plan.buys == ()
+    assert [(t.symbol, t.quantity) for t in plan.sells] == [("A", Decimal(300))]
+    assert plan.allocation("B").reason is TradeReason.MODE
+
+
+def test_turnover_cap_scales_trades_and_says_so() -> None:
+    planner = RebalancingPlanner(turnover_cap="0.1")
+    plan = planner.create_plan(
+        current_positions={"A": 1000},
+        target_weights={"A": 0.5, "B": 0.5},
+        cash=0,
+        prices={"A": 100, "B": 100},
+    )
+    assert plan.traded_notional <= Decimal("0.1") * plan.portfolio_value_before
+    assert plan.turnover <= Decimal("0.1")
+    assert {t.reason for t in plan.trades} == {TradeReason.TURNOVER_CAP}
+    assert plan.sells[0].symbol == "A"
+
+
+def test_untargeted_holdings_are_sold_by_default_or_frozen() -> None:
+    arguments = {
+        "current_positions": {"A": 100, "X": 50},
+        "target_weights": {"A": 1.0},
+        "cash": 0,
+        "prices": {"A": 100, "X": 100},
+    }
+    sold = RebalancingPlanner().create_plan(**arguments)  # type: ignore[arg-type]
+    assert sold.sells[0].symbol == "X"
+    assert sold.allocation("X").reason is TradeReason.LIQUIDATE
+    frozen = RebalancingPlanner(untargeted=UntargetedPolicy.FREEZE).create_plan(**arguments)  # type: ignore[arg-type]
+    assert frozen.trades == ()
+    assert frozen.allocation("X").reason is TradeReason.FROZEN
+    assert frozen.allocation("X").target_weight is None
+
+
+def test_fractional_lots_get_within_a_thousandth_of_a_share() -> None:
+    planner = RebalancingPlanner(instruments=[Instrument(s, lot_size="0.001") for s in ("A", "B")])
+    plan = planner.create_plan(current_positions={}, target_weights={"A": 0.5, "B": 0.5}, cash=1000,
+                               prices={"A": "333.33", "B": 7})
+    for trade in plan.trades:
+        assert trade.quantity % Decimal("0.001") == 0
+    assert plan.allocation("A").quantity_after == Decimal("1.5")
+    assert plan.allocation("B").quantity_after == Decimal("71.429")  # 0.002 of cash is left
+    assert plan.cash_after >= 0
+    assert plan.rounding_error < Decimal("0.0001")
+
+
+def test_replanning_after_execution_plans_nothing() -> None:
+    planner = RebalancingPlanner(fees=FeeModel(bps=5, minimum=1), slippage_bps=10)
+    first = three_stocks(planner)
+    second = planner.create_plan(current_positions=executed(first), target_weights=WEIGHTS,
+                                 cash=first.cash_after, prices=PRICES)
+    assert second.trades == ()
+
+
+def test_leverage_lets_weights_exceed_one_and_cash_go_negative_down_to_the_floor() -> None:
+    planner = RebalancingPlanner(max_leverage="1.5")
+    plan = planner.create_plan(current_positions={}, target_weights={"A": 1.5}, cash=10000,
+                               prices={"A": 100})
+    assert plan.cash_floor == -5000
+    assert plan.allocation("A").quantity_after == 150
+    assert plan.cash_after == -5000
+
+
+def test_shorting_sells_through_zero_when_allowed() -> None:
+    planner = RebalancingPlanner(allow_short=True)
+    plan = planner.create_plan(current_positions={"A": 10}, target_weights={"A": -0.2, "B": 0.5},
+                               cash=9000, prices={"A": 100, "B": 50})
+    assert plan.allocation("A").quantity_after == -20
+    assert plan.sells[0].quantity == 30
+
+
+def test_exact_rounding_is_never_worse_than_largest_remainder() -> None:
+    arguments = {
+        "current_positions": {"A": 3, "B": 1},
+        "target_weights": {"A": 0.31, "B": 0.33, "C": 0.34},
+        "cash": 1000,
+        "prices": {"A": 97, "B": 131, "C": 89, "D": 1},
+    }
+    fast = RebalancingPlanner().create_plan(**arguments)  # type: ignore[arg-type]
+    exact = RebalancingPlanner(rounding=RoundingMethod.EXACT).create_plan(**arguments)  # type: ignore[arg-type]
+    assert exact.rounding_error <= fast.rounding_error
+    assert exact.cash_after >= 0
+    assert exact.rounding is RoundingMethod.EXACT
+
+
+def test_the_same_inputs_give_the_same_plan() -> None:
+    planner = RebalancingPlanner(fees=FeeModel(bps=3))
+    assert three_stocks(planner) == three_stocks(planner)
+
+
+def test_the_plan_reads_as_a_table() -> None:
+    plan = three_stocks(RebalancingPlanner(min_trade_notional=20000))
+    assert plan.to_table() == str(plan)
+    lines = str(plan).splitlines()
+    assert lines[0].startswith("Rebalancing plan: 2 trades (0 sells, 2 buys)")
+    assert "cash 70,000.00 -> " in lines[1]
+    assert lines[2].split() == ["symbol", "side", "quantity", "est.", "price", "notional", "fee",
+                                "before", "target", "after", "reason"]
+    msft = next(line for line in lines if line.startswith("MSFT"))
+    assert "below_min_notional" in msft
+    assert "15.00%" in msft
+    assert "30.00%" in msft
+
+
+@pytest.mark.parametrize("reason", list(TradeReason))
+def test_every_reason_knows_whether_it_is_an_adjustment(reason: TradeReason) -> None:
+    expected = reason not in (TradeReason.REBALANCE, TradeReason.LIQUIDATE, TradeReason.AT_TARGET)
+    assert reason.is_adjustment is expected
