@@ -52,7 +52,12 @@ class MarketStep:
 
 
 class PriceSource(Protocol):
-    """A market data source the venue steps through on its own clock."""
+    """A market data source the venue steps through on its own clock.
+
+    The venue calls ``advance`` for every step while limit orders rest (they may fill in it), and
+    ``skip_to`` to jump over steps nobody needs in detail; both draw the same random numbers in
+    the same order, so the path is the same either way.
+    """
 
     @property
     def symbols(self) -> Sequence[str]:
@@ -68,7 +73,12 @@ class PriceSource(Protocol):
         ...
 
     def advance(self) -> list[MarketStep]:
-        """Take the next step and return what changed."""
+        """Take the next step and return what changed, with the volume traded in it."""
+        ...
+
+    def skip_to(self, time: float) -> list[MarketStep]:
+        """Take every step up to ``time`` cheaply; return the market of the symbols that changed,
+        without volume."""
         ...
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
@@ -78,40 +88,48 @@ class PriceSource(Protocol):
 
 @attrs.define
 class _Walk:
-    """One symbol's walk: the mid and half spread, moved by a seeded log-normal step."""
+    """One symbol's walk: a mid and half spread anchored in decimal, moved by a float log-return.
+
+    Each step adds ``sigma × N(0, 1)`` to the log-return; the quote is the anchor times its
+    exponential, so a still market (sigma 0) keeps its anchor exactly.
+    """
 
     spec: SymbolSpec
     _rng: random.Random
-    _mid: Decimal
-    _half_spread: Decimal
+    _anchor_mid: Decimal
+    _anchor_half: Decimal
+    _log_return: float = 0.0
+    _activity: float = 1.0
 
-    def quote(self, time: float, volume: Decimal) -> MarketStep:
-        tick = self.spec.tick_size
-        bid = max(round_to_tick(self._mid - self._half_spread, tick, up=False), tick)
-        ask = max(round_to_tick(self._mid + self._half_spread, tick, up=True), bid + tick)
-        last = max(round_to_tick(self._mid, tick, up=False), tick)
-        size = self.spec.displayed_size
+    def draw(self, sigma: float) -> None:
+        # Always draw both numbers, so the path is the same whatever is asked of it.
+        self._log_return += sigma * self._rng.gauss(0.0, 1.0)
+        self._activity = self._rng.uniform(0.5, 1.5)
+
+    def market(self, time: float, seconds: float | None) -> MarketStep:
+        """The market now; with the volume of a step of ``seconds``, or none."""
+        spec = self.spec
+        tick = spec.tick_size
+        factor = Decimal(repr(math.exp(self._log_return)))
+        mid = (self._anchor_mid * factor).quantize(_MID_QUANTUM)
+        half = (self._anchor_half * factor).quantize(_MID_QUANTUM)
+        bid = max(round_to_tick(mid - half, tick, up=False), tick)
+        ask = max(round_to_tick(mid + half, tick, up=True), bid + tick)
+        last = max(round_to_tick(mid, tick, up=False), tick)
+        volume = Decimal(0)
+        if seconds is not None:
+            raw = spec.volume_per_second * Decimal(repr(seconds * self._activity))
+            volume = (raw / spec.lot_size).to_integral_value(rounding=ROUND_FLOOR) * spec.lot_size
+        size = spec.displayed_size
         return MarketStep(
-            symbol=self.spec.symbol, time=time, bid=bid, ask=ask, bid_size=size, ask_size=size,
+            symbol=spec.symbol, time=time, bid=bid, ask=ask, bid_size=size, ask_size=size,
             low=bid, high=ask, volume=volume, last=last,
         )
 
-    def step(self, time: float, seconds: float) -> MarketStep:
-        # Always draw both numbers, so the path is the same whatever the knobs' values.
-        shock = self._rng.gauss(0.0, 1.0)
-        activity = self._rng.uniform(0.5, 1.5)
-        sigma = self.spec.volatility * math.sqrt(seconds / _SECONDS_PER_DAY)
-        factor = Decimal(repr(math.exp(sigma * shock)))
-        self._mid = (self._mid * factor).quantize(_MID_QUANTUM)
-        self._half_spread = (self._half_spread * factor).quantize(_MID_QUANTUM)
-        raw_volume = self.spec.volume_per_second * Decimal(repr(seconds * activity))
-        lots = (raw_volume / self.spec.lot_size).to_integral_value(rounding=ROUND_FLOOR)
-        volume = lots * self.spec.lot_size
-        return self.quote(time, volume)
-
     def move_to(self, bid: Decimal, ask: Decimal) -> None:
-        self._mid = (bid + ask) / 2
-        self._half_spread = (ask - bid) / 2
+        self._anchor_mid = (bid + ask) / 2
+        self._anchor_half = (ask - bid) / 2
+        self._log_return = 0.0
 
 
 class RandomWalk:
@@ -125,11 +143,12 @@ class RandomWalk:
         self._step = step
         self._index = 0
         self._walks: dict[str, _Walk] = {}
+        self._sigmas: dict[str, float] = {}
         for spec in specs:
-            half = spec.price * spec.spread_bps / Decimal(20_000)
-            self._walks[spec.symbol] = _Walk(
-                spec, random.Random(f"{seed}:walk:{spec.symbol}"), spec.price, half.quantize(_MID_QUANTUM)
-            )
+            half = (spec.price * spec.spread_bps / Decimal(20_000)).quantize(_MID_QUANTUM)
+            rng = random.Random(f"{seed}:walk:{spec.symbol}")
+            self._walks[spec.symbol] = _Walk(spec, rng, spec.price, half)
+            self._sigmas[spec.symbol] = spec.volatility * math.sqrt(step / _SECONDS_PER_DAY)
 
     def __repr__(self) -> str:
         return f"<RandomWalk symbols={list(self._walks)} step={self._step}s index={self._index}>"
@@ -141,17 +160,32 @@ class RandomWalk:
 
     def opening(self) -> list[MarketStep]:
         """The starting quotes, with no traded volume yet."""
-        return [walk.quote(0.0, Decimal(0)) for walk in self._walks.values()]
+        return [walk.market(0.0, None) for walk in self._walks.values()]
 
     def next_time(self) -> float | None:
         """The walk never ends."""
         return (self._index + 1) * self._step
 
+    def _draw(self) -> None:
+        self._index += 1
+        for symbol, walk in self._walks.items():
+            walk.draw(self._sigmas[symbol])
+
     def advance(self) -> list[MarketStep]:
         """Move every symbol by one step."""
-        self._index += 1
+        self._draw()
         time = self._index * self._step
-        return [walk.step(time, self._step) for walk in self._walks.values()]
+        return [walk.market(time, self._step) for walk in self._walks.values()]
+
+    def skip_to(self, time: float) -> list[MarketStep]:
+        """Move every symbol through all steps up to ``time``."""
+        moved = False
+        while (self._index + 1) * self._step <= time:
+            self._draw()
+            moved = True
+        if not moved:
+            return []
+        return [walk.market(self._index * self._step, None) for walk in self._walks.values()]
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
         """Put ``symbol``'s mid and spread at this quote; the walk continues from there."""

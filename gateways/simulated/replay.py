@@ -138,6 +138,16 @@ class _ReplaySource:
             steps.append(self._step(row, volume))
         return steps
 
+    def skip_to(self, time: float) -> list[MarketStep]:
+        rows = self._replay.rows
+        latest: dict[str, _Row] = {}
+        while self._index < len(rows) and rows[self._index].time <= time:
+            row = rows[self._index]
+            self._index += 1
+            latest[row.symbol] = row
+            self._last_time[row.symbol] = row.time
+        return [self._step(row, Decimal(0)) for row in latest.values()]
+
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
         """Replayed rows are data: a moved quote holds until the symbol's next row."""
 

@@ -60,8 +60,9 @@ from gateways.simulated.config import (
 )
 from gateways.simulated.faults import FaultInjector
 from gateways.simulated.limits import RateLimiter, RequestOutcome, VenueRequest
+from gateways.simulated.market import SimulatedMarket
 from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
-from gateways.simulated.prices import MarketStep, PriceSource, RandomWalk
+from gateways.simulated.prices import PriceSource, RandomWalk
 from gateways.simulated.replay import PriceReplay
 from gateways.simulated.requests import PendingRequest
 from gateways.simulated.statistics import VenueStatistics
@@ -113,11 +114,7 @@ class SimulatedVenue:
             source = RandomWalk(specs, seed=seed, step=self._step)
         self._specs = {spec.symbol: spec for spec in specs}
         self._instruments = {spec.symbol: spec.instrument for spec in specs}
-        opening = {market.symbol: market for market in source.opening()}
-        self._books = {
-            symbol: SymbolBook(spec, opening[symbol], share) for symbol, spec in self._specs.items()
-        }
-        self._source = source
+        self._market = SimulatedMarket(source, self._specs, share, self._fill)
         self._account = Account(cash, positions)
         self._seed = seed
         self._rng = random.Random(f"{seed}:requests")
@@ -160,10 +157,11 @@ class SimulatedVenue:
         if self._opened_at is not None:
             raise RuntimeError("a SimulatedVenue can be opened once")
         self._opened_at = now()
+        self._market.open()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
-        task_group.start_soon(self._run_market)
+        task_group.start_soon(self._market.run)
         task_group.start_soon(self._run_inbox)
         task_group.start_soon(self._wire.run)
         self._log.info("venue opened", symbols=list(self._specs))
@@ -177,6 +175,7 @@ class SimulatedVenue:
     ) -> None:
         """Close the venue: stop its tasks; unanswered requests fail as not sent."""
         self._closed = True
+        self._market.stop()
         self._wire.close()
         for request in self._inbox:
             request.fail(GatewayUnavailableError("the venue closed before the request arrived"))
@@ -254,11 +253,7 @@ class SimulatedVenue:
     def quote_nowait(self, symbol: str) -> Quote:
         """The current quote of ``symbol`` as the venue sees it, without any latency."""
         self.instrument(symbol)
-        market = self._books[symbol].market
-        return Quote(
-            symbol, market.bid, market.ask, bid_size=market.bid_size, ask_size=market.ask_size,
-            last=market.last, timestamp=self._absolute(market.time),
-        )
+        return self._market.quote(symbol)
 
     def set_quote(self, symbol: str, *, bid: Any, ask: Any) -> None:
         """Move ``symbol``'s market to this quote now (a test hook); the price path continues from
@@ -270,15 +265,7 @@ class SimulatedVenue:
         instrument.check_price(new_ask, "ask")
         if new_bid >= new_ask:
             raise InvalidInputError("bid", bid, f"must be below the ask {new_ask}")
-        book = self._books[symbol]
-        self._source.set_quote(symbol, new_bid, new_ask)
-        book.step(
-            MarketStep(
-                symbol=symbol, time=self._relative(now()) if self._opened_at is not None else 0.0,
-                bid=new_bid, ask=new_ask, bid_size=book.market.bid_size, ask_size=book.market.ask_size,
-                low=new_bid, high=new_ask, volume=Decimal(0), last=book.market.last,
-            )
-        )
+        self._market.set_quote(symbol, new_bid, new_ask)
 
     # --- the gateway protocol -------------------------------------------------------------------
 
@@ -366,6 +353,7 @@ class SimulatedVenue:
     def _execute(self, request: PendingRequest) -> None:
         """Run one request at the venue now: rate limits, then its kind's handler."""
         arrived = now()
+        self._market.catch_up()
         self._counts["requests"] += 1
         retry_after = self._limiter.try_admit(request.kind, arrived)
         result: object = None
@@ -421,7 +409,7 @@ class SimulatedVenue:
             return RequestOutcome.DUPLICATE, None, DuplicateClientOrderIdError(order.client_order_id)
         if order.symbol not in self._instruments:
             return self._reject(order, f"symbol={order.symbol!r}: unknown symbol")
-        book = self._books[order.symbol]
+        book = self._market.book(order.symbol)
         try:
             self._instruments[order.symbol].check_order(order, reference_price=book.touch(order.side))
         except InvalidInputError as error:
@@ -459,6 +447,7 @@ class SimulatedVenue:
             self._finish(record, OrderStatus.EXPIRED, "immediate-or-cancel remainder")
         else:
             book.rest(record)
+            self._market.order_rested()
 
     def _fill(self, intent: FillIntent) -> None:
         """Book one fill: the order, the account, the event; the one place fills happen."""
@@ -477,13 +466,13 @@ class SimulatedVenue:
         self._account.apply_fill(published)
         self._counts["fills"] += 1
         if record.status is OrderStatus.FILLED:
-            self._books[order.symbol].remove(record)
+            self._market.book(order.symbol).remove(record)
 
     def _finish(self, record: OrderRecord, status: OrderStatus, reason: str) -> None:
         order = record.order
         time = now()
         record.finish(status, time)
-        self._books[order.symbol].remove(record)
+        self._market.book(order.symbol).remove(record)
         event: ExecutionEvent
         cid, symbol, filled = order.client_order_id, order.symbol, record.filled_quantity
         if status is OrderStatus.CANCELLED:
@@ -504,22 +493,6 @@ class SimulatedVenue:
     def _cancel(self, record: OrderRecord) -> None:
         if record.status.is_open:
             self._finish(record, OrderStatus.CANCELLED, "cancelled")
-
-    # --- the market -----------------------------------------------------------------------------
-
-    def _absolute(self, relative: float) -> float:
-        return (self._opened_at or 0.0) + relative
-
-    def _relative(self, absolute: float) -> float:
-        return absolute - (self._opened_at or 0.0)
-
-    async def _run_market(self) -> None:
-        while (next_time := self._source.next_time()) is not None:
-            await anyio.sleep_until(self._absolute(next_time))
-            for market in self._source.advance():
-                for intent in self._books[market.symbol].step(market):
-                    if intent.record.status.is_open:
-                        self._fill(intent)
 
 
 def _typed(value: Any, kind: type[Any], field: str) -> Any:

@@ -1,0 +1,126 @@
+"""The venue's market: a price source, one book per symbol, stepped on the engine clock.
+
+Stepping is lazy when it can be: while no limit order rests, nothing can fill between requests,
+so the market sleeps and jumps over the steps it missed when someone next looks (the source
+draws the same numbers either way, so the path does not change). While orders rest, it wakes at
+every step so their fills happen at the right time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+import anyio
+
+from engine.clock import now
+from engine.market import Quote
+from gateways.simulated.config import SymbolSpec
+from gateways.simulated.matching import FillIntent, SymbolBook
+from gateways.simulated.prices import MarketStep, PriceSource
+
+__all__ = ["SimulatedMarket"]
+
+
+class SimulatedMarket:
+    """Books and prices of every symbol; hands fills of resting orders to ``on_fill``."""
+
+    def __init__(
+        self,
+        source: PriceSource,
+        specs: Mapping[str, SymbolSpec],
+        participation: Decimal,
+        on_fill: Callable[[FillIntent], None],
+    ) -> None:
+        self._source = source
+        opening = {market.symbol: market for market in source.opening()}
+        self._books = {
+            symbol: SymbolBook(spec, opening[symbol], participation) for symbol, spec in specs.items()
+        }
+        self._on_fill = on_fill
+        self._opened_at: float | None = None
+        self._stopped = False
+        self._wake = anyio.Event()
+        self._steps = 0
+
+    def __repr__(self) -> str:
+        resting = sum(len(book.resting) for book in self._books.values())
+        return f"<SimulatedMarket steps={self._steps} resting={resting} source={self._source!r}>"
+
+    def book(self, symbol: str) -> SymbolBook:
+        """The book of a listed symbol."""
+        return self._books[symbol]
+
+    def open(self) -> None:
+        """Start the market's clock now."""
+        self._opened_at = now()
+
+    def stop(self) -> None:
+        """Freeze the market (the venue closed)."""
+        self._stopped = True
+
+    def absolute(self, relative: float) -> float:
+        """Engine-clock time of a market time (seconds since opening)."""
+        return (self._opened_at or 0.0) + relative
+
+    def _has_resting(self) -> bool:
+        return any(book.resting for book in self._books.values())
+
+    def order_rested(self) -> None:
+        """Tell the market an order now rests, so it steps in detail from now on."""
+        self._wake.set()
+
+    def catch_up(self) -> None:
+        """Bring every book to the present: take the steps due, filling resting orders."""
+        if self._opened_at is None or self._stopped:
+            return
+        present = now() - self._opened_at
+        while (next_time := self._source.next_time()) is not None and next_time <= present:
+            if self._has_resting():
+                self._steps += 1
+                for market in self._source.advance():
+                    self._apply(market)
+            else:
+                for market in self._source.skip_to(present):
+                    self._books[market.symbol].step(market)
+                self._steps += 1
+
+    def _apply(self, market: MarketStep) -> None:
+        for intent in self._books[market.symbol].step(market):
+            if intent.record.status.is_open:
+                self._on_fill(intent)
+
+    async def run(self) -> None:
+        """Step the market at each step time while orders rest; runs in the venue's task group."""
+        while True:
+            self.catch_up()
+            next_time = self._source.next_time()
+            if next_time is None:
+                return
+            if self._has_resting():
+                await anyio.sleep_until(self.absolute(next_time))
+            else:
+                self._wake = anyio.Event()
+                await self._wake.wait()
+
+    def quote(self, symbol: str) -> Quote:
+        """The current top of book of ``symbol``."""
+        self.catch_up()
+        market = self._books[symbol].market
+        return Quote(
+            symbol, market.bid, market.ask, bid_size=market.bid_size, ask_size=market.ask_size,
+            last=market.last, timestamp=self.absolute(market.time),
+        )
+
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
+        """Move ``symbol``'s market to this quote now; later steps continue from it."""
+        self.catch_up()
+        book = self._books[symbol]
+        self._source.set_quote(symbol, bid, ask)
+        time = now() - self._opened_at if self._opened_at is not None else 0.0
+        book.step(
+            MarketStep(
+                symbol=symbol, time=time, bid=bid, ask=ask, bid_size=book.market.bid_size,
+                ask_size=book.market.ask_size, low=bid, high=ask, volume=Decimal(0), last=book.market.last,
+            )
+        )
