@@ -78,6 +78,7 @@ class _Name:
     min_reason: TradeReason
     liquidate: bool
     target: float = 0.0
+    goal: float = 0.0  # the target before mode, cash and turnover cuts
     ideal: float = 0.0
     cause: TradeReason | None = None
 
@@ -265,6 +266,7 @@ class _Planner:
         return RoundingProblem(
             quantity=[n.quantity for n in active], lot=[n.lot for n in active],
             price=[n.price for n in active], target=[n.target for n in active],
+            goal=[n.goal for n in active],
             k_low=k_low, k_high=k_high, k_min=k_min, k_max=k_max,
             min_lots=[n.min_lots for n in active],
             cash_start=cash_start, cash_target=cash_target, cash_floor=self.float_floor,
@@ -294,7 +296,9 @@ class _Planner:
         trade = name.ideal - name.quantity
         if name.cause is TradeReason.MODE and abs(trade) * name.price <= _FUZZ * self.value:
             return TradeReason.MODE
-        if abs(trade) < name.lot + tolerance * abs(name.target) / name.price:
+        # A cut name is not "at target": rounding and the fill decide how close it can get.
+        cut = name.cause is TradeReason.CASH_LIMIT or name.cause is TradeReason.TURNOVER_CAP
+        if not cut and abs(trade) < name.lot + tolerance * abs(name.target) / name.price:
             return TradeReason.AT_TARGET
         if abs(trade) < name.min_lots * name.lot * (1 - _FUZZ):
             return name.min_reason
@@ -310,6 +314,8 @@ class _Planner:
             net_value = self.value - costs
             self._set_targets(net_value)
             ideal = {n.symbol: n.target / n.price for n in self.names}
+            for name in self.names:
+                name.goal = name.target
             self._restrict()
             held, active = {}, []
             tolerance = float(self.settings.hold_tolerance)

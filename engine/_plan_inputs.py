@@ -298,5 +298,11 @@ def leverage(value: Number) -> Decimal:
     return result
 
 
+def flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError("allow_short", value, "expected True or False")
+    return value
+
+
 def time_limit(value: Number) -> float:
     return float(to_positive(value, "exact_time_limit"))

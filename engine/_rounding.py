@@ -30,7 +30,8 @@ class RoundingProblem:
     quantity: list[float]  # current quantity
     lot: list[float]
     price: list[float]
-    target: list[float]  # the ideal value of the position, in cash
+    target: list[float]  # the value the bracket was built around (after mode, cash and cap cuts)
+    goal: list[float]  # the ideal value before those cuts: spare cash moves positions toward it
     k_low: list[int]  # trade size in lots: the lower end of the bracket around the ideal
     k_high: list[int]
     k_min: list[int]  # hard bounds on the trade in lots (mode, no shorting)
@@ -226,4 +227,46 @@ def round_heuristic(problem: RoundingProblem) -> RoundingResult:
             ks[i] = problem.k_high[i]
             cash, turnover = new_cash, turnover + extra
     result.cash, result.turnover = cash, turnover
+    fill(problem, result)
     return result
+
+
+def fill(problem: RoundingProblem, result: RoundingResult) -> None:
+    """Spend cash left above both the floor and the cash target on the names furthest below goal.
+
+    Buys cut to fit the cash budget are sized before rounding; rounding can leave enough cash
+    for more lots, which go to the largest shortfalls, several lots at a time.
+    """
+    ks, lot, price, goal, quantity = result.k, problem.lot, problem.price, problem.goal, problem.quantity
+    spare = min(result.cash - problem.cash_floor, result.cash - problem.cash_target)
+    if spare <= 0:
+        return
+    lot_value = [lot[i] * price[i] for i in range(len(ks))]
+    short = sorted(
+        (i for i in range(len(ks)) if goal[i] - (quantity[i] + ks[i] * lot[i]) * price[i] > lot_value[i] / 2
+         and ks[i] < problem.k_max[i]),
+        key=lambda i: (-(goal[i] - (quantity[i] + ks[i] * lot[i]) * price[i]), i),
+    )
+    for i in short:
+        spare = min(result.cash - problem.cash_floor, result.cash - problem.cash_target)
+        unit = lot_value[i] * problem.buy_factor
+        if spare < unit:
+            continue
+        deficit = goal[i] - (quantity[i] + ks[i] * lot[i]) * price[i]
+        room = problem.k_max[i] - ks[i]
+        add = min(math.floor(deficit / lot_value[i] + 0.5), math.floor(spare / unit), room)
+        while add > 0:
+            new = ks[i] + add
+            if 0 < new < problem.min_lots[i] or (new < 0 and -new < problem.min_lots[i]):
+                add -= 1
+                continue
+            change = problem.cashflow(i, new) - problem.cashflow(i, ks[i])
+            new_cash = result.cash + change
+            before = abs(deficit) + abs(result.cash - problem.cash_target)
+            after = abs(deficit - add * lot_value[i]) + abs(new_cash - problem.cash_target)
+            if new_cash >= problem.cash_floor and after < before - problem.tolerance:
+                result.cash = new_cash
+                result.turnover += problem.turnover(i, new) - problem.turnover(i, ks[i])
+                ks[i] = new
+                break
+            add -= 1

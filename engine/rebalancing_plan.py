@@ -219,7 +219,7 @@ class RebalancingPlanner:
     turnover_cap: Decimal | None = attrs.field(default=None, converter=convert.turnover_cap)
     untargeted: UntargetedPolicy = attrs.field(default=UntargetedPolicy.SELL, converter=convert.untargeted)
     max_leverage: Decimal = attrs.field(default=Decimal(1), converter=convert.leverage)
-    allow_short: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    allow_short: bool = attrs.field(default=False, converter=convert.flag)
     rounding: RoundingMethod = attrs.field(
         default=RoundingMethod.LARGEST_REMAINDER, converter=convert.rounding
     )
