@@ -1,0 +1,454 @@
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import (
+    DeadlineExceededError,
+    InvalidInputError,
+    Lane,
+    Order,
+    OrderAck,
+    OrderResultStatus,
+    OrderStateUnknownError,
+    QueueClosedError,
+    QueueFullError,
+    RateLimit,
+    RateLimitedOrderQueue,
+)
+from engine.clock import now, run_virtual
+from engine.events import OrderSnapshot
+from engine.order_handle import HandleState, OrderHandle
+from engine.rate_limits import max_window_count
+from gateways.simulated import (
+    FaultPlan,
+    LatencyModel,
+    RequestOutcome,
+    SimulatedVenue,
+    SymbolSpec,
+    VenueRateLimit,
+)
+
+LATENCY = LatencyModel(request=0.02, request_jitter=0.01, event=0.005, event_jitter=0.002)
+
+
+def make_venue(
+    *,
+    limits: Sequence[VenueRateLimit] = (),
+    latency: LatencyModel = LATENCY,
+    faults: FaultPlan | None = None,
+    request_timeout: float = 5.0,
+    seed: int = 7,
+    step: float = 1.0,
+) -> SimulatedVenue:
+    return SimulatedVenue(
+        [SymbolSpec(symbol="AAPL", price=150, volatility=0)],
+        seed=seed,
+        latency=latency,
+        rate_limits=limits,
+        faults=faults,
+        cash=10**9,
+        request_timeout=request_timeout,
+        step=step,
+    )
+
+
+def resting_order(**overrides: Any) -> Order:
+    """A buy far below the market: it rests, so nothing fills and the test stays about sending."""
+    options: dict[str, Any] = {"order_type": "limit", "limit_price": 100, "time_in_force": "ioc", **overrides}
+    return Order("AAPL", "buy", 1, **options)
+
+
+def submits_at_venue(venue: SimulatedVenue) -> Counter[str]:
+    """How often each client order id reached the venue as a submit (refusals for load excluded)."""
+    return Counter(
+        request.client_order_id
+        for request in venue.request_log
+        if request.kind == "submit"
+        and request.client_order_id
+        and request.outcome is not RequestOutcome.RATE_LIMITED
+    )
+
+
+def arrival_times(venue: SimulatedVenue, index: int = 0) -> tuple[list[float], list[int]]:
+    counted = [request for request in venue.request_log if request.outcome.counted]
+    return [request.timestamp for request in counted], [request.weights[index] for request in counted]
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+async def test_max_orders_per_minute_holds_at_send_and_at_the_venue_and_uses_the_whole_limit() -> None:
+    async with (
+        make_venue(limits=[VenueRateLimit(limit=100, period=60.0)]) as venue,
+        RateLimitedOrderQueue(trading_gateway=venue, max_orders_per_minute=100) as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(1000)]
+        results = [await handle for handle in handles]
+    assert {result.status for result in results} == {OrderResultStatus.ACCEPTED}
+    sent = sorted(result.sent_at for result in results if result.sent_at is not None)
+    assert max_window_count(sent, 60.0) == 100
+    assert max_window_count(arrival_times(venue)[0], 60.0) <= 100
+    assert venue.statistics().rate_limit_violations == 0
+    # 1000 orders need 10 windows: the last burst leaves 9 windows (plus margins) after the first
+    assert sent[-1] - sent[0] == pytest.approx(9 * 60.05, abs=0.01)
+
+
+async def test_ten_thousand_orders_under_several_weighted_limits_never_violate_the_venue() -> None:
+    venue_limits = [
+        VenueRateLimit(limit=50, period=10.0, weights={"submit": 1, "cancel": 1}),
+        VenueRateLimit(limit=160_000, period=86_400.0, weights={"submit": 1}),
+        VenueRateLimit(limit=600, period=60.0, weights={"submit": 2, "cancel": 1, "get_order": 1}),
+    ]
+    queue_limits = [
+        RateLimit(50, 10.0),
+        RateLimit(160_000, 86_400.0, cancel_weight=0),
+        RateLimit(600, 60.0, submit_weight=2, cancel_weight=1, lookup_weight=1),
+    ]
+    # a fixed latency keeps the virtual clock's jumps few (one per burst), so 10,000 orders run fast;
+    # jittered arrival is covered by the per-minute test above
+    steady = LatencyModel(request=0.02, request_jitter=0, event=0, event_jitter=0)
+    venue = make_venue(
+        limits=venue_limits, latency=steady, faults=FaultPlan(drop_ack=0.01), request_timeout=1.0
+    )
+    async with venue, RateLimitedOrderQueue(venue, limits=queue_limits) as queue:
+        handles = [queue.submit(resting_order()) for _ in range(10_000)]
+        await handles[1999]
+        cancels = [queue.cancel(handle.client_order_id) for handle in handles[:2000:10]]
+        results = [await handle for handle in handles]
+        cancel_results = [await handle for handle in cancels]
+    assert venue.statistics().rate_limit_violations == 0
+    assert all(result.ok for result in results)
+    assert all(result.ok and result.sent_at is not None for result in cancel_results)
+    assert sum(1 for request in venue.request_log if request.kind == "cancel") == 200
+    times, _ = arrival_times(venue)
+    for index, limit in enumerate(venue_limits):
+        weights = [request.weights[index] for request in venue.request_log if request.outcome.counted]
+        assert max_window_count(times, limit.period - 1e-9, weights) <= limit.limit
+
+
+# -- nothing lost, nothing twice ---------------------------------------------------------------
+
+
+async def test_every_handle_resolves_when_the_queue_closes_with_work_pending() -> None:
+    async with make_venue() as venue:
+        queue = RateLimitedOrderQueue(venue, max_orders_per_minute=10)
+        async with queue:
+            handles = [queue.submit(resting_order()) for _ in range(100)]
+            await anyio.sleep(30)
+        assert all(handle.done() for handle in handles)
+        statuses = Counter(handle.result().status for handle in handles)
+        assert statuses == {OrderResultStatus.ACCEPTED: 10, OrderResultStatus.CANCELLED: 90}
+        assert all(handle.result().sent_at is None for handle in handles[10:])
+        with pytest.raises(QueueClosedError):
+            queue.submit(resting_order())
+    assert sum(submits_at_venue(venue).values()) == 10
+
+
+async def test_in_flight_orders_are_awaited_on_close_and_unknown_ones_are_never_called_cancelled() -> None:
+    slow = LatencyModel(request=1.0, request_jitter=0.0, event=0, event_jitter=0)
+    async with (
+        make_venue(latency=slow, faults=FaultPlan(drop_ack=1.0), request_timeout=20.0) as venue,
+        RateLimitedOrderQueue(venue, shutdown_timeout=2.0) as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(5)]
+        await anyio.sleep(0.5)
+    results = [handle.result() for handle in handles]
+    assert venue.statistics().orders == 5  # they did reach the venue: "cancelled" would be a lie
+    assert {result.status for result in results} == {OrderResultStatus.FAILED}
+    assert all(isinstance(result.error, OrderStateUnknownError) for result in results)
+
+
+async def test_dropped_acks_and_timeouts_never_send_a_client_order_id_twice() -> None:
+    faults = FaultPlan(drop_ack=0.3, unavailable=0.1, reject=0.05)
+    async with (
+        make_venue(faults=faults, request_timeout=1.0, seed=11) as venue,
+        RateLimitedOrderQueue(venue, max_orders_per_minute=600, seed=3) as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(600)]
+        results = [await handle for handle in handles]
+        statistics = queue.statistics()
+    arrived = submits_at_venue(venue)
+    assert max(arrived.values()) == 1
+    assert venue.statistics().faults_injected["drop_ack"] > 50
+    assert statistics.lookups >= venue.statistics().faults_injected["drop_ack"]
+    by_id = {request.client_order_id: request for request in venue.request_log if request.kind == "submit"}
+    for result in results:
+        assert result.status in (
+            OrderResultStatus.ACCEPTED,
+            OrderResultStatus.REJECTED,
+            OrderResultStatus.FAILED,
+        )
+        if result.ok:
+            assert result.venue_order_id is not None
+            assert by_id[result.client_order_id].outcome in (RequestOutcome.OK, RequestOutcome.ACK_DROPPED)
+    assert Counter(result.status for result in results)[OrderResultStatus.ACCEPTED] > 500
+
+
+class LosingGateway:
+    """The simulated venue behind a line that loses some submits before they leave, and says
+    it does not know what happened (a timeout): the look-up must find nothing, then resend."""
+
+    def __init__(self, venue: SimulatedVenue, lose_every: int) -> None:
+        self._venue = venue
+        self._lose_every = lose_every
+        self._calls = 0
+        self.instruments = venue.instruments
+        self.instrument = venue.instrument
+        self.get_quote = venue.get_quote
+        self.events = venue.events
+
+    async def __aenter__(self) -> LosingGateway:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        self._calls += 1
+        if self._calls % self._lose_every == 0:
+            await anyio.sleep(1.0)
+            raise OrderStateUnknownError("timed out", client_order_id=order.client_order_id)
+        return await self._venue.submit_order(order)
+
+    async def cancel_order(self, client_order_id: str) -> None:
+        await self._venue.cancel_order(client_order_id)
+
+    async def get_order(self, client_order_id: str) -> OrderSnapshot:
+        return await self._venue.get_order(client_order_id)
+
+
+async def test_an_order_the_look_up_cannot_find_is_resent_once_with_the_same_id() -> None:
+    async with make_venue() as venue:
+        gateway = LosingGateway(venue, lose_every=3)
+        async with RateLimitedOrderQueue(gateway, max_orders_per_minute=300) as queue:
+            handles = [queue.submit(resting_order()) for _ in range(30)]
+            results = [await handle for handle in handles]
+    assert all(result.ok for result in results)
+    assert set(submits_at_venue(venue).values()) == {1}
+    assert {result.client_order_id for result in results} == set(submits_at_venue(venue))
+    lookups = Counter(r.outcome for r in venue.request_log if r.kind == "get_order")
+    assert lookups[RequestOutcome.UNKNOWN_ORDER] >= 10
+    assert max(result.attempts for result in results) >= 2
+
+
+# -- priority and starvation -------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.0, 0.1, 0.7, 2.0]),
+            st.sampled_from([Lane.ROUTINE, Lane.ROUTINE, Lane.COMPLETION, Lane.CANCEL]),
+            st.integers(min_value=1, max_value=10),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_lanes_go_in_priority_order_fifo_within_a_lane_and_heavy_orders_are_not_starved(
+    steps: list[tuple[float, Lane, int]],
+) -> None:
+    async def scenario() -> tuple[list[tuple[Lane, set[int]]], list[int]]:
+        # for each submit: its lane, and which earlier submits were still waiting at that moment
+        submitted: list[tuple[Lane, set[int]]] = []
+        async with make_venue(latency=LatencyModel.zero()) as venue:
+            weight_budget = RateLimit(10, 1.0, per_request_weight=True)
+            async with RateLimitedOrderQueue(venue, limits=[weight_budget], safety_margin=0.0) as queue:
+                handles: list[OrderHandle] = []
+                for delay, lane, weight in steps:
+                    await anyio.sleep(delay)
+                    waiting = {
+                        index for index, handle in enumerate(handles) if handle.state is HandleState.QUEUED
+                    }
+                    handles.append(queue.submit(resting_order(), lane=lane, weight=weight))
+                    submitted.append((lane, waiting))
+                for handle in handles:
+                    assert (await handle).ok
+        arrival = {request.client_order_id: index for index, request in enumerate(venue.request_log)}
+        return submitted, [arrival[handle.client_order_id] for handle in handles]
+
+    submitted, rank = run_virtual(scenario)
+    for later, (lane, waiting) in enumerate(submitted):
+        for earlier in range(later):
+            if submitted[earlier][0] == lane:
+                assert rank[earlier] < rank[later], "first in, first out within a lane, whatever the weight"
+            elif earlier in waiting and submitted[earlier][0] > lane:
+                assert rank[later] < rank[earlier], "a better lane overtakes whatever is still waiting"
+
+
+async def test_a_cancelled_waiting_submit_frees_its_place_and_its_capacity() -> None:
+    async with (
+        make_venue(latency=LatencyModel.zero()) as venue,
+        RateLimitedOrderQueue(venue, limits=[RateLimit(1, 60.0)], max_queued=2, safety_margin=0.05) as queue,
+    ):
+        first = queue.submit(resting_order())
+        await anyio.sleep(1)  # the first is out; the window is full until 60.05
+        second, third = queue.submit(resting_order()), queue.submit(resting_order())
+        fourth = queue.submit(resting_order())
+        assert queue.statistics().waiting_for_room == 1
+        assert third.cancel() is True
+        assert queue.statistics().waiting_for_room == 0  # the fourth took the freed place
+        assert second.cancel() is True
+        assert (await third).status is OrderResultStatus.CANCELLED
+        result = await fourth
+        assert second.cancel() is False
+    assert (await first).ok
+    assert result.ok
+    assert result.sent_at == pytest.approx(60.05)  # the slot the cancelled ones would have used
+    assert set(submits_at_venue(venue)) == {first.client_order_id, fourth.client_order_id}
+
+
+async def test_cancel_through_the_queue_withdraws_unsent_orders_and_sends_the_rest() -> None:
+    async with (
+        make_venue(limits=[VenueRateLimit(limit=2, period=10.0)]) as venue,
+        RateLimitedOrderQueue(venue, limits=[RateLimit(2, 10.0)]) as queue,
+    ):
+        sent, waiting = queue.submit(resting_order()), queue.submit(resting_order())
+        late = queue.submit(resting_order())
+        await sent
+        cancel_sent = queue.cancel(sent.client_order_id)
+        cancel_late = queue.cancel(late.client_order_id)
+        assert (await cancel_late).ok
+        assert cancel_late.result().sent_at is None
+        assert (await late).status is OrderResultStatus.CANCELLED
+        assert (await cancel_sent).ok
+        assert (await waiting).ok
+    assert late.client_order_id not in submits_at_venue(venue)
+    kinds = [(r.kind, r.client_order_id) for r in venue.request_log]
+    assert ("cancel", sent.client_order_id) in kinds
+    assert venue.statistics().rate_limit_violations == 0
+
+
+# -- retries -----------------------------------------------------------------------------------
+
+
+async def test_a_429_storm_pauses_lowers_the_rate_and_recovers() -> None:
+    # the queue believes in twice the venue's real limit: the venue answers with 429s
+    async with (
+        make_venue(limits=[VenueRateLimit(limit=20, period=10.0)]) as venue,
+        RateLimitedOrderQueue(venue, limits=[RateLimit(40, 10.0)], seed=5, max_attempts=10) as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(300)]
+        results = [await handle for handle in handles]
+        storm = queue.statistics()
+        await anyio.sleep(200)
+        calm = queue.statistics()
+    assert all(result.ok for result in results)
+    assert storm.rate_limited > 0
+    assert storm.rate_limited < len(results)
+    assert storm.rate_factor < 1.0
+    assert calm.rate_factor == 1.0
+    assert max(submits_at_venue(venue).values()) == 1
+
+
+async def test_unavailable_is_retried_with_backoff_and_rejections_are_final() -> None:
+    async with (
+        make_venue(faults=FaultPlan(unavailable=0.3), seed=3) as venue,
+        RateLimitedOrderQueue(venue, max_attempts=20, seed=1) as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(50)]
+        bad = queue.submit(Order("AAPL", "buy", 1, order_type="limit", limit_price="100.001"))
+        results = [await handle for handle in handles]
+        rejected = await bad
+        statistics = queue.statistics()
+    assert all(result.ok for result in results)
+    assert statistics.retries > 0
+    assert rejected.status is OrderResultStatus.REJECTED
+    assert rejected.attempts == 1
+
+
+async def test_an_order_past_its_deadline_is_not_sent() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue, limits=[RateLimit(1, 60.0)]) as queue:
+        first = queue.submit(resting_order())
+        late = queue.submit(resting_order(), deadline=now() + 30)
+        result = await late
+        assert now() == pytest.approx(30)
+    assert (await first).ok
+    assert result.status is OrderResultStatus.FAILED
+    assert isinstance(result.error, DeadlineExceededError)
+    assert late.client_order_id not in submits_at_venue(venue)
+
+
+async def test_a_full_queue_refuses_when_told_to() -> None:
+    async with (
+        make_venue() as venue,
+        RateLimitedOrderQueue(venue, limits=[RateLimit(1, 60.0)], max_queued=3, when_full="refuse") as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(3)]
+        with pytest.raises(QueueFullError, match="max_queued=3"):
+            queue.submit(resting_order())
+        assert queue.statistics().queued == 3
+        cancel = queue.cancel(handles[0].client_order_id)  # never refused; withdraws the order
+        assert (await cancel).ok
+        assert handles[0].result().status is OrderResultStatus.CANCELLED
+        assert "routine: 2" in repr(queue)
+        assert all(handle.cancel() for handle in handles[1:])
+        assert queue.statistics().queued == 0
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"max_orders_per_minute": 0}, "max_orders_per_minute"),
+        ({"max_orders_per_minute": -5}, "max_orders_per_minute"),
+        ({"max_orders_per_minute": 1.5}, "max_orders_per_minute"),
+        ({"max_orders_per_minute": "100"}, "max_orders_per_minute"),
+        ({"max_queued": 0}, "max_queued"),
+        ({"when_full": "block"}, "when_full"),
+        ({"max_in_flight": 0}, "max_in_flight"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"safety_margin": -0.1}, "safety_margin"),
+        ({"safety_margin": math.nan}, "safety_margin"),
+        ({"retry_backoff": 0}, "retry_backoff"),
+        ({"retry_jitter": 2}, "retry_jitter"),
+        ({"shutdown_timeout": math.inf}, "shutdown_timeout"),
+        ({"limits": [object()]}, "limits[0]"),
+    ],
+)
+def test_bad_settings_are_refused_naming_field_and_value(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        RateLimitedOrderQueue(make_venue(), **kwargs)
+    assert caught.value.field == field
+    assert str(caught.value).startswith(field)
+
+
+def test_a_gateway_that_is_not_one_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="trading_gateway"):
+        RateLimitedOrderQueue(object())  # type: ignore[arg-type]  # deliberately wrong
+
+
+async def test_bad_submits_are_refused_and_change_nothing() -> None:
+    async with (
+        make_venue() as venue,
+        RateLimitedOrderQueue(venue, limits=[RateLimit(10, 1.0, per_request_weight=True)]) as queue,
+    ):
+        order = resting_order()
+        queue.submit(order)
+        before = queue.statistics()
+        cases: list[tuple[str, Any]] = [
+            ("order", lambda: queue.submit("AAPL 100")),  # type: ignore[arg-type]  # deliberately wrong
+            ("lane", lambda: queue.submit(resting_order(), lane=3)),  # type: ignore[arg-type]  # deliberately wrong
+            ("deadline", lambda: queue.submit(resting_order(), deadline=math.nan)),
+            ("weight", lambda: queue.submit(resting_order(), weight=0)),
+            ("weight", lambda: queue.submit(resting_order(), weight=11)),
+            ("order", lambda: queue.submit(order)),  # the same client order id twice
+            ("client_order_id", lambda: queue.cancel("not an id!")),
+            ("lane", lambda: queue.cancel(order.client_order_id, lane="fast")),  # type: ignore[arg-type]  # deliberately wrong
+        ]
+        for field, call in cases:
+            with pytest.raises(InvalidInputError) as caught:
+                call()
+            assert caught.value.field == field
+        assert queue.statistics() == before
