@@ -1,13 +1,28 @@
-"""One request in flight between a caller and the venue, and the answer it waits for."""
+"""The connection to the venue: requests travel with latency, in order, and answers travel back.
+
+Each request arrives ``request`` latency (plus seeded jitter) after it was sent, but never before
+the request sent ahead of it: the connection is FIFO, so a cancel never overtakes its submit. The
+venue executes requests one at a time at their arrival; the answer takes another latency draw to
+come back. An answer the venue drops leaves the caller waiting until ``request_timeout``, when it
+gets ``OrderStateUnknownError``.
+"""
 
 from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Callable
 
 import anyio
 import attrs
 
-from engine.errors import GatewayError
+from engine.clock import now
+from engine.errors import GatewayError, GatewayUnavailableError, OrderStateUnknownError
+from gateways.simulated.config import LatencyModel
+from gateways.simulated.faults import FaultInjector
 
-__all__ = ["PendingRequest"]
+__all__ = ["Answer", "PendingRequest", "RequestChannel"]
 
 
 @attrs.define(kw_only=True)
@@ -58,3 +73,93 @@ class PendingRequest:
         if self._error is not None:
             raise self._error
         return self._result
+
+
+@attrs.frozen
+class Answer:
+    """What the venue made of a request: a result, an error, or a dropped answer."""
+
+    result: object = None
+    error: GatewayError | None = None
+    dropped: bool = False
+
+
+class RequestChannel:
+    """The FIFO, latency-bearing connection between callers and the venue's ``execute``."""
+
+    def __init__(
+        self,
+        latency: LatencyModel,
+        faults: FaultInjector,
+        seed: int,
+        request_timeout: float,
+        execute: Callable[[PendingRequest], Answer],
+    ) -> None:
+        self._latency = latency
+        self._faults = faults
+        self._rng = random.Random(f"{seed}:requests")
+        self._timeout = request_timeout
+        self._execute = execute
+        self._inbox: deque[PendingRequest] = deque()
+        self._wake = anyio.Event()
+        self._last_arrival = -math.inf
+        self._open = False
+
+    def __repr__(self) -> str:
+        return f"<RequestChannel open={self._open} in_flight={len(self._inbox)}>"
+
+    def _delay(self) -> float:
+        return self._latency.request + self._rng.uniform(0.0, self._latency.request_jitter)
+
+    def open(self) -> None:
+        """Accept requests from now on."""
+        self._open = True
+
+    def close(self) -> None:
+        """Refuse new requests; those still travelling fail as never arrived."""
+        self._open = False
+        for request in self._inbox:
+            request.fail(GatewayUnavailableError("the venue closed before the request arrived"))
+        self._inbox.clear()
+
+    async def send(self, kind: str, client_order_id: str | None, payload: object) -> object:
+        """Send one request and wait for its answer; raise the venue's error, if any."""
+        if not self._open:
+            raise GatewayUnavailableError("the venue is not open; use `async with venue:`")
+        if self._faults.fire("unavailable"):
+            raise GatewayUnavailableError(
+                f"simulated connection failure before sending {kind}", client_order_id=client_order_id
+            )
+        sent_at = now()
+        arrival = max(sent_at + self._delay(), self._last_arrival)
+        self._last_arrival = arrival
+        request = PendingRequest(kind=kind, client_order_id=client_order_id, payload=payload, arrival=arrival)
+        self._inbox.append(request)
+        self._wake.set()
+        with anyio.CancelScope(deadline=sent_at + self._timeout) as scope:
+            await request.wait_answered()
+            if not request.dropped:
+                await anyio.sleep_until(request.reply_at)
+                return request.result()
+            await anyio.sleep_forever()
+        assert scope.cancelled_caught
+        raise OrderStateUnknownError(
+            f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
+        )
+
+    async def run(self) -> None:
+        """Execute each request at its arrival, in sending order; runs in the venue's task group."""
+        while True:
+            while not self._inbox:
+                self._wake = anyio.Event()
+                await self._wake.wait()
+            request = self._inbox[0]
+            await anyio.sleep_until(request.arrival)
+            self._inbox.popleft()
+            answer = self._execute(request)
+            if answer.dropped:
+                request.drop()
+            elif answer.error is not None:
+                request.answer_error(answer.error, now() + self._delay())
+            else:
+                request.answer(answer.result, now() + self._delay())

@@ -1,18 +1,14 @@
 """``SimulatedVenue``: a venue model that runs anywhere, on the engine clock (virtual in backtests).
 
 Inside ``async with venue`` three tasks run in the venue's task group: the market (price steps
-and resting-order fills), the inbox (requests executed at their arrival time, one at a time, in
-sending order) and the event wire (delivery with latency and faults). A request travels for the
-request latency, is checked against the rate limits on arrival, executed, and its answer
-travels back for another request latency. Requests never overtake each other: each arrives no
-earlier than the one sent before it.
+and resting-order fills, market.py), the request channel (requests executed at their arrival, one
+at a time, in sending order, requests.py) and the event wire (delivery with latency and faults,
+wire.py). On arrival a request is checked against the rate limits, then the order desk (desk.py)
+executes it.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -23,32 +19,21 @@ import structlog
 
 from engine.clock import now
 from engine.errors import (
-    DuplicateClientOrderIdError,
     GatewayError,
-    GatewayUnavailableError,
     InvalidInputError,
-    OrderRejectedError,
-    OrderStateUnknownError,
     RateLimitedError,
-    UnknownOrderError,
     UnknownSymbolError,
 )
 from engine.events import (
     ExecutionEvent,
-    OrderAccepted,
     OrderAck,
-    OrderCancelled,
-    OrderExpired,
-    OrderFilled,
-    OrderRejected,
     OrderSnapshot,
-    OrderStatus,
 )
 from engine.ids import validate_client_order_id
 from engine.instruments import Instrument
 from engine.market import Quote
 from engine.numbers import to_positive
-from engine.orders import Order, OrderType, TimeInForce
+from engine.orders import Order
 from gateways.simulated.account import Account
 from gateways.simulated.config import (
     FaultPlan,
@@ -58,13 +43,14 @@ from gateways.simulated.config import (
     VenueRateLimit,
     check_seconds,
 )
+from gateways.simulated.desk import OrderDesk
 from gateways.simulated.faults import FaultInjector
 from gateways.simulated.limits import RateLimiter, RequestOutcome, VenueRequest
 from gateways.simulated.market import SimulatedMarket
-from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
+from gateways.simulated.matching import FillIntent
 from gateways.simulated.prices import PriceSource, RandomWalk
 from gateways.simulated.replay import PriceReplay
-from gateways.simulated.requests import PendingRequest
+from gateways.simulated.requests import Answer, PendingRequest, RequestChannel
 from gateways.simulated.statistics import VenueStatistics
 from gateways.simulated.wire import EventWire
 
@@ -79,7 +65,21 @@ def _participation(value: Any) -> Decimal:
 
 
 class SimulatedVenue:
-    """A simulated trading venue implementing ``engine.TradingGateway``; see the package docstring."""
+    """A simulated trading venue implementing ``engine.TradingGateway``.
+
+    - ``symbols``: ``SymbolSpec``s (a seeded random walk each) or a ``PriceReplay``.
+    - ``seed``: every random draw (prices, latency, faults) comes from it; same seed, same run.
+    - ``latency``: a ``LatencyModel`` (default 20 ms + up to 10 ms each way for requests, 5 ms +
+      up to 2 ms for events); ``LatencyModel.zero()`` for none.
+    - ``fees``: a ``FeeSchedule`` (default maker 1 bp, taker 5 bp).
+    - ``rate_limits``: ``VenueRateLimit``s, all enforced (default none).
+    - ``faults``: a ``FaultPlan`` of probabilities (default none).
+    - ``cash``, ``positions``: the account at the start (default 0 and none).
+    - ``request_timeout``: seconds a caller waits for an answer before
+      ``OrderStateUnknownError`` (default 5).
+    - ``step``: seconds between price steps of the random walk (default 1).
+    - ``participation``: share of a step's volume resting orders may fill (default 0.1).
+    """
 
     def __init__(
         self,
@@ -116,21 +116,18 @@ class SimulatedVenue:
         self._instruments = {spec.symbol: spec.instrument for spec in specs}
         self._market = SimulatedMarket(source, self._specs, share, self._fill)
         self._account = Account(cash, positions)
-        self._seed = seed
-        self._rng = random.Random(f"{seed}:requests")
         self._wire = EventWire(self._latency, self._faults, seed)
-        self._orders: dict[str, OrderRecord] = {}
+        self._desk = OrderDesk(
+            self._instruments, self._market, self._wire, self._account, self._fees, self._faults
+        )
+        self._channel = RequestChannel(
+            self._latency, self._faults, seed, self._request_timeout, self._execute
+        )
         self._request_log: list[VenueRequest] = []
-        self._inbox: deque[PendingRequest] = deque()
-        self._inbox_wake = anyio.Event()
-        self._last_arrival = -math.inf
         self._opened_at: float | None = None
         self._closed = False
         self._task_group: anyio.abc.TaskGroup | None = None
-        self._counts = dict.fromkeys(
-            ("requests", "orders", "fills", "cancels", "rejects", "expired", "rate_limit_violations"), 0
-        )
-        self._trade_ids = 0
+        self._counts = dict.fromkeys(("requests", "rate_limit_violations"), 0)
         self._log = structlog.get_logger(__name__).bind(venue="simulated", seed=seed)
 
     @classmethod
@@ -158,11 +155,12 @@ class SimulatedVenue:
             raise RuntimeError("a SimulatedVenue can be opened once")
         self._opened_at = now()
         self._market.open()
+        self._channel.open()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
         task_group.start_soon(self._market.run)
-        task_group.start_soon(self._run_inbox)
+        task_group.start_soon(self._channel.run)
         task_group.start_soon(self._wire.run)
         self._log.info("venue opened", symbols=list(self._specs))
         return self
@@ -177,9 +175,7 @@ class SimulatedVenue:
         self._closed = True
         self._market.stop()
         self._wire.close()
-        for request in self._inbox:
-            request.fail(GatewayUnavailableError("the venue closed before the request arrived"))
-        self._inbox.clear()
+        self._channel.close()
         assert self._task_group is not None
         self._task_group.cancel_scope.cancel()
         await self._task_group.__aexit__(exc_type, exc, traceback)
@@ -189,7 +185,7 @@ class SimulatedVenue:
 
     def __repr__(self) -> str:
         clock = f"{now():.3f}" if self._opened_at is not None and not self._closed else "closed"
-        open_orders = sum(1 for record in self._orders.values() if record.status.is_open)
+        open_orders = self._desk.open_orders
         positions = {symbol: str(quantity) for symbol, quantity in self._account.positions.items()}
         return (
             f"<SimulatedVenue clock={clock} open_orders={open_orders} positions={positions} "
@@ -198,16 +194,17 @@ class SimulatedVenue:
 
     def statistics(self) -> VenueStatistics:
         """A frozen snapshot of the venue's counters."""
+        desk = self._desk.counts
         return VenueStatistics(
             requests=self._counts["requests"],
-            orders=self._counts["orders"],
-            fills=self._counts["fills"],
-            cancels=self._counts["cancels"],
-            rejects=self._counts["rejects"],
-            expired=self._counts["expired"],
+            orders=desk["orders"],
+            fills=desk["fills"],
+            cancels=desk["cancels"],
+            rejects=desk["rejects"],
+            expired=desk["expired"],
             rate_limit_violations=self._counts["rate_limit_violations"],
             faults_injected=self._faults.counts,
-            open_orders=sum(1 for record in self._orders.values() if record.status.is_open),
+            open_orders=self._desk.open_orders,
             events_published=self._wire.last_sequence,
             events_delivered=self._wire.delivered,
             fees_paid=self._account.fees_paid,
@@ -278,7 +275,7 @@ class SimulatedVenue:
         """
         if not isinstance(order, Order):
             raise InvalidInputError("order", order, "expected an Order")
-        result = await self._request("submit", order.client_order_id, order)
+        result = await self._channel.send("submit", order.client_order_id, order)
         assert isinstance(result, OrderAck)
         return result
 
@@ -286,20 +283,20 @@ class SimulatedVenue:
         """Ask the venue to cancel; ``OrderCancelled`` follows on the stream. A final order is left
         as it is; an id the venue never received raises ``UnknownOrderError``."""
         validate_client_order_id(client_order_id)
-        await self._request("cancel", client_order_id, None)
+        await self._channel.send("cancel", client_order_id, None)
 
     async def get_order(self, client_order_id: str) -> OrderSnapshot:
         """The venue's snapshot of an order (also one whose ack was lost); ``UnknownOrderError``
         if the venue never received it."""
         validate_client_order_id(client_order_id)
-        result = await self._request("get_order", client_order_id, None)
+        result = await self._channel.send("get_order", client_order_id, None)
         assert isinstance(result, OrderSnapshot)
         return result
 
     async def get_quote(self, symbol: str) -> Quote:
         """The top-of-book quote of ``symbol`` when the request reaches the venue."""
         self.instrument(symbol)
-        result = await self._request("get_quote", None, symbol)
+        result = await self._channel.send("get_quote", None, symbol)
         assert isinstance(result, Quote)
         return result
 
@@ -311,46 +308,13 @@ class SimulatedVenue:
             raise InvalidInputError("after_sequence", after_sequence, "expected a whole number ≥ 0")
         return self._wire.subscribe(after_sequence)
 
-    # --- requests: travel, arrival, execution ---------------------------------------------------
+    def _fill(self, intent: FillIntent) -> None:
+        """A resting order filled as the market stepped."""
+        self._desk.fill(intent)
 
-    def _draw_request_latency(self) -> float:
-        return self._latency.request + self._rng.uniform(0.0, self._latency.request_jitter)
+    # --- requests: executed at the venue on arrival -----------------------------------------------
 
-    async def _request(self, kind: str, client_order_id: str | None, payload: object) -> object:
-        if self._opened_at is None or self._closed:
-            raise GatewayUnavailableError("the venue is not open; use `async with venue:`")
-        if self._faults.fire("unavailable"):
-            raise GatewayUnavailableError(
-                f"simulated connection failure before sending {kind}", client_order_id=client_order_id
-            )
-        sent_at = now()
-        arrival = max(sent_at + self._draw_request_latency(), self._last_arrival)
-        self._last_arrival = arrival
-        request = PendingRequest(kind=kind, client_order_id=client_order_id, payload=payload, arrival=arrival)
-        self._inbox.append(request)
-        self._inbox_wake.set()
-        with anyio.CancelScope(deadline=anyio.current_time() + self._request_timeout) as scope:
-            await request.wait_answered()
-            if not request.dropped:
-                await anyio.sleep_until(request.reply_at)
-                return request.result()
-            await anyio.sleep_forever()
-        assert scope.cancelled_caught
-        raise OrderStateUnknownError(
-            f"no answer to {kind} within {self._request_timeout}s", client_order_id=client_order_id
-        )
-
-    async def _run_inbox(self) -> None:
-        while True:
-            while not self._inbox:
-                self._inbox_wake = anyio.Event()
-                await self._inbox_wake.wait()
-            request = self._inbox[0]
-            await anyio.sleep_until(request.arrival)
-            self._inbox.popleft()
-            self._execute(request)
-
-    def _execute(self, request: PendingRequest) -> None:
+    def _execute(self, request: PendingRequest) -> Answer:
         """Run one request at the venue now: rate limits, then its kind's handler."""
         arrived = now()
         self._market.catch_up()
@@ -364,7 +328,7 @@ class SimulatedVenue:
             error = RateLimitedError(retry_after=retry_after, client_order_id=request.client_order_id)
             self._log.warning("rate limited", kind=request.kind, retry_after=retry_after)
         else:
-            outcome, result, error = self._handle(request)
+            outcome, result, error = self._desk.handle(request)
         self._request_log.append(
             VenueRequest(
                 timestamp=arrived, kind=request.kind, client_order_id=request.client_order_id,
@@ -372,127 +336,7 @@ class SimulatedVenue:
                 weights=self._limiter.weights(request.kind),
             )
         )
-        reply_at = arrived + self._draw_request_latency()
-        if outcome is RequestOutcome.ACK_DROPPED:
-            request.drop()
-        elif error is not None:
-            request.answer_error(error, reply_at)
-        else:
-            request.answer(result, reply_at)
-
-    def _handle(self, request: PendingRequest) -> tuple[RequestOutcome, object, GatewayError | None]:
-        client_order_id = request.client_order_id
-        if request.kind == "submit":
-            assert isinstance(request.payload, Order)
-            return self._submit(request.payload)
-        if request.kind == "get_quote":
-            assert isinstance(request.payload, str)
-            return RequestOutcome.OK, self.quote_nowait(request.payload), None
-        assert client_order_id is not None
-        record = self._orders.get(client_order_id)
-        if record is None:
-            return RequestOutcome.UNKNOWN_ORDER, None, UnknownOrderError(client_order_id)
-        if request.kind == "get_order":
-            return RequestOutcome.OK, record.snapshot(), None
-        self._cancel(record)
-        return RequestOutcome.OK, None, None
-
-    def _reject(self, order: Order, reason: str) -> tuple[RequestOutcome, object, GatewayError]:
-        self._counts["rejects"] += 1
-        self._log.info("order rejected", client_order_id=order.client_order_id, reason=reason)
-        error = OrderRejectedError(reason, client_order_id=order.client_order_id)
-        return RequestOutcome.REJECTED, None, error
-
-    def _submit(self, order: Order) -> tuple[RequestOutcome, object, GatewayError | None]:
-        if order.client_order_id in self._orders:
-            self._counts["rejects"] += 1
-            return RequestOutcome.DUPLICATE, None, DuplicateClientOrderIdError(order.client_order_id)
-        if order.symbol not in self._instruments:
-            return self._reject(order, f"symbol={order.symbol!r}: unknown symbol")
-        book = self._market.book(order.symbol)
-        try:
-            self._instruments[order.symbol].check_order(order, reference_price=book.touch(order.side))
-        except InvalidInputError as error:
-            return self._reject(order, str(error))
-        if self._faults.fire("reject"):
-            return self._reject(order, "simulated venue reject")
-        time = now()
-        self._counts["orders"] += 1
-        record = OrderRecord(order, f"V{self._counts['orders']}", created_at=time, updated_at=time)
-        self._orders[order.client_order_id] = record
-        self._wire.publish(
-            OrderAccepted(
-                client_order_id=order.client_order_id, symbol=order.symbol, timestamp=time,
-                venue_order_id=record.venue_order_id,
-            )
-        )
-        if self._faults.fire("reject_after_accept"):
-            self._finish(record, OrderStatus.REJECTED, "simulated reject after accept")
-        else:
-            self._work(record, book)
-        outcome = RequestOutcome.ACK_DROPPED if self._faults.fire("drop_ack") else RequestOutcome.OK
-        return outcome, OrderAck(order.client_order_id, record.venue_order_id, time), None
-
-    def _work(self, record: OrderRecord, book: SymbolBook) -> None:
-        """Fill what is marketable now; rest or expire the remainder."""
-        order = record.order
-        if book.is_marketable(order):
-            for intent in book.take(record):
-                self._fill(intent)
-        if record.status.is_final:
-            return
-        if order.order_type is OrderType.MARKET:
-            self._finish(record, OrderStatus.EXPIRED, "no more liquidity for the market order")
-        elif order.time_in_force is TimeInForce.IOC:
-            self._finish(record, OrderStatus.EXPIRED, "immediate-or-cancel remainder")
-        else:
-            book.rest(record)
-            self._market.order_rested()
-
-    def _fill(self, intent: FillIntent) -> None:
-        """Book one fill: the order, the account, the event; the one place fills happen."""
-        record = intent.record
-        order = record.order
-        self._trade_ids += 1
-        fill = OrderFilled(
-            client_order_id=order.client_order_id, symbol=order.symbol, timestamp=now(),
-            trade_id=f"T{self._trade_ids}", side=order.side, quantity=intent.quantity,
-            price=intent.price, fee=self._fees.fee(intent.quantity * intent.price, is_maker=intent.is_maker),
-            is_maker=intent.is_maker,
-        )
-        published = self._wire.publish(fill)
-        assert isinstance(published, OrderFilled)
-        record.apply_fill(published)
-        self._account.apply_fill(published)
-        self._counts["fills"] += 1
-        if record.status is OrderStatus.FILLED:
-            self._market.book(order.symbol).remove(record)
-
-    def _finish(self, record: OrderRecord, status: OrderStatus, reason: str) -> None:
-        order = record.order
-        time = now()
-        record.finish(status, time)
-        self._market.book(order.symbol).remove(record)
-        event: ExecutionEvent
-        cid, symbol, filled = order.client_order_id, order.symbol, record.filled_quantity
-        if status is OrderStatus.CANCELLED:
-            self._counts["cancels"] += 1
-            event = OrderCancelled(
-                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason
-            )
-        elif status is OrderStatus.EXPIRED:
-            self._counts["expired"] += 1
-            event = OrderExpired(
-                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason
-            )
-        else:
-            self._counts["rejects"] += 1
-            event = OrderRejected(client_order_id=cid, symbol=symbol, timestamp=time, reason=reason)
-        self._wire.publish(event)
-
-    def _cancel(self, record: OrderRecord) -> None:
-        if record.status.is_open:
-            self._finish(record, OrderStatus.CANCELLED, "cancelled")
+        return Answer(result, error, dropped=outcome is RequestOutcome.ACK_DROPPED)
 
 
 def _typed(value: Any, kind: type[Any], field: str) -> Any:

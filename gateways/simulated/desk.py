@@ -1,0 +1,196 @@
+"""The venue's order desk: accepts, fills, cancels and ends orders, and books every fill.
+
+It is the one place where an order changes: each change goes to the order's record, the account
+and the event wire together, so the snapshot, the positions and the stream always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import structlog
+
+from engine.clock import now
+from engine.errors import (
+    DuplicateClientOrderIdError,
+    GatewayError,
+    InvalidInputError,
+    OrderRejectedError,
+    UnknownOrderError,
+)
+from engine.events import (
+    ExecutionEvent,
+    OrderAccepted,
+    OrderAck,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderStatus,
+)
+from engine.instruments import Instrument
+from engine.orders import Order, OrderType, TimeInForce
+from gateways.simulated.account import Account
+from gateways.simulated.config import FeeSchedule
+from gateways.simulated.faults import FaultInjector
+from gateways.simulated.limits import RequestOutcome
+from gateways.simulated.market import SimulatedMarket
+from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
+from gateways.simulated.requests import PendingRequest
+from gateways.simulated.wire import EventWire
+
+__all__ = ["OrderDesk"]
+
+Handled = tuple[RequestOutcome, object, GatewayError | None]
+
+
+class OrderDesk:
+    """Executes order requests that passed the rate limits; owns the venue's order records."""
+
+    def __init__(
+        self,
+        instruments: Mapping[str, Instrument],
+        market: SimulatedMarket,
+        wire: EventWire,
+        account: Account,
+        fees: FeeSchedule,
+        faults: FaultInjector,
+    ) -> None:
+        self._instruments = instruments
+        self._market = market
+        self._wire = wire
+        self._account = account
+        self._fees = fees
+        self._faults = faults
+        self._orders: dict[str, OrderRecord] = {}
+        self._counts = dict.fromkeys(("orders", "fills", "cancels", "rejects", "expired"), 0)
+        self._trade_ids = 0
+        self._log = structlog.get_logger(__name__).bind(venue="simulated")
+
+    def __repr__(self) -> str:
+        return f"<OrderDesk orders={len(self._orders)} open={self.open_orders} counts={self._counts}>"
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """Orders accepted, fills, cancels, rejects and expiries so far."""
+        return dict(self._counts)
+
+    @property
+    def open_orders(self) -> int:
+        """Orders that may still fill."""
+        return sum(1 for record in self._orders.values() if record.status.is_open)
+
+    def handle(self, request: PendingRequest) -> Handled:
+        """Execute one submit, cancel, look-up or quote request now."""
+        client_order_id = request.client_order_id
+        if request.kind == "submit":
+            assert isinstance(request.payload, Order)
+            return self._submit(request.payload)
+        if request.kind == "get_quote":
+            assert isinstance(request.payload, str)
+            return RequestOutcome.OK, self._market.quote(request.payload), None
+        assert client_order_id is not None
+        record = self._orders.get(client_order_id)
+        if record is None:
+            return RequestOutcome.UNKNOWN_ORDER, None, UnknownOrderError(client_order_id)
+        if request.kind == "get_order":
+            return RequestOutcome.OK, record.snapshot(), None
+        self._cancel(record)
+        return RequestOutcome.OK, None, None
+
+    def _reject(self, order: Order, reason: str) -> tuple[RequestOutcome, object, GatewayError]:
+        self._counts["rejects"] += 1
+        self._log.info("order rejected", client_order_id=order.client_order_id, reason=reason)
+        error = OrderRejectedError(reason, client_order_id=order.client_order_id)
+        return RequestOutcome.REJECTED, None, error
+
+    def _submit(self, order: Order) -> Handled:
+        if order.client_order_id in self._orders:
+            self._counts["rejects"] += 1
+            return RequestOutcome.DUPLICATE, None, DuplicateClientOrderIdError(order.client_order_id)
+        if order.symbol not in self._instruments:
+            return self._reject(order, f"symbol={order.symbol!r}: unknown symbol")
+        book = self._market.book(order.symbol)
+        try:
+            self._instruments[order.symbol].check_order(order, reference_price=book.touch(order.side))
+        except InvalidInputError as error:
+            return self._reject(order, str(error))
+        if self._faults.fire("reject"):
+            return self._reject(order, "simulated venue reject")
+        time = now()
+        self._counts["orders"] += 1
+        record = OrderRecord(order, f"V{self._counts['orders']}", created_at=time, updated_at=time)
+        self._orders[order.client_order_id] = record
+        self._wire.publish(
+            OrderAccepted(
+                client_order_id=order.client_order_id, symbol=order.symbol, timestamp=time,
+                venue_order_id=record.venue_order_id,
+            )
+        )
+        if self._faults.fire("reject_after_accept"):
+            self._finish(record, OrderStatus.REJECTED, "simulated reject after accept")
+        else:
+            self._work(record, book)
+        outcome = RequestOutcome.ACK_DROPPED if self._faults.fire("drop_ack") else RequestOutcome.OK
+        return outcome, OrderAck(order.client_order_id, record.venue_order_id, time), None
+
+    def _work(self, record: OrderRecord, book: SymbolBook) -> None:
+        """Fill what is marketable now; rest or expire the remainder."""
+        order = record.order
+        if book.is_marketable(order):
+            for intent in book.take(record):
+                self.fill(intent)
+        if record.status.is_final:
+            return
+        if order.order_type is OrderType.MARKET:
+            self._finish(record, OrderStatus.EXPIRED, "no more liquidity for the market order")
+        elif order.time_in_force is TimeInForce.IOC:
+            self._finish(record, OrderStatus.EXPIRED, "immediate-or-cancel remainder")
+        else:
+            book.rest(record)
+            self._market.order_rested()
+
+    def fill(self, intent: FillIntent) -> None:
+        """Book one fill: the order, the account, the event; the one place fills happen."""
+        record = intent.record
+        order = record.order
+        self._trade_ids += 1
+        fill = OrderFilled(
+            client_order_id=order.client_order_id, symbol=order.symbol, timestamp=now(),
+            trade_id=f"T{self._trade_ids}", side=order.side, quantity=intent.quantity,
+            price=intent.price, fee=self._fees.fee(intent.quantity * intent.price, is_maker=intent.is_maker),
+            is_maker=intent.is_maker,
+        )
+        published = self._wire.publish(fill)
+        assert isinstance(published, OrderFilled)
+        record.apply_fill(published)
+        self._account.apply_fill(published)
+        self._counts["fills"] += 1
+        if record.status is OrderStatus.FILLED:
+            self._market.book(order.symbol).remove(record)
+
+    def _finish(self, record: OrderRecord, status: OrderStatus, reason: str) -> None:
+        order = record.order
+        time = now()
+        record.finish(status, time)
+        self._market.book(order.symbol).remove(record)
+        event: ExecutionEvent
+        cid, symbol, filled = order.client_order_id, order.symbol, record.filled_quantity
+        if status is OrderStatus.CANCELLED:
+            self._counts["cancels"] += 1
+            event = OrderCancelled(
+                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason
+            )
+        elif status is OrderStatus.EXPIRED:
+            self._counts["expired"] += 1
+            event = OrderExpired(
+                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason
+            )
+        else:
+            self._counts["rejects"] += 1
+            event = OrderRejected(client_order_id=cid, symbol=symbol, timestamp=time, reason=reason)
+        self._wire.publish(event)
+
+    def _cancel(self, record: OrderRecord) -> None:
+        if record.status.is_open:
+            self._finish(record, OrderStatus.CANCELLED, "cancelled")
