@@ -31,6 +31,7 @@ from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
 from engine.orders import OrderSide
 from engine.parent_runner import ParentRunner, RunnerParts
+from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rebalancing_plan import RebalancingPlan
 from engine.twap_executor import prepare_parent
@@ -143,7 +144,8 @@ class ExecutionEngine:
     """Owns the queue, the monitor and a task group with one scheduler task per parent.
 
     ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``;
-    ``seed`` makes ids (hence reports) reproducible in backtests; every other keyword is a
+    ``seed`` makes ids (hence reports) reproducible in backtests; parents of one symbol share a
+    quote while it is younger than ``quote_max_age`` seconds; every other keyword is a
     default ``TWAPParams`` field for parents started by this engine.
     """
 
@@ -155,6 +157,7 @@ class ExecutionEngine:
         limits: Sequence[Any] = (),
         seed: int | None = None,
         id_prefix: str = "E",
+        quote_max_age: float = 1.0,
         **defaults: Any,
     ) -> None:
         self._gateway = gateway
@@ -163,7 +166,11 @@ class ExecutionEngine:
         self._monitor = ExecutionMonitor(gateway)
         self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
         self._parts = RunnerParts(
-            gateway=gateway, queue=self._queue, monitor=self._monitor, new_child_id=self._ids.next_id
+            gateway=gateway,
+            queue=self._queue,
+            monitor=self._monitor,
+            new_child_id=self._ids.next_id,
+            quotes=QuoteCache(gateway, max_age=quote_max_age),
         )
         self._running: dict[str, TWAPHandle] = {}
         self._finished_count = self._failed_count = 0

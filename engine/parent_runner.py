@@ -30,6 +30,7 @@ from engine.gateway import TradingGateway
 from engine.market import Quote
 from engine.orders import Order, OrderSide, OrderType
 from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
+from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
 from engine.twap_params import SliceStyle, TWAPParams
@@ -42,12 +43,13 @@ _log = structlog.get_logger(__name__)
 
 @attrs.frozen
 class RunnerParts:
-    """The shared parts a parent runs on: gateway, queue, monitor and a child id source."""
+    """The shared parts a parent runs on: gateway, queue, monitor, quotes and a child id source."""
 
     gateway: TradingGateway
     queue: RateLimitedOrderQueue
     monitor: ExecutionMonitor
     new_child_id: Callable[[], str]
+    quotes: QuoteCache
 
 
 def _is_final(child: ChildOrder) -> bool:
@@ -186,7 +188,7 @@ class ParentRunner:
 
     async def _quote(self) -> Quote | None:
         try:
-            quote = await self._parts.gateway.get_quote(self._parent.symbol)
+            quote = await self._parts.quotes.get_quote(self._parent.symbol)
         except GatewayError as error:
             self._log.warning("quote failed", error=str(error))
             return None

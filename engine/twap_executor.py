@@ -29,6 +29,7 @@ from engine.numbers import to_positive
 from engine.orders import OrderSide
 from engine.parent_order import ParentOrder
 from engine.parent_runner import ParentRunner, RunnerParts
+from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.slicing import plan_slices
 from engine.twap_params import SliceStyle, TWAPParams
@@ -58,7 +59,7 @@ async def prepare_parent(
     current = now()
     start, duration = params.schedule(current)
     try:
-        arrival: Quote | None = await parts.gateway.get_quote(symbol)
+        arrival: Quote | None = await parts.quotes.get_quote(symbol)
     except GatewayError as error:
         _log.warning("no arrival quote", symbol=symbol, error=str(error))
         arrival = None
@@ -120,6 +121,7 @@ class TWAPExecutor:
         self._ids = (
             id_generator if id_generator is not None else ClientOrderIdGenerator("T", seed=self._params.seed)
         )
+        self._quotes = QuoteCache(trading_gateway)
         self._executed = 0
 
     def __repr__(self) -> str:
@@ -154,7 +156,9 @@ class TWAPExecutor:
         params: TWAPParams,
     ) -> ExecutionReport:
         new_id: Callable[[], str] = self._ids.next_id
-        parts = RunnerParts(gateway=self._gateway, queue=queue, monitor=monitor, new_child_id=new_id)
+        parts = RunnerParts(
+            gateway=self._gateway, queue=queue, monitor=monitor, new_child_id=new_id, quotes=self._quotes
+        )
         runner = await prepare_parent(
             parts,
             parent_id=new_id(),

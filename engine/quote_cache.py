@@ -1,0 +1,85 @@
+"""Shared quotes: parents of the same symbol share one quote request per ``max_age`` seconds.
+
+A thousand parents slicing the same symbol at the same instant need one quote, not a thousand
+requests that would also eat the venue's rate limit. A request in flight is shared by everyone
+who asks meanwhile.
+"""
+
+from __future__ import annotations
+
+import anyio
+import attrs
+
+from engine.clock import now
+from engine.errors import GatewayError, InvalidInputError
+from engine.gateway import TradingGateway
+from engine.market import Quote
+
+__all__ = ["QuoteCache", "QuoteCacheStatistics"]
+
+
+@attrs.frozen
+class QuoteCacheStatistics:
+    """Counters of a ``QuoteCache``."""
+
+    requests: int
+    hits: int
+    failures: int
+
+
+class _Fetch:
+    __slots__ = ("done", "error", "quote")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.quote: Quote | None = None
+        self.error: GatewayError | None = None
+
+
+class QuoteCache:
+    """Quotes from ``gateway``, reused while younger than ``max_age`` seconds (engine clock)."""
+
+    def __init__(self, gateway: TradingGateway, *, max_age: float = 1.0) -> None:
+        if not isinstance(max_age, (int, float)) or isinstance(max_age, bool) or not max_age >= 0:
+            raise InvalidInputError("max_age", max_age, "expected seconds ≥ 0")
+        self._gateway = gateway
+        self._max_age = float(max_age)
+        self._quotes: dict[str, tuple[float, Quote]] = {}
+        self._in_flight: dict[str, _Fetch] = {}
+        self._requests = self._hits = self._failures = 0
+
+    def __repr__(self) -> str:
+        return f"<QuoteCache symbols={len(self._quotes)} requests={self._requests} hits={self._hits}>"
+
+    def statistics(self) -> QuoteCacheStatistics:
+        """A frozen snapshot of the counters."""
+        return QuoteCacheStatistics(requests=self._requests, hits=self._hits, failures=self._failures)
+
+    async def get_quote(self, symbol: str) -> Quote:
+        """A quote no older than ``max_age``; raises the gateway's error if the request fails."""
+        cached = self._quotes.get(symbol)
+        if cached is not None and now() - cached[0] <= self._max_age:
+            self._hits += 1
+            return cached[1]
+        fetch = self._in_flight.get(symbol)
+        if fetch is not None:
+            self._hits += 1
+            await fetch.done.wait()
+        else:
+            fetch = self._in_flight[symbol] = _Fetch()
+            self._requests += 1
+            asked_at = now()
+            try:
+                fetch.quote = await self._gateway.get_quote(symbol)
+                self._quotes[symbol] = (asked_at, fetch.quote)
+            except GatewayError as error:
+                self._failures += 1
+                fetch.error = error
+                raise
+            finally:
+                # Whoever waits on this fetch is woken, also if it was cancelled.
+                del self._in_flight[symbol]
+                fetch.done.set()
+        if fetch.quote is None:
+            raise fetch.error if fetch.error is not None else GatewayError(f"no quote for {symbol}")
+        return fetch.quote
