@@ -287,12 +287,13 @@ class FaultPlan:
       caller gets ``OrderStateUnknownError`` after the venue's ``request_timeout``.
     - ``reject``: per submit that passed validation, the venue refuses it (``OrderRejectedError``;
       nothing is stored).
-    - ``reject_after_accept``: per accepted order that did not fill at once, the venue acks it and
-      then rejects it with an ``OrderRejected`` event.
+    - ``reject_after_accept``: per accepted order, the venue acks it and then, before it can
+      fill, rejects it with an ``OrderRejected`` event.
     - ``duplicate_fill``: per fill event, the stream delivers it twice.
-    - ``reorder_events``: per event, the stream holds it back and delivers it after the next one.
-    - ``drop_stream``: per delivered event, the stream drops right after it: every open
-      subscription raises ``EventStreamDroppedError``.
+    - ``reorder_events``: per event, the stream holds it back and delivers it right after the next
+      one (or after 1 s if no other event comes by then; only a real swap is counted).
+    - ``drop_stream``: per event delivered while a subscription is connected, the stream drops
+      right after it: every connected subscription raises ``EventStreamDroppedError``.
     - ``unavailable``: per request, the connection fails before sending
       (``GatewayUnavailableError``; the venue never sees it).
     """

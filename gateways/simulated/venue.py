@@ -301,9 +301,15 @@ class SimulatedVenue:
         return result
 
     def events(self, *, after_sequence: int = 0) -> AsyncIterator[ExecutionEvent]:
-        """Execution events with sequence above ``after_sequence``: the ones already delivered
-        first (replayed in sequence order), then live. See ``gateways.simulated.wire`` for what to
-        pass after ``EventStreamDroppedError``. The iterator ends when the venue closes."""
+        """Execution events with sequence above ``after_sequence``: those the venue had already
+        delivered come first (replayed in sequence order, once each), then the live stream, with
+        whatever latency, duplicates and reordering the venue injects. The iterator ends when the
+        venue closes.
+
+        After ``EventStreamDroppedError`` subscribe again with
+        ``after_sequence=error.last_sequence``: the highest sequence up to which this subscription
+        had yielded every event. Events above it that arrived early (reordered) come again, so
+        consumers ignore sequences or trade ids they have already seen; nothing is lost."""
         if isinstance(after_sequence, bool) or not isinstance(after_sequence, int) or after_sequence < 0:
             raise InvalidInputError("after_sequence", after_sequence, "expected a whole number ≥ 0")
         return self._wire.subscribe(after_sequence)
