@@ -1,0 +1,44 @@
+"""Scripted backtests: run a scenario through the engine on virtual time against the simulated venue.
+
+::
+
+    import backtesting
+
+    result = backtesting.run("examples/three_stock_rebalance.toml", seed=7)
+    for row in result.comparison():
+        print(row.variant, row.shortfall_bps, row.completion_share)
+    backtesting.save_figure(result, "execution.png")
+
+This package joins ``engine`` (the core) and ``gateways`` (the simulated venue); the core never
+imports it. The command line is ``twap-engine`` (or ``python -m backtesting``).
+"""
+
+from __future__ import annotations
+
+from backtesting.errors import BacktestError, ScenarioError
+from backtesting.figure import execution_figure, save_figure
+from backtesting.result import BacktestResult, FillPoint, ParentSummary, VariantResult, VariantTotals
+from backtesting.runner import build_venue, run, run_async
+from backtesting.scenario import Scenario, Variant, load_scenario, parse_scenario
+from backtesting.sweep import parse_grid, run_sweep
+
+__all__ = [
+    "BacktestError",
+    "BacktestResult",
+    "FillPoint",
+    "ParentSummary",
+    "Scenario",
+    "ScenarioError",
+    "Variant",
+    "VariantResult",
+    "VariantTotals",
+    "build_venue",
+    "execution_figure",
+    "load_scenario",
+    "parse_grid",
+    "parse_scenario",
+    "run",
+    "run_async",
+    "run_sweep",
+    "save_figure",
+]

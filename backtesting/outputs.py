@@ -1,0 +1,38 @@
+"""Writing a run's files all or nothing: into a temporary folder first, then moved into place.
+
+A run that fails (bad input, an error while drawing) leaves the output folder as it was: no
+half-written ``report.json``, no figure without its report.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from engine.errors import InvalidInputError
+
+__all__ = ["write_outputs"]
+
+
+def write_outputs(out_dir: str | Path, writers: Mapping[str, Callable[[Path], object]]) -> list[Path]:
+    """Call each ``writers[name](path)`` on a path in a temporary folder, then move every file to
+    ``out_dir/name``. Nothing reaches ``out_dir`` unless every writer succeeded."""
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise InvalidInputError("--out", str(target), "exists and is not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        target.mkdir(exist_ok=True)
+        written = []
+        for name in writers:
+            os.replace(staging / name, target / name)
+            written.append(target / name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

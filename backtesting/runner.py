@@ -1,0 +1,252 @@
+"""Run a scenario: for each variant, a fresh simulated venue and engine on virtual time.
+
+::
+
+    result = backtesting.run("examples/three_stock_rebalance.toml", seed=7)
+    for row in result.comparison():
+        print(row.variant, row.shortfall_bps, row.completion_share)
+
+The very engine that trades live runs here: ``ExecutionEngine`` with its queue, monitor, TWAP
+schedulers and deadline completion, against ``SimulatedVenue``, on an asyncio loop whose clock
+jumps to the next timer whenever every task waits. Every variant meets the same market: the venue
+is rebuilt from the same seed, and its price path does not depend on the orders.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+import looptime
+import structlog
+
+from backtesting.errors import BacktestError
+from backtesting.recording import MarketSampler, RecordingGateway, run_progress
+from backtesting.result import BacktestResult, FillPoint, VariantResult
+from backtesting.scenario import Scenario, Variant, load_scenario
+from engine.events import OrderFilled
+from engine.execution_engine import ExecutionEngine, TWAPHandle
+from engine.execution_report import ExecutionReport
+from engine.numbers import ZERO
+from engine.orders import OrderSide
+from engine.rebalancing_plan import RebalancingPlan
+from gateways.simulated import SimulatedVenue
+
+__all__ = ["ProgressCallback", "build_venue", "plan_for", "run", "run_async"]
+
+#: Called with (variant name, fraction of the variant's expected schedule done, from 0 to 1).
+ProgressCallback = Callable[[str, float], None]
+
+#: The most symbols drawn in the figure (the largest by traded notional); all are in the report.
+FIGURE_SYMBOLS = 6
+_SAMPLES = 300  # price samples over the expected schedule, for the figure
+_log = structlog.get_logger(__name__)
+
+
+def build_venue(scenario: Scenario) -> SimulatedVenue:
+    """A fresh simulated venue for ``scenario`` (same seed, same market), holding its portfolio."""
+    venue = scenario.venue
+    return SimulatedVenue(
+        venue.replay if venue.replay is not None else list(venue.symbols),
+        seed=scenario.seed, latency=venue.latency, fees=venue.fees, rate_limits=venue.rate_limits,
+        faults=venue.faults, cash=scenario.cash, positions=dict(scenario.positions),
+        request_timeout=venue.request_timeout, step=venue.step, participation=venue.participation,
+    )
+
+
+def plan_for(scenario: Scenario, prices: dict[str, Decimal]) -> RebalancingPlan | None:
+    """The scenario's rebalancing plan at ``prices`` (``None`` when it has no ``[rebalance]``)."""
+    rebalance = scenario.rebalance
+    if rebalance is None:
+        return None
+    wanted = set(scenario.positions) | set(rebalance.targets)
+    return rebalance.planner.create_plan(
+        current_positions=dict(scenario.positions), target_weights=dict(rebalance.targets),
+        prices={symbol: prices[symbol] for symbol in sorted(wanted)}, cash=scenario.cash,
+        cash_weight=rebalance.cash_weight,
+    )
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    seed: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> BacktestResult:
+    """Run a scenario (or a scenario file) on virtual time and return its result.
+
+    ``seed`` replaces the scenario's seed. ``progress`` is called as the virtual clock advances.
+    Raises ``ScenarioError`` for a bad scenario, ``BacktestError`` when a run cannot finish.
+    """
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if seed is not None:
+        loaded = loaded.with_seed(seed)
+    # Each variant gets a fresh loop whose clock starts at zero, so its report reads the same as
+    # a run of that variant alone. No idle no-op cycles before each jump of the clock: nothing
+    # outside the loop feeds a backtest, and they cost most of the wall time of a long run.
+    plan: RebalancingPlan | None = None
+    variants = []
+    for variant in loaded.variants:
+        loop_factory = functools.partial(looptime.new_event_loop, start=0.0, noop_cycles=0)
+        try:
+            variant_plan, outcome = anyio.run(
+                _run_variant, loaded, variant, progress,
+                backend="asyncio", backend_options={"loop_factory": loop_factory},
+            )
+        except BaseExceptionGroup as group:
+            raise _sole(group) from None
+        plan = plan if plan is not None else variant_plan
+        variants.append(outcome)
+    return BacktestResult(scenario=loaded, seed=loaded.seed, plan=plan, variants=tuple(variants))
+
+
+def _sole(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one error inside nested task-group wrappers, or the group itself if there are several."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
+async def run_async(scenario: Scenario, *, progress: ProgressCallback | None = None) -> BacktestResult:
+    """``run`` inside a running event loop (on virtual time, for results that mean anything).
+
+    The variants run one after another on that loop's clock, so each starts where the one
+    before ended; ``run`` gives each its own clock starting at zero instead.
+    """
+    plan: RebalancingPlan | None = None
+    variants = []
+    for variant in scenario.variants:
+        variant_plan, outcome = await _run_variant(scenario, variant, progress)
+        plan = plan if plan is not None else variant_plan
+        variants.append(outcome)
+    return BacktestResult(scenario=scenario, seed=scenario.seed, plan=plan, variants=tuple(variants))
+
+
+_Trade = tuple[str, OrderSide, Decimal, dict[str, Any]]
+
+
+def _trades(scenario: Scenario, plan: RebalancingPlan | None) -> list[_Trade]:
+    trades: list[_Trade] = []
+    if plan is not None:
+        trades += [(t.symbol, t.side, t.quantity, {}) for t in plan.trades]
+    trades += [(o.symbol, o.side, o.quantity, dict(o.overrides)) for o in scenario.orders]
+    return trades
+
+
+def _sells_first(scenario: Scenario, variant: Variant, plan: RebalancingPlan | None) -> bool:
+    chosen = variant.sells_first if variant.sells_first is not None else scenario.sells_first
+    if chosen is not None:
+        return chosen
+    if plan is None:
+        return False
+    # The engine's own rule: sells first when the buys need more than the cash before trading.
+    need = sum((t.notional + t.estimated_fee for t in plan.buys), ZERO)
+    return bool(plan.sells) and need > plan.cash_before
+
+
+async def _run_variant(
+    scenario: Scenario, variant: Variant, progress: ProgressCallback | None
+) -> tuple[RebalancingPlan | None, VariantResult]:
+    venue = build_venue(scenario)
+    params = scenario.params(variant)
+    async with venue:
+        prices = {symbol: venue.quote_nowait(symbol).mid for symbol in scenario.symbols()}
+        plan = plan_for(scenario, prices)
+        trades = _trades(scenario, plan)
+        sells_first = _sells_first(scenario, variant, plan)
+        ends = [scenario.params(variant, extra).schedule(0.0) for *_, extra in trades]
+        expected_end = max((start + duration for start, duration in ends), default=0.0)
+        expected_end *= 2 if sells_first else 1
+        horizon = scenario.horizon or 2 * expected_end + 3600.0
+        notional: dict[str, Decimal] = {}
+        for symbol, _, quantity, _ in trades:
+            notional[symbol] = notional.get(symbol, ZERO) + quantity * prices[symbol]
+        shown = sorted(notional, key=lambda s: (-notional[s], s))[:FIGURE_SYMBOLS]
+        sampler = MarketSampler(venue.quote_nowait, shown, max(expected_end / _SAMPLES, venue_step(scenario)))
+        gateway = RecordingGateway(venue)
+        # The TWAP settings go with each parent: the engine's own ``seed`` keyword seeds its ids.
+        settings: dict[str, Any] = {**scenario.execution, **variant.overrides, "seed": params.seed}
+        async with ExecutionEngine(
+            gateway, max_orders_per_minute=scenario.max_orders_per_minute, limits=scenario.queue_limits,
+            seed=scenario.seed, id_prefix="B",
+        ) as engine, anyio.create_task_group() as watchers:
+            watchers.start_soon(sampler.run)
+            report = functools.partial(progress, variant.name) if progress is not None else _ignore
+            watchers.start_soon(run_progress, report, expected_end)
+            reports: list[ExecutionReport] = []
+            with anyio.move_on_after(horizon) as scope:
+                reports = await _execute(engine, plan, scenario, sells_first, settings)
+            sampler.sample()
+            queue_statistics = attrs.asdict(engine.queue.statistics())
+            watchers.cancel_scope.cancel()
+        if scope.cancelled_caught:
+            raise BacktestError(
+                f"variant {variant.name!r}: parents still running after {horizon:g} virtual seconds; "
+                "raise 'horizon' in the scenario if the schedule is meant to be that long"
+            )
+        if progress is not None:
+            progress(variant.name, 1.0)
+        outcome = VariantResult(
+            name=variant.name, params=params, sells_first=sells_first, reports=tuple(reports),
+            fills=_fills(venue, gateway, reports), prices=sampler.points,
+            venue_statistics=attrs.asdict(venue.statistics()), queue_statistics=queue_statistics,
+            cash_after=venue.cash, positions_after=dict(venue.positions),
+        )
+    _log.info("variant done", variant=variant.name, parents=len(reports))
+    return plan, outcome
+
+
+def venue_step(scenario: Scenario) -> float:
+    """The venue's price step in seconds: the finest sampling that shows anything new."""
+    return scenario.venue.step
+
+
+def _ignore(_fraction: float) -> None:
+    """No display: the progress task still runs, so timers are the same with or without one."""
+
+
+async def _execute(
+    engine: ExecutionEngine,
+    plan: RebalancingPlan | None,
+    scenario: Scenario,
+    sells_first: bool,
+    settings: dict[str, Any],
+) -> list[ExecutionReport]:
+    handles: list[TWAPHandle] = []
+    for order in scenario.orders:
+        options = {**settings, **order.overrides}
+        handles.append(await engine.start_twap(order.symbol, order.quantity, order.side, **options))
+    reports: list[ExecutionReport] = []
+    if plan is not None and plan.trades:
+        reports += (await engine.execute_plan(plan, sells_first=sells_first, **settings)).reports
+    reports += [await handle.wait() for handle in handles]
+    return reports
+
+
+def _fills(
+    venue: SimulatedVenue, gateway: RecordingGateway, reports: Sequence[ExecutionReport]
+) -> tuple[FillPoint, ...]:
+    sent = gateway.sent_orders
+    completion = {cid for r in reports for cid in getattr(r, "completion_child_ids", ())}
+    seen: set[str] = set()
+    fills = []
+    for event in venue.event_log:
+        if not isinstance(event, OrderFilled) or event.trade_id in seen:
+            continue
+        seen.add(event.trade_id)
+        order = sent.get(event.client_order_id)
+        if order is None or order.parent_id is None:
+            continue
+        fills.append(
+            FillPoint(
+                time=event.timestamp, symbol=event.symbol, parent_id=order.parent_id,
+                quantity=event.quantity, price=event.price, completion=event.client_order_id in completion,
+            )
+        )
+    return tuple(fills)

@@ -1,0 +1,117 @@
+"""The command line, run in-process: outputs, tables, errors, and nothing half-written."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from backtesting import cli
+from tests.backtesting.scenarios import SMALL, write
+
+
+def _console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, width=200, force_terminal=False, color_system=None), buffer
+
+
+def _main(*argv: str) -> tuple[int, str]:
+    console, buffer = _console()
+    code = cli.main(list(argv), console=console)
+    return code, buffer.getvalue()
+
+
+def test_backtest_writes_report_and_figure_and_prints_the_tables(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = _main("backtest", str(write(tmp_path)), "--out", str(out))
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["execution.png", "report.json"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [v["name"] for v in report["variants"]] == ["market", "passive"]
+    assert report["seed"] == 3
+    assert (out / "execution.png").read_bytes().startswith(b"\x89PNG")
+    for heading in ("Execution summary: market", "Execution quality by variant", "slip vs arrival (bps)",
+                    "Rebalancing plan", "completed"):
+        assert heading in text
+    assert "wrote" in text
+
+
+def test_the_same_scenario_and_seed_twice_write_the_same_report_bytes(tmp_path: Path) -> None:
+    scenario = write(tmp_path)
+    for name in ("first", "second"):
+        assert _main("backtest", str(scenario), "--out", str(tmp_path / name), "--seed", "11")[0] == 0
+    first = (tmp_path / "first" / "report.json").read_bytes()
+    assert first == (tmp_path / "second" / "report.json").read_bytes()
+    assert json.loads(first)["seed"] == 11
+
+
+def test_a_bad_scenario_exits_2_naming_file_key_and_value_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write(tmp_path, SMALL.replace("num_slices = 4", "num_slices = 4\nslices = 9"))
+    out = tmp_path / "out"
+    code, printed = _main("backtest", str(scenario), "--out", str(out))
+    assert code == 2
+    assert "wrote" not in printed
+    error = capsys.readouterr().err
+    assert str(scenario) in error
+    assert "execution.slices=9" in error
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [scenario]
+
+
+def test_a_failure_while_writing_leaves_no_partial_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(result: object, path: Path) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("backtesting.figure.save_figure", broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier run", encoding="utf-8")
+    with pytest.raises(OSError, match="disk full"):
+        _main("backtest", str(write(tmp_path)), "--out", str(out))
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "small.toml"]
+
+
+def test_plan_prints_the_trades_with_their_reasons(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.toml"
+    plan_file.write_text(
+        "[portfolio]\ncash = 0\npositions = { AAPL = 100, MSFT = 50 }\n"
+        "[prices]\nAAPL = 150\nMSFT = 300\nGOOGL = 140\n"
+        "[rebalance]\ntargets = { AAPL = 0.4, MSFT = 0.3, GOOGL = 0.3 }\nmin_trade_notional = 5000\n",
+        encoding="utf-8",
+    )
+    code, text = _main("plan", str(plan_file))
+    assert code == 0
+    assert "Rebalancing plan" in text
+    assert "GOOGL" in text
+    assert "BUY" in text
+    assert "below_min_notional" in text
+
+
+def test_plan_refuses_a_bad_price_naming_the_symbol(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_file = tmp_path / "plan.toml"
+    plan_file.write_text(
+        '[prices]\nAAPL = "cheap"\n[rebalance]\ntargets = { AAPL = 1.0 }\n', encoding="utf-8"
+    )
+    assert _main("plan", str(plan_file))[0] == 2
+    error = capsys.readouterr().err
+    assert str(plan_file) in error
+    assert "cheap" in error
+
+
+def test_demo_runs_the_three_stock_rebalance(tmp_path: Path) -> None:
+    code, text = _main("demo", "--out", str(tmp_path / "demo"))
+    assert code == 0
+    assert "three-stock rebalance" in text
+    for symbol in ("AAPL", "MSFT", "GOOGL"):
+        assert symbol in text
+    assert (tmp_path / "demo" / "report.json").exists()
