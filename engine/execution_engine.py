@@ -34,7 +34,7 @@ from engine.parent_runner import ParentRunner, RunnerParts
 from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rebalancing_plan import RebalancingPlan
-from engine.twap_executor import prepare_parent
+from engine.twap_executor import plan_parent, start_parent
 from engine.twap_params import TWAPParams
 
 __all__ = ["EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
@@ -233,14 +233,16 @@ class ExecutionEngine:
         merged = self._defaults.evolve(**params) if params else self._defaults
 
         async def prepare() -> ParentRunner:
-            return await prepare_parent(
-                self._parts,
+            planned = await plan_parent(
+                self._gateway,
+                self._parts.quotes,
                 parent_id=parent_id,
                 symbol=symbol,
                 total_quantity=quantity,
                 side=side,
                 params=merged,
             )
+            return start_parent(self._parts, planned, merged)
 
         return prepare
 

@@ -13,9 +13,9 @@ runs its own order queue and execution monitor for the duration of the call. Ins
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
+import attrs
 import structlog
 
 from engine.clock import now
@@ -31,7 +31,7 @@ from engine.parent_order import ParentOrder
 from engine.parent_runner import ParentRunner, RunnerParts
 from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.slicing import plan_slices
+from engine.slicing import SlicePlan, plan_slices
 from engine.twap_params import SliceStyle, TWAPParams
 
 __all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "SliceStyle", "TWAPExecutor", "TWAPParams"]
@@ -39,34 +39,49 @@ __all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "SliceStyle", "TWAPEx
 _log = structlog.get_logger(__name__)
 
 
-async def prepare_parent(
-    parts: RunnerParts,
+@attrs.frozen
+class PlannedParent:
+    """A validated, planned parent not yet registered anywhere."""
+
+    parent: ParentOrder
+    plan: SlicePlan
+    arrival: Quote | None
+    start: float
+
+
+async def plan_parent(
+    gateway: TradingGateway,
+    quotes: QuoteCache,
     *,
     parent_id: str,
     symbol: str,
     total_quantity: Any,
     side: Any,
     params: TWAPParams,
-) -> ParentRunner:
-    """Validate one TWAP request, plan its slices and register it with the monitor.
+) -> PlannedParent:
+    """Validate one TWAP request, take the arrival quote and plan its slices.
 
     Raises ``InvalidInputError`` (naming the field) before anything is registered or sent.
     """
     order_side = OrderSide.parse(side)
     quantity = to_positive(total_quantity, "total_quantity")
-    instrument = parts.gateway.instrument(symbol)  # raises UnknownSymbolError
+    instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
     instrument.check_quantity(quantity, "total_quantity")
     current = now()
     start, duration = params.schedule(current)
     try:
-        arrival: Quote | None = await parts.quotes.get_quote(symbol)
+        arrival: Quote | None = await quotes.get_quote(symbol)
     except GatewayError as error:
         _log.warning("no arrival quote", symbol=symbol, error=str(error))
         arrival = None
     reference = None
     if arrival is not None:
         reference = arrival.ask if order_side is OrderSide.BUY else arrival.bid
-    rng = random.Random(params.seed)
+    if params.start_time is None:
+        # The schedule starts once the arrival price is known; an end time stays where it was.
+        start = now()
+        if params.end_time is not None:
+            duration = max(params.end_time - start, 0.0)
     plan = plan_slices(
         quantity,
         params.num_slices,
@@ -75,7 +90,7 @@ async def prepare_parent(
         reference,
         size_jitter=params.size_jitter,
         time_jitter=params.time_jitter,
-        rng=rng,
+        rng=random.Random(params.seed),
     )
     parent = ParentOrder(
         parent_id=parent_id,
@@ -86,8 +101,15 @@ async def prepare_parent(
         created_at=current,
         deadline=start + duration,
     )
-    parts.monitor.track(parent, plan, started_at=start)
-    return ParentRunner(parts, parent, plan, params, start=max(start, current), arrival=arrival)
+    return PlannedParent(parent=parent, plan=plan, arrival=arrival, start=start)
+
+
+def start_parent(parts: RunnerParts, planned: PlannedParent, params: TWAPParams) -> ParentRunner:
+    """Register a planned parent with the monitor and return the runner that will work it."""
+    parts.monitor.track(planned.parent, planned.plan, started_at=planned.start)
+    return ParentRunner(
+        parts, planned.parent, planned.plan, params, start=planned.start, arrival=planned.arrival
+    )
 
 
 class TWAPExecutor:
@@ -138,34 +160,39 @@ class TWAPExecutor:
     async def execute(
         self, symbol: str, total_quantity: Any, side: OrderSide | str, **overrides: Any
     ) -> ExecutionReport:
-        """Execute one parent order as a TWAP and return its report (waits until it is final)."""
-        params = self._params.evolve(**overrides) if overrides else self._params
-        if self._queue is not None and self._monitor is not None:
-            return await self._execute_on(self._queue, self._monitor, symbol, total_quantity, side, params)
-        queue = RateLimitedOrderQueue(self._gateway, self._max_orders_per_minute)
-        async with queue, ExecutionMonitor(self._gateway) as monitor:
-            return await self._execute_on(queue, monitor, symbol, total_quantity, side, params)
+        """Execute one parent order as a TWAP and return its report (waits until it is final).
 
-    async def _execute_on(
-        self,
-        queue: RateLimitedOrderQueue,
-        monitor: ExecutionMonitor,
-        symbol: str,
-        total_quantity: Any,
-        side: Any,
-        params: TWAPParams,
-    ) -> ExecutionReport:
-        new_id: Callable[[], str] = self._ids.next_id
-        parts = RunnerParts(
-            gateway=self._gateway, queue=queue, monitor=monitor, new_child_id=new_id, quotes=self._quotes
-        )
-        runner = await prepare_parent(
-            parts,
-            parent_id=new_id(),
+        Bad input raises ``InvalidInputError`` naming the field, before anything is sent.
+        """
+        params = self._params.evolve(**overrides) if overrides else self._params
+        planned = await plan_parent(
+            self._gateway,
+            self._quotes,
+            parent_id=self._ids.next_id(),
             symbol=symbol,
             total_quantity=total_quantity,
             side=side,
             params=params,
         )
         self._executed += 1
-        return await runner.run()
+        if self._queue is not None and self._monitor is not None:
+            return await self._run(self._queue, self._monitor, planned, params)
+        queue = RateLimitedOrderQueue(self._gateway, self._max_orders_per_minute)
+        async with queue, ExecutionMonitor(self._gateway) as monitor:
+            return await self._run(queue, monitor, planned, params)
+
+    async def _run(
+        self,
+        queue: RateLimitedOrderQueue,
+        monitor: ExecutionMonitor,
+        planned: PlannedParent,
+        params: TWAPParams,
+    ) -> ExecutionReport:
+        parts = RunnerParts(
+            gateway=self._gateway,
+            queue=queue,
+            monitor=monitor,
+            new_child_id=self._ids.next_id,
+            quotes=self._quotes,
+        )
+        return await start_parent(parts, planned, params).run()
