@@ -38,8 +38,11 @@ def now() -> float:
 
 def virtual_loop_factory(start: float = 0.0) -> Callable[[], asyncio.AbstractEventLoop]:
     """A loop factory for ``anyio.run(..., backend_options={"loop_factory": ...})``."""
+    # looptime idles 42 loop cycles before each jump by default, to let real I/O from threads land;
+    # the engine's simulations have none in flight at a jump (executor futures are still waited
+    # for), and one cycle makes a run of sequential timers about ten times faster.
     factory: Callable[[], asyncio.AbstractEventLoop] = partial(
-        looptime.new_event_loop, start=start
+        looptime.new_event_loop, start=start, noop_cycles=1
     )
     return factory
 
