@@ -1,0 +1,206 @@
+"""Benchmark the engine's main loop. ``python3 scripts/bench_engine.py [--quick]``.
+
+Prints progress lines and, on its last line, one JSON object:
+
+- ``child_orders_per_s``: 1,000 concurrent TWAP parents × 100 market slices on virtual time
+  through the whole path (queue, simulated venue, fills, monitor, reports), child orders per
+  second of wall time;
+- ``virtual_ratio``: that rate ÷ the rate of a bare virtual-time loop doing the same number of
+  sleeps (1,000 tasks × 100 sleeps) in the same run; ``venue_only_orders_per_s`` is the simulated
+  venue alone taking the same orders from 1,000 tasks (the floor under the whole path);
+
+The virtual-time runs use a venue without latency: looptime spends a fixed number of idle loop
+cycles on every distinct timer, so random latencies would measure looptime, not the engine.
+- ``lateness_p50_ms`` / ``lateness_p99_ms``: on the real clock with 1,000 concurrent parents whose
+  starts are spread over one interval, the time each slice's child left the queue for the venue
+  minus the slice's scheduled time; ``aligned_burst_lateness_*`` is the same with every parent on
+  one slice clock (1,000 children due at the same instant, so it measures the burst's queueing);
+- ``peak_rss_mb_10k_parents``: peak resident memory of a fresh process running 10,000 concurrent
+  parents × 10 slices on virtual time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import anyio  # noqa: E402  # after the path set-up above, so the script runs from a checkout
+import structlog  # noqa: E402  # idem
+
+from engine import ExecutionEngine, Order, OrderSide, run_virtual  # noqa: E402  # idem
+from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec  # noqa: E402  # idem
+
+SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA")
+
+
+def quiet_logs() -> None:
+    """The benchmark is an application: it keeps only warnings, like a production setup."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def make_venue(latency: LatencyModel | None = None) -> SimulatedVenue:
+    specs = [
+        SymbolSpec(symbol=s, price=100 + 10 * i, volatility=0.02, displayed_size=1_000_000)
+        for i, s in enumerate(SYMBOLS)
+    ]
+    return SimulatedVenue(
+        specs,
+        seed=11,
+        latency=latency,
+        cash=10**12,
+        positions=dict.fromkeys(SYMBOLS, 10**9),
+        step=60.0,
+    )
+
+
+async def run_parents(
+    parents: int, slices: int, interval: float, latency: LatencyModel | None, stagger: bool = False
+) -> dict[str, Any]:
+    """Run ``parents`` concurrent TWAPs; return child count and slice lateness samples.
+
+    All parents share one slice clock, or with ``stagger`` their starts spread evenly over one
+    interval (as parents submitted at different moments would be).
+    """
+    venue = make_venue(latency)
+    async with venue, ExecutionEngine(venue, seed=5, num_slices=slices, interval_seconds=interval) as engine:
+        start = anyio.current_time() + 0.5
+        handles = [
+            await engine.start_twap(
+                SYMBOLS[i % len(SYMBOLS)],
+                slices * 10,
+                OrderSide.BUY if i % 2 else OrderSide.SELL,
+                start_time=start + (interval * i / parents if stagger else 0.0),
+            )
+            for i in range(parents)
+        ]
+        reports = [await h.wait() for h in handles]
+    lateness = [s.sent_at - s.scheduled_at for r in reports for s in r.slices if s.sent_at is not None]
+    return {
+        "children": sum(r.child_orders for r in reports),
+        "filled": all(r.filled_quantity == r.quantity for r in reports),
+        "lateness": lateness,
+    }
+
+
+async def bare_venue(parents: int, slices: int, interval: float) -> int:
+    """The venue alone: the same number of market orders, straight to ``submit_order``."""
+    venue = make_venue(LatencyModel.zero())
+    async with venue:
+
+        async def one(i: int) -> None:
+            for _ in range(slices):
+                await anyio.sleep(interval)
+                await venue.submit_order(Order(SYMBOLS[i % len(SYMBOLS)], "buy", 10))
+
+        async with anyio.create_task_group() as task_group:
+            for i in range(parents):
+                task_group.start_soon(one, i)
+    return parents * slices
+
+
+async def bare_sleeps(tasks: int, sleeps: int, interval: float) -> None:
+    async def one() -> None:
+        for _ in range(sleeps):
+            await anyio.sleep(interval)
+
+    async with anyio.create_task_group() as task_group:
+        for _ in range(tasks):
+            task_group.start_soon(one)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def memory_child(parents: int, slices: int) -> None:
+    quiet_logs()
+    run_virtual(run_parents, parents, slices, 60.0, LatencyModel.zero())
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_rss_mb": peak_kb / 1024}))
+
+
+def timed(func: Any, *args: Any) -> tuple[Any, float]:
+    began = time.perf_counter()
+    result = run_virtual(func, *args)
+    return result, time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller run (100 parents) for a smoke test")
+    parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    quiet_logs()
+    parents = 100 if args.quick else 1000
+    slices = 100
+    zero = LatencyModel.zero()
+
+    _, elapsed = timed(bare_sleeps, parents, slices, 60.0)
+    bare_rate = parents * slices / elapsed
+    print(f"bare virtual loop: {bare_rate:,.0f} sleeps/s", flush=True)
+
+    orders, elapsed = timed(bare_venue, parents, slices, 60.0)
+    venue_rate = orders / elapsed
+    print(f"venue alone: {venue_rate:,.0f} orders/s", flush=True)
+
+    virtual, elapsed = timed(run_parents, parents, slices, 60.0, zero)
+    rate = virtual["children"] / elapsed
+    print(
+        f"engine on virtual time: {virtual['children']:,} children in {elapsed:.2f}s = {rate:,.0f}/s",
+        flush=True,
+    )
+
+    staggered = anyio.run(run_parents, parents, 3, 1.0, zero, True, backend="asyncio")
+    lateness_ms = [1000 * x for x in staggered["lateness"]]
+    aligned = anyio.run(run_parents, parents, 3, 1.0, zero, False, backend="asyncio")
+    burst_ms = [1000 * x for x in aligned["lateness"]]
+    print(f"real clock: {len(lateness_ms)} staggered slices, {len(burst_ms)} aligned", flush=True)
+
+    memory_parents = 1000 if args.quick else 10_000
+    child = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(memory_parents), "10"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak = json.loads(child.stdout.strip().splitlines()[-1])["peak_rss_mb"]
+    print(f"{memory_parents:,} parents × 10 slices: peak RSS {peak:.0f} MB", flush=True)
+
+    result = {
+        "parents": parents,
+        "slices": slices,
+        "venue_latency": "zero",
+        "child_orders": virtual["children"],
+        "all_filled": virtual["filled"] and staggered["filled"] and aligned["filled"],
+        "child_orders_per_s": round(rate),
+        "bare_sleeps_per_s": round(bare_rate),
+        "virtual_ratio": round(rate / bare_rate, 4),
+        "venue_only_orders_per_s": round(venue_rate),
+        "engine_vs_venue_only": round(rate / venue_rate, 3),
+        "lateness_p50_ms": round(percentile(lateness_ms, 0.5), 3),
+        "lateness_p99_ms": round(percentile(lateness_ms, 0.99), 3),
+        "aligned_burst_lateness_p50_ms": round(percentile(burst_ms, 0.5), 3),
+        "aligned_burst_lateness_p99_ms": round(percentile(burst_ms, 0.99), 3),
+        "peak_rss_mb_10k_parents": round(peak, 1) if not args.quick else None,
+        "memory_parents": memory_parents,
+        "memory_slices": 10,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
