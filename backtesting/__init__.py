@@ -15,12 +15,16 @@ imports it. The command line is ``twap-engine`` (or ``python -m backtesting``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from backtesting.errors import BacktestError, ScenarioError
-from backtesting.figure import execution_figure, save_figure
 from backtesting.result import BacktestResult, FillPoint, ParentSummary, VariantResult, VariantTotals
 from backtesting.runner import build_venue, run, run_async
 from backtesting.scenario import Scenario, Variant, load_scenario, parse_scenario
 from backtesting.sweep import parse_grid, run_sweep
+
+if TYPE_CHECKING:
+    from backtesting.figure import execution_figure, save_figure
 
 __all__ = [
     "BacktestError",
@@ -42,3 +46,13 @@ __all__ = [
     "run_sweep",
     "save_figure",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The figure needs matplotlib, which takes a second to import: only when it is asked for, so
+    # sweep workers and scripts that never draw start quickly.
+    if name in ("execution_figure", "save_figure"):
+        from backtesting import figure
+
+        return getattr(figure, name)
+    raise AttributeError(f"module 'backtesting' has no attribute {name!r}")

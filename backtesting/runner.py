@@ -22,13 +22,13 @@ from typing import Any
 
 import anyio
 import attrs
-import looptime
 import structlog
 
 from backtesting.errors import BacktestError
 from backtesting.recording import MarketSampler, RecordingGateway, run_progress
 from backtesting.result import BacktestResult, FillPoint, VariantResult
 from backtesting.scenario import Scenario, Variant, load_scenario
+from engine.clock import virtual_loop_factory
 from engine.events import OrderFilled
 from engine.execution_engine import ExecutionEngine, TWAPHandle
 from engine.execution_report import ExecutionReport
@@ -86,13 +86,12 @@ def run(
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is not None:
         loaded = loaded.with_seed(seed)
-    # Each variant gets a fresh loop whose clock starts at zero, so its report reads the same as
-    # a run of that variant alone. No idle no-op cycles before each jump of the clock: nothing
-    # outside the loop feeds a backtest, and they cost most of the wall time of a long run.
+    # Each variant gets a fresh virtual loop whose clock starts at zero, so its report reads the
+    # same as a run of that variant alone.
     plan: RebalancingPlan | None = None
     variants = []
     for variant in loaded.variants:
-        loop_factory = functools.partial(looptime.new_event_loop, start=0.0, noop_cycles=0)
+        loop_factory = virtual_loop_factory(0.0)
         try:
             variant_plan, outcome = anyio.run(
                 _run_variant, loaded, variant, progress,

@@ -169,18 +169,18 @@ def _on_dask(
     jobs: Sequence[SweepJob], scheduler: str, on_done: Callable[[int, int], None] | None
 ) -> list[list[dict[str, Any]]]:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise InvalidInputError(
             "--scheduler", scheduler, "needs Dask distributed: pip install 'twap-engine[cluster]'"
         ) from None
-    # Dask's Client and as_completed are not annotated; the ignores say only that.
+    results: list[list[dict[str, Any]]] = []
+    # Dask's Client is not annotated; the ignore says only that.
     with Client(scheduler, timeout=30, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         futures = client.map(run_point, list(jobs), pure=False)
-        index = {future.key: position for position, future in enumerate(futures)}
-        results: list[list[dict[str, Any]] | None] = [None] * len(jobs)
-        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
-            results[index[future.key]] = future.result()
+        # Collected in grid order; every point runs at once on the cluster meanwhile.
+        for done, future in enumerate(futures, start=1):
+            results.append(future.result())
             if on_done is not None:
                 on_done(done, len(jobs))
-    return [rows for rows in results if rows is not None]
+    return results
