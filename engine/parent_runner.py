@@ -18,11 +18,12 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import anyio
+import anyio.lowlevel
 import attrs
 import structlog
 
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
-from engine.clock import now
+from engine.clock import is_virtual, now
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
 from engine.execution_report import ExecutionReport, SliceRecord, build_report
@@ -50,6 +51,25 @@ class RunnerParts:
     monitor: ExecutionMonitor
     new_child_id: Callable[[], str]
     quotes: QuoteCache
+
+
+# The selector rounds timeouts up to whole milliseconds, so on a real clock a timer fires up to
+# a millisecond late; the last stretch before a slice is waited by yielding instead.
+_SPIN_WINDOW = 0.002
+
+
+async def sleep_until(deadline: float) -> None:
+    """Sleep until ``deadline`` on the engine clock, within a fraction of a millisecond on a real one."""
+    delay = deadline - now()
+    if delay <= 0:
+        return
+    if is_virtual():
+        await anyio.sleep(delay)
+        return
+    if delay > _SPIN_WINDOW:
+        await anyio.sleep(delay - _SPIN_WINDOW)
+    while now() < deadline:  # noqa: ASYNC110  # a deliberate sub-millisecond yield loop, see above
+        await anyio.lowlevel.checkpoint()
 
 
 def _is_final(child: ChildOrder) -> bool:
@@ -83,6 +103,11 @@ class ParentRunner:
         ]
         self._notes: list[str] = [plan.note] if plan.note else []
         self._interval = plan.duration / max(plan.num_slices, 1)
+        self._quote_first = (
+            params.style is not SliceStyle.MARKET
+            or params.limit_price is not None
+            or parent.instrument.min_notional > 0
+        )
         self._cancel_requested = False
         self._scope: anyio.CancelScope | None = None
         self._handler = AggressiveCompletionHandler(
@@ -200,14 +225,13 @@ class ParentRunner:
         scheduled = ZERO
         last = len(self._records) - 1
         for record in self._records:
-            delay = record.scheduled_at - now()
-            if delay > 0:
-                await anyio.sleep(delay)
+            await sleep_until(record.scheduled_at)
             if parent.state is not ParentState.WORKING:
                 return
             record.due = True
             scheduled += record.quantity
-            quote = await self._quote()
+            # A plain market slice needs no price to be sent: send first, sample the mid after.
+            quote = await self._quote() if self._quote_first else None
             quantity = self._slice_quantity(record, scheduled, is_last=record.index == last)
             reference = None if quote is None else (quote.ask if parent.side is OrderSide.BUY else quote.bid)
             smallest = minimum_slice_quantity(parent.instrument, reference)
@@ -224,6 +248,8 @@ class ParentRunner:
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
                 await self._send(record, quantity, None)
+                if not self._quote_first:
+                    await self._quote()
             else:
                 slice_end = self._records[record.index + 1].scheduled_at if record.index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)
