@@ -68,7 +68,7 @@ async def sleep_until(deadline: float) -> None:
         return
     if delay > _SPIN_WINDOW:
         await anyio.sleep(delay - _SPIN_WINDOW)
-    while now() < deadline:  # noqa: ASYNC110  # a deliberate sub-millisecond yield loop, see above
+    while now() < deadline:
         await anyio.lowlevel.checkpoint()
 
 
