@@ -226,6 +226,7 @@ class ExecutionMonitor:
             return
         tracked, child = route
         parent = tracked.parent
+        was_final = child.state.is_final
         if isinstance(event, OrderFilled):
             if child.has_trade(event.trade_id):
                 self._duplicate_fills += 1
@@ -243,7 +244,7 @@ class ExecutionMonitor:
             )
         elif isinstance(event, OrderRejected):
             parent.finish_child(child, ChildState.REJECTED, ZERO, event.timestamp, event.reason)
-        self._after_change(tracked, child)
+        self._after_change(tracked, child, was_final)
 
     # -- registration and results of sends ---------------------------------------------------
 
@@ -290,18 +291,26 @@ class ExecutionMonitor:
         tracked, child = self._routes[client_order_id]
         child.sent_at = sent_at
         child.accept()
+        _log.debug("child accepted", parent_id=tracked.parent.parent_id, child_id=client_order_id)
         self._notify(tracked)
 
     def record_not_sent(self, client_order_id: str, state: ChildState, reason: str) -> None:
         """The child never reached the venue (rejected, or cancelled before sending): nothing filled."""
         tracked, child = self._routes[client_order_id]
+        was_final = child.state.is_final
         tracked.parent.finish_child(child, state, ZERO, now(), reason)
-        self._after_change(tracked, child)
+        self._after_change(tracked, child, was_final)
 
     def record_unknown(self, client_order_id: str, reason: str) -> None:
         """The send's outcome is open: the child stays committed until ``reconcile`` settles it."""
         tracked, child = self._routes[client_order_id]
         child.mark_unknown(reason)
+        _log.warning(
+            "child state unknown; will look it up",
+            parent_id=tracked.parent.parent_id,
+            child_id=client_order_id,
+            reason=reason,
+        )
         self._notify(tracked)
 
     async def reconcile(self, client_order_id: str) -> ChildState:
@@ -313,8 +322,9 @@ class ExecutionMonitor:
                 snapshot = await self._gateway.get_order(client_order_id)
         except UnknownOrderError:
             # The venue never received it: nothing can fill, the quantity is free again.
+            was_final = child.state.is_final
             tracked.parent.finish_child(child, ChildState.REJECTED, ZERO, now(), "never reached the venue")
-            self._after_change(tracked, child)
+            self._after_change(tracked, child, was_final)
             return child.state
         except (GatewayError, TimeoutError) as error:
             _log.warning("look-up failed", client_order_id=client_order_id, error=str(error))
@@ -329,6 +339,7 @@ class ExecutionMonitor:
             return
         tracked, child = route
         parent = tracked.parent
+        was_final = child.state.is_final
         for fill in snapshot.fills:
             parent.apply_fill(child, fill)
         final = _FINAL_STATUS.get(snapshot.status)
@@ -336,7 +347,7 @@ class ExecutionMonitor:
             parent.finish_child(child, final, snapshot.filled_quantity, snapshot.updated_at)
         else:
             child.accept()
-        self._after_change(tracked, child)
+        self._after_change(tracked, child, was_final)
 
     # -- waiting -----------------------------------------------------------------------------
 
@@ -413,12 +424,20 @@ class ExecutionMonitor:
 
     # -- the one place that wakes waiters ----------------------------------------------------
 
-    def _after_change(self, tracked: _Tracked, child: ChildOrder) -> None:
+    def _after_change(self, tracked: _Tracked, child: ChildOrder, was_final: bool) -> None:
         parent = tracked.parent
-        if child.state.is_final:
+        if child.state.is_final and not was_final:
             waiter = self._child_waiters.pop(child.client_order_id, None)
             if waiter is not None:
                 waiter.set()
+            _log.debug(
+                "child final",
+                parent_id=parent.parent_id,
+                child_id=child.client_order_id,
+                state=child.state.value,
+                filled=str(child.filled),
+                reason=child.reason,
+            )
         if parent.filled >= parent.quantity and parent.state in (ParentState.WORKING, ParentState.COMPLETING):
             parent.transition(ParentState.COMPLETED, now())
             _log.info("parent state", parent_id=parent.parent_id, state="completed")
