@@ -81,6 +81,7 @@ class _Name:
     goal: float = 0.0  # the target before mode, cash and turnover cuts
     ideal: float = 0.0
     cause: TradeReason | None = None
+    pinned: bool = False  # inside its band and within rounding of target: never traded
 
 
 def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float) -> tuple[int, TradeReason]:
@@ -138,11 +139,15 @@ class _Planner:
                 self.reasons[symbol], self.notes[symbol] = TradeReason.AT_TARGET, "not held, no target"
                 continue
             price = prices[symbol]
-            if banded and weight is not None and _inside_band(settings, quantity * price / value, weight) \
-                    and not self._near_target(symbol, weight):
-                self._freeze(symbol, TradeReason.INSIDE_BAND,
-                             f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}")
-                continue
+            pinned = False
+            if banded and weight is not None and _inside_band(settings, quantity * price / value, weight):
+                note = f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}"
+                if not self._near_target(symbol, weight):
+                    self._freeze(symbol, TradeReason.INSIDE_BAND, note)
+                    continue
+                # Within rounding of its target: held, but its residual stays in cash like any
+                # rounding residual rather than re-sizing the others.
+                self.notes[symbol], pinned = note, True
             instrument, fprice = rule_of(symbol), float(price)
             if instrument is None:
                 lot, min_quantity, min_notional = 1.0, 0.0, min_trade
@@ -154,7 +159,7 @@ class _Planner:
             else:
                 min_lots, min_reason = 1, TradeReason.BELOW_MIN_NOTIONAL
             append(_Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
-                         weight is None))
+                         weight is None, pinned=pinned))
 
     def _near_target(self, symbol: str, weight: Decimal) -> bool:
         """True when the position is within one lot (plus tolerance) of its target.
@@ -165,10 +170,16 @@ class _Planner:
         """
         inputs = self.inputs
         instrument = inputs.instruments.get(symbol)
+        price = inputs.prices[symbol]
         lot = instrument.lot_size if instrument else Decimal(1)
+        # The smallest trade the rules allow: nearer than that, rounding keeps the position anyway.
+        smallest = max(lot * price, self.settings.min_trade_notional)
+        if instrument is not None:
+            smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
         target_value = weight * inputs.portfolio_value
-        gap = abs(inputs.positions[symbol] * inputs.prices[symbol] - target_value)
-        return gap < lot * inputs.prices[symbol] + self.settings.hold_tolerance * abs(target_value)
+        gap = abs(inputs.positions[symbol] * price - target_value)
+        # Twice: the ideal here ignores what the other frozen names and the costs shift.
+        return gap < 2 * smallest + self.settings.hold_tolerance * abs(target_value)
 
     def _freeze(self, symbol: str, reason: TradeReason, note: str) -> None:
         inputs = self.inputs
@@ -177,15 +188,29 @@ class _Planner:
         self.reasons[symbol], self.notes[symbol] = reason, note
 
     def _set_targets(self, net_value: float) -> None:
-        """Step 2: target values of the tradable names, sharing what the frozen names leave."""
-        cash_target = float(self.inputs.cash_weight) * net_value
+        """Step 2: target values of the tradable names, sharing what the frozen names leave.
+
+        Cash is kept at its target weight or at the floor (the reserve), whichever is more; when
+        the reserve is the larger, every position gives up its share of the difference. That
+        depends on the targets only, not on the positions, so a re-plan finds the same ideals.
+        """
+        cash_target = max(float(self.inputs.cash_weight) * net_value, float(self.floor))
         frozen_value = sum(position_value for _symbol, position_value, _weight in self.frozen)
+        if not self.settings.allow_short:
+            for name in self.names:
+                if name.liquidate:
+                    # Only whole lots can be sold: a stray fraction stays, outside the allocation.
+                    lots = math.floor(name.quantity / name.lot + _FUZZ)
+                    frozen_value += max(name.quantity - lots * name.lot, 0.0) * name.price
         weights = sum(n.weight for n in self.names)
         spread = sum(abs(n.weight) for n in self.names)
         surplus = net_value - frozen_value - cash_target - weights * net_value
         for name in self.names:
             name.cause = None
             name.target = name.weight * net_value + (surplus * abs(name.weight) / spread if spread else 0.0)
+            if name.liquidate and not self.settings.allow_short:
+                stray = name.quantity - math.floor(name.quantity / name.lot + _FUZZ) * name.lot
+                name.target = max(stray, 0.0) * name.price
 
     def _restrict(self) -> None:
         """Step 3: mode, cash floor (buys shrink first) and turnover cap."""
@@ -197,8 +222,9 @@ class _Planner:
             ):
                 name.target, name.cause = held, TradeReason.MODE
         projected = self.cash + sum(n.quantity * n.price - n.target for n in names) - self.costs
-        shortfall = self.float_floor - projected
-        if shortfall > 0:
+        # Against the true floor: the float margin guards rounding choices, not ideal sizes.
+        shortfall = float(self.floor) - projected
+        if shortfall > 1e-9 * self.value:
             buys = [n for n in names if n.target > n.quantity * n.price]
             total = sum(n.target - n.quantity * n.price for n in buys)
             share = min(1.0, shortfall / total) if total > 0 else 0.0
@@ -228,7 +254,11 @@ class _Planner:
 
     def _problem(self, active: list[_Name], cash_start: float, cash_target: float) -> RoundingProblem:
         fees, settings = self.settings.fees, self.settings
-        k_low, k_high, k_min, k_max = [], [], [], []
+        k_low: list[int] = []
+        k_high: list[int] = []
+        k_min: list[int] = []
+        k_max: list[int] = []
+        self.displaced: set[int] = set()
         floor, ceil = math.floor, math.ceil
         short, mode = settings.allow_short, settings.mode
         for name in active:
@@ -249,7 +279,9 @@ class _Planner:
             if high > highest:
                 high = highest
             m = name.min_lots
-            if m > 1:  # move a bracket end that falls in the venue's forbidden zone (0, m) lots
+            if m > 1 and (0 < abs(low) < m or 0 < abs(high) < m):
+                # Move a bracket end out of the zone the venue forbids: (0, m) lots either way.
+                self.displaced.add(len(k_low))
                 if 0 < low < m:
                     low = 0
                 elif -m < low < 0:
@@ -293,15 +325,17 @@ class _Planner:
 
     def _hold_reason(self, name: _Name, tolerance: float) -> TradeReason | None:
         """Step 4: why this name keeps its position before rounding, if it does."""
+        if name.pinned:
+            return TradeReason.INSIDE_BAND
         trade = name.ideal - name.quantity
         if name.cause is TradeReason.MODE and abs(trade) * name.price <= _FUZZ * self.value:
             return TradeReason.MODE
-        # A cut name is not "at target": rounding and the fill decide how close it can get.
+        # A held position within a lot of its target is left alone: trading it would only move
+        # the rounding error around. A new position, or a cut one, is rounded like any other.
         cut = name.cause is TradeReason.CASH_LIMIT or name.cause is TradeReason.TURNOVER_CAP
-        if not cut and abs(trade) < name.lot + tolerance * abs(name.target) / name.price:
+        if name.quantity and not cut and not name.liquidate \
+                and abs(trade) < name.lot + tolerance * abs(name.target) / name.price:
             return TradeReason.AT_TARGET
-        if abs(trade) < name.min_lots * name.lot * (1 - _FUZZ):
-            return name.min_reason
         return None
 
     def run(self) -> Allocation:
@@ -352,7 +386,8 @@ class _Planner:
             if reason is TradeReason.AT_TARGET and name.cause is not None and gap >= name.lot:
                 reason = name.cause  # at its adjusted target, which the cause moved
             self.reasons[name.symbol] = reason
-            self.notes[name.symbol] = _hold_note(name, reason)
+            if reason is not TradeReason.INSIDE_BAND:  # a pinned name keeps its band note
+                self.notes[name.symbol] = _hold_note(name, reason)
         for i, name in enumerate(active):
             k = result.k[i]
             lots[name.symbol] = k
@@ -365,8 +400,12 @@ class _Planner:
                     why = name.min_reason
                 else:
                     why = TradeReason.LOT_ROUNDING
-            if why is None:
-                why = TradeReason.LIQUIDATE if name.liquidate and k else TradeReason.REBALANCE
+            elif why is None and k == 0 and i in self.displaced:
+                why = name.min_reason  # the nearest lot up was below the minimum trade
+            if why is None and k == 0:
+                why = TradeReason.MODE if name.cause is TradeReason.MODE else TradeReason.AT_TARGET
+            elif why is None:
+                why = TradeReason.LIQUIDATE if name.liquidate else TradeReason.REBALANCE
             self.reasons[name.symbol] = why
             if why.is_adjustment:
                 self.notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"

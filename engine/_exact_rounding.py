@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine._rounding import RoundingProblem, RoundingResult, round_heuristic, start_low
+from engine._rounding import RoundingProblem, RoundingResult, objective, round_heuristic, start_low
 from engine.errors import InvalidInputError
 
 __all__ = ["require_solver", "round_exact"]
@@ -26,11 +26,6 @@ def require_solver() -> Any:
             "exact rounding needs scipy; install the 'optimal' extra (pip install 'twap-engine[optimal]')",
         ) from None
     return milp
-
-
-def _total_error(problem: RoundingProblem, result: RoundingResult) -> float:
-    names = sum(problem.error(i, k) for i, k in enumerate(result.k))
-    return names + abs(result.cash - problem.cash_target)
 
 
 def round_exact(problem: RoundingProblem, time_limit: float) -> RoundingResult:
@@ -77,4 +72,4 @@ def round_exact(problem: RoundingProblem, time_limit: float) -> RoundingResult:
             exact.turnover += float(extra[position])
     if exact.cash < problem.cash_floor or exact.turnover > problem.turnover_cap:
         return heuristic
-    return exact if _total_error(problem, exact) < _total_error(problem, heuristic) else heuristic
+    return exact if objective(problem, exact) < objective(problem, heuristic) else heuristic

@@ -117,8 +117,18 @@ def _cut_buys(problem: RoundingProblem, result: RoundingResult, reason: TradeRea
 
 
 def _sell_more(problem: RoundingProblem, result: RoundingResult, shortfall: float) -> None:
-    """Raise missing cash by selling more of the largest holdings (only when buys are all gone)."""
+    """Raise missing cash by selling more of the largest holdings (only when buys are all gone).
+
+    Sells whose fee exceeds their proceeds are dropped first: they take cash instead of raising it.
+    """
     ks = result.k
+    for i, k in enumerate(ks):
+        if k < 0 and problem.cashflow(i, k) < 0 and shortfall > 0:
+            shortfall += problem.cashflow(i, k)
+            result.cash -= problem.cashflow(i, k)
+            result.turnover -= problem.turnover(i, k)
+            ks[i] = 0
+            result.reasons[i] = TradeReason.CASH_LIMIT
     holders = sorted(
         (i for i in range(len(ks)) if ks[i] > problem.k_min[i]),
         key=lambda i: (-(problem.quantity[i] + ks[i] * problem.lot[i]) * problem.price[i], i),
@@ -164,11 +174,20 @@ def _trim_sells(problem: RoundingProblem, result: RoundingResult, excess: float)
         excess -= saved
 
 
+def _shortfall(problem: RoundingProblem, result: RoundingResult) -> float:
+    shortfall = problem.cash_floor - result.cash
+    if 0 < shortfall <= problem.cash_margin and problem.exact_floor_check is not None \
+            and problem.exact_floor_check(result.k):
+        return 0.0  # inside the float margin but exactly on or above the floor
+    return shortfall
+
+
 def repair(problem: RoundingProblem, result: RoundingResult) -> None:
     """Bring cash up to the floor and turnover under the cap, cutting buys first."""
-    shortfall = problem.cash_floor - result.cash
+    shortfall = _shortfall(problem, result)
     if shortfall > 0:
-        shortfall = _cut_buys(problem, result, TradeReason.CASH_LIMIT, shortfall, measure_cash=True)
+        _cut_buys(problem, result, TradeReason.CASH_LIMIT, shortfall, measure_cash=True)
+        shortfall = _shortfall(problem, result)
         if shortfall > 0:
             _sell_more(problem, result, shortfall)
     excess = result.turnover - problem.turnover_cap
@@ -188,34 +207,21 @@ def start_low(problem: RoundingProblem) -> RoundingResult:
     return result
 
 
-def _exactly_feasible(problem: RoundingProblem, ks: list[int], i: int, new_cash: float) -> bool:
+def _exactly_feasible(problem: RoundingProblem, ks: list[int], i: int, new_cash: float,
+                      k: int | None = None) -> bool:
+    """Settle a choice that lands inside the float margin around the floor in exact arithmetic."""
     if problem.exact_floor_check is None or new_cash < problem.cash_floor - problem.cash_margin:
         return False
     trial = list(ks)
-    trial[i] = problem.k_high[i]
+    trial[i] = problem.k_high[i] if k is None else k
     return problem.exact_floor_check(trial)
 
 
-def round_heuristic(problem: RoundingProblem) -> RoundingResult:
-    """Largest-remainder rounding of every name at once under the cash floor and turnover cap."""
-    result = start_low(problem)
-    ks = result.k
-    steps: list[tuple[float, int, float, float, float]] = []
-    lot, price, target, quantity = problem.lot, problem.price, problem.target, problem.quantity
-    cashflow = problem.cashflow
-    for i, (low, high) in enumerate(zip(problem.k_low, problem.k_high, strict=True)):
-        if high == low or ks[i] != low:
-            continue
-        lot_value = lot[i] * price[i]
-        offset = quantity[i] * price[i] - target[i]
-        gain = abs(offset + high * lot_value) - abs(offset + low * lot_value)
-        spend = cashflow(i, high) - cashflow(i, low)
-        extra = (abs(high) - abs(low)) * lot_value
-        # Error removed per unit of cash spent; free moves first. Ties go to the earlier symbol.
-        rank = gain / -spend if spend < 0 else -math.inf
-        steps.append((rank, i, gain, spend, extra))
-    steps.sort()
-    cash, turnover = result.cash, result.turnover
+def _pass(problem: RoundingProblem, start: RoundingResult,
+          steps: list[tuple[float, int, float, float, float]]) -> tuple[RoundingResult, float]:
+    """Move names up in the order of ``steps`` while that lowers the error; return the change."""
+    ks = list(start.k)
+    cash, turnover, change = start.cash, start.turnover, 0.0
     goal, floor, cap = problem.cash_target, problem.cash_floor, problem.turnover_cap
     for _rank, i, gain, spend, extra in steps:
         new_cash = cash + spend
@@ -223,12 +229,120 @@ def round_heuristic(problem: RoundingProblem) -> RoundingResult:
             continue
         if new_cash < floor and not _exactly_feasible(problem, ks, i, new_cash):
             continue
-        if gain + abs(new_cash - goal) - abs(cash - goal) < -problem.tolerance:
+        delta = gain + abs(new_cash - goal) - abs(cash - goal)
+        if delta < -problem.tolerance:
             ks[i] = problem.k_high[i]
-            cash, turnover = new_cash, turnover + extra
-    result.cash, result.turnover = cash, turnover
+            cash, turnover, change = new_cash, turnover + extra, change + delta
+    return RoundingResult(k=ks, cash=cash, turnover=turnover, reasons=start.reasons), change
+
+
+def round_heuristic(problem: RoundingProblem) -> RoundingResult:
+    """Largest-remainder rounding of every name at once under the cash floor and turnover cap.
+
+    Two orders are tried and the better kept: error removed per unit of cash (the classic
+    largest remainder), and error removed in absolute terms, which wins when a few expensive
+    lots decide how well the leftover cash is used (a knapsack effect).
+    """
+    start = start_low(problem)
+    by_density: list[tuple[float, int, float, float, float]] = []
+    by_size: list[tuple[float, int, float, float, float]] = []
+    lot, price, target, quantity = problem.lot, problem.price, problem.target, problem.quantity
+    cashflow = problem.cashflow
+    for i, (low, high) in enumerate(zip(problem.k_low, problem.k_high, strict=True)):
+        if high == low or start.k[i] != low:
+            continue
+        lot_value = lot[i] * price[i]
+        offset = quantity[i] * price[i] - target[i]
+        gain = abs(offset + high * lot_value) - abs(offset + low * lot_value)
+        spend = cashflow(i, high) - cashflow(i, low)
+        extra = (abs(high) - abs(low)) * lot_value
+        # Free moves first; ties go to the earlier symbol (the index), so plans are deterministic.
+        rank = gain / -spend if spend < 0 else -math.inf
+        by_density.append((rank, i, gain, spend, extra))
+        by_size.append((gain + spend if spend < 0 else -math.inf, i, gain, spend, extra))
+    by_density.sort()
+    by_size.sort()
+    result, change = _pass(problem, start, by_density)
+    other, other_change = _pass(problem, start, by_size)
+    if other_change < change - problem.tolerance:
+        result = other
+    _swap(problem, start, result, by_size)
+    if len(by_density) <= _REVERT_LIMIT:
+        result = _revert_large(problem, result, by_density)
     fill(problem, result)
     return result
+
+
+_REVERT_LIMIT = 1000  # names up to which the extra search is affordable (it costs a pass per try)
+_REVERT_TRIES = 6
+
+
+def objective(problem: RoundingProblem, result: RoundingResult) -> float:
+    """Total L1 error in cash: every position's distance from its target, plus cash's."""
+    names = sum(problem.error(i, k) for i, k in enumerate(result.k))
+    return names + abs(result.cash - problem.cash_target)
+
+
+def _revert_large(problem: RoundingProblem, result: RoundingResult,
+                  steps: list[tuple[float, int, float, float, float]]) -> RoundingResult:
+    """Give back one of the dearest chosen lots and let many cheaper ones take its cash.
+
+    Exchanges of one lot for one lot miss the case where an expensive lot crowds out several
+    small ones with larger remainders; a fresh pass after each such give-back catches it.
+    """
+    best, best_error = result, objective(problem, result)
+    chosen = sorted((step for step in steps if result.k[step[1]] == problem.k_high[step[1]]),
+                    key=lambda step: (step[3], step[1]))[:_REVERT_TRIES]
+    for _rank, j, _gain, spend, extra in chosen:
+        trial = RoundingResult(k=list(result.k), cash=result.cash - spend, turnover=result.turnover - extra,
+                               reasons=result.reasons)
+        trial.k[j] = problem.k_low[j]
+        rest = [step for step in steps if step[1] != j and trial.k[step[1]] == problem.k_low[step[1]]]
+        trial, _change = _pass(problem, trial, rest)
+        error = objective(problem, trial)
+        if error < best_error - problem.tolerance:
+            best, best_error = trial, error
+    return best
+
+
+_SWAP_CANDIDATES = 48  # names tried for moving up, and for moving back down, per round
+_SWAP_ROUNDS = 8
+
+
+def _swap(problem: RoundingProblem, start: RoundingResult, result: RoundingResult,
+          steps: list[tuple[float, int, float, float, float]]) -> None:
+    """Local search: move one name up and another back down when that lowers the error.
+
+    The passes stop when the leftover cash buys no further lot; exchanging one chosen lot for
+    a dearer, better one recovers most of the rest of the way to the exact optimum.
+    """
+    goal, floor, cap = problem.cash_target, problem.cash_floor, problem.turnover_cap
+    tolerance = problem.tolerance
+    for _ in range(_SWAP_ROUNDS if len(steps) <= 1000 else 2):
+        ks = result.k
+        ups = [step for step in steps if ks[step[1]] == problem.k_low[step[1]]][:_SWAP_CANDIDATES]
+        downs = sorted((step for step in steps if ks[step[1]] == problem.k_high[step[1]]),
+                       key=lambda step: (-(step[2] + step[3]), step[1]))[:_SWAP_CANDIDATES]
+        best, best_delta = None, -tolerance
+        cash, turnover = result.cash, result.turnover
+        for _rank, i, gain_i, spend_i, extra_i in ups:
+            for _rank_j, j, gain_j, spend_j, extra_j in downs:
+                new_cash = cash + spend_i - spend_j
+                if new_cash < floor or turnover + extra_i - extra_j > cap:
+                    continue
+                delta = gain_i - gain_j + abs(new_cash - goal) - abs(cash - goal)
+                if delta < best_delta:
+                    best, best_delta = (i, j, spend_i - spend_j, extra_i - extra_j), delta
+        if best is None:
+            return
+        i, j, spend, extra = best
+        ks[i], ks[j] = problem.k_high[i], problem.k_low[j]
+        result.cash += spend
+        result.turnover += extra
+        # The exchange may free enough cash for another lot somewhere.
+        waiting = [step for step in steps if ks[step[1]] == problem.k_low[step[1]]]
+        refreshed, _change = _pass(problem, result, waiting)
+        result.k, result.cash, result.turnover = refreshed.k, refreshed.cash, refreshed.turnover
 
 
 def fill(problem: RoundingProblem, result: RoundingResult) -> None:
@@ -248,7 +362,8 @@ def fill(problem: RoundingProblem, result: RoundingResult) -> None:
         key=lambda i: (-(goal[i] - (quantity[i] + ks[i] * lot[i]) * price[i]), i),
     )
     for i in short:
-        spare = min(result.cash - problem.cash_floor, result.cash - problem.cash_target)
+        # The float margin above the floor is settled exactly below, so it does not block a lot.
+        spare = min(result.cash - problem.cash_floor, result.cash - problem.cash_target) + problem.cash_margin
         unit = lot_value[i] * problem.buy_factor
         if spare < unit:
             continue
@@ -264,7 +379,8 @@ def fill(problem: RoundingProblem, result: RoundingResult) -> None:
             new_cash = result.cash + change
             before = abs(deficit) + abs(result.cash - problem.cash_target)
             after = abs(deficit - add * lot_value[i]) + abs(new_cash - problem.cash_target)
-            if new_cash >= problem.cash_floor and after < before - problem.tolerance:
+            feasible = new_cash >= problem.cash_floor or _exactly_feasible(problem, ks, i, new_cash, new)
+            if feasible and after < before - problem.tolerance:
                 result.cash = new_cash
                 result.turnover += problem.turnover(i, new) - problem.turnover(i, ks[i])
                 ks[i] = new
