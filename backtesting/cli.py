@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     arguments = _parser().parse_args(argv)
     out = console if console is not None else Console(soft_wrap=False)
     if not out.is_terminal and console is None:
-        out = Console(width=160, soft_wrap=False)
+        out = Console(width=200, soft_wrap=False)
     errors = Console(stderr=True, soft_wrap=True)
     with _logging(arguments.verbose):
         try:
@@ -131,8 +131,7 @@ def _run_and_write(scenario: Scenario, seed: int | None, out_dir: Path, console:
         console.print(result.plan.to_table(), markup=False, highlight=False)
     for variant in result.variants:
         console.print(summary_table(variant))
-    if len(result.variants) > 1:
-        console.print(comparison_table(result.comparison()))
+    console.print(comparison_table(result.comparison()))
     written = write_outputs(out_dir, _writers(result, save_figure))
     console.print("wrote " + ", ".join(str(path) for path in written), markup=False, highlight=False)
     return 0
@@ -198,7 +197,7 @@ def _sweep(arguments: argparse.Namespace, console: Console) -> int:
     finally:
         if bar is not None:
             bar.stop()
-    console.print(sweep_table(rows, columns))
+    console.print(sweep_table(rows, list(grid)))
     text = rows_to_csv(rows, columns)
     written = write_outputs(out_dir, {"sweep.csv": lambda path: path.write_text(text, encoding="utf-8")})
     console.print("wrote " + ", ".join(str(path) for path in written), markup=False, highlight=False)

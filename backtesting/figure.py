@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -55,19 +56,69 @@ def _symbols(result: BacktestResult) -> list[str]:
     return shown
 
 
+def _weights(variant: VariantResult) -> dict[str, Decimal]:
+    return {r.parent_id: r.arrival_price or r.avg_price or Decimal(0) for r in variant.reports}
+
+
+def _overall(result: BacktestResult, progress: Axes, rate: Axes) -> None:
+    """Every parent together: the share of the ordered notional scheduled and filled over time,
+    and fills per minute (a venue rate limit shows as a ceiling)."""
+    progress.set_title("all parents: share of the order filled vs scheduled", fontsize=10)
+    rate.set_title("all parents: fills per minute", fontsize=10)
+    progress.set_xlabel("minutes")
+    rate.set_xlabel("minutes")
+    progress.set_ylabel("share of notional")
+    rate.set_ylabel("fills")
+    for index, variant in enumerate(result.variants):
+        colour = _COLOURS[index % len(_COLOURS)]
+        weights = _weights(variant)
+        total = sum((r.quantity * weights[r.parent_id] for r in variant.reports), Decimal(0)) or Decimal(1)
+        due = sorted(
+            (s.scheduled_at, s.quantity * weights[r.parent_id]) for r in variant.reports for s in r.slices
+        )
+        done = sorted((f.time, f.quantity * weights[f.parent_id]) for f in variant.fills)
+        for points, style, label in ((due, "--", "scheduled"), (done, "-", "filled")):
+            if points:
+                times = [points[0][0]] + [t for t, _ in points]
+                shares, running = [0.0], Decimal(0)
+                for _, amount in points:
+                    running += amount
+                    shares.append(float(running / total))
+                progress.step(_minutes(times), shares, where="post", color=colour, linestyle=style,
+                              alpha=0.6 if style == "--" else 1.0, label=f"{variant.name}: {label}")
+        minutes = [int(f.time // 60) for f in variant.fills]
+        if minutes:
+            counts = [0] * (max(minutes) + 1)
+            for minute in minutes:
+                counts[minute] += 1
+            rate.step(list(range(len(counts) + 1)), [counts[0], *counts], where="pre", color=colour,
+                      label=variant.name)
+    progress.legend(fontsize=7, loc="upper left")
+    rate.legend(fontsize=7, loc="best")
+
+
 def execution_figure(result: BacktestResult) -> Figure:
-    """The figure of ``result``: one row per symbol drawn (the largest trades), two panels each."""
+    """The figure of ``result``: one row per symbol drawn (the largest trades), two panels each,
+    after a first row for all parents together when there is more than one symbol."""
     symbols = _symbols(result) or ["(no trades)"]
-    height = 3.2 * len(symbols) + 0.6
+    traded = {r.symbol for variant in result.variants for r in variant.reports}
+    overall = len(traded) > 1
+    rows = len(symbols) + (1 if overall else 0)
+    height = 3.2 * rows + 1.1
     figure = Figure(figsize=(12, height), dpi=100)
     FigureCanvasAgg(figure)
     # Fixed margins (in inches, turned into fractions) instead of a layout engine: drawing once
     # instead of twice halves the time it takes.
-    axes = figure.subplots(len(symbols), 2, squeeze=False)
+    axes = figure.subplots(rows, 2, squeeze=False)
     figure.subplots_adjust(left=0.07, right=0.98, wspace=0.22, bottom=0.5 / height,
-                           top=1 - 0.55 / height, hspace=0.9 / 3.2)
+                           top=1 - 1.0 / height, hspace=0.9 / 3.2)
     title = f"{result.scenario.name} (seed {result.seed})"
+    if len(traded) > len(symbols):
+        title += f": all {len(traded)} symbols together, then the {len(symbols)} largest trades"
     figure.suptitle(title, fontsize=12)
+    if overall:
+        _overall(result, axes[0][0], axes[0][1])
+        axes = axes[1:]
     for row, symbol in enumerate(symbols):
         progress, prices = axes[row][0], axes[row][1]
         progress.set_title(f"{symbol}: cumulative filled vs schedule", fontsize=10)

@@ -3,10 +3,12 @@
 ::
 
     name = "three-stock rebalance"
-    seed = 7
+    seed = 7                     # the venue's market, the slice jitter and the order ids
+    horizon = 36000              # optional: give up after this many virtual seconds
 
     [venue]                      # step, participation, request_timeout, data (a CSV to replay)
     symbols = [{ symbol = "AAPL", price = 150 }, { symbol = "MSFT", price = 300 }]
+    [venue.symbol_defaults]      # SymbolSpec settings for every symbol (and a replay's)
     [venue.latency]              # request, request_jitter, event, event_jitter (seconds)
     [venue.fees]                 # maker_bps, taker_bps
     [venue.faults]               # drop_ack, reject, duplicate_fill, ... (probabilities)

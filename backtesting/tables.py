@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from rich.table import Table
 
 from backtesting.result import ParentSummary, VariantResult, VariantTotals
@@ -36,16 +37,16 @@ COMPARISON_COLUMNS = (
 )
 
 
-def _number(value: Decimal | None, places: int = 2) -> str:
-    return "-" if value is None else f"{value:,.{places}f}"
+def _number(value: Decimal | str | None, places: int = 2) -> str:
+    return "-" if value is None else f"{Decimal(value):,.{places}f}"
 
 
 def _quantity(value: Decimal) -> str:
     return f"{value.normalize():f}" if value else "0"
 
 
-def _share(value: Decimal) -> str:
-    return f"{value * 100:.1f}%"
+def _share(value: Decimal | str) -> str:
+    return f"{Decimal(value) * 100:.1f}%"
 
 
 def summary_cells(row: ParentSummary) -> tuple[str, ...]:
@@ -95,9 +96,17 @@ def comparison_table(totals: Sequence[VariantTotals]) -> Table:
     return _table("Execution quality by variant", COMPARISON_COLUMNS, (comparison_cells(t) for t in totals))
 
 
-def sweep_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Table:
-    """The sweep's comparison: one row per grid point and variant."""
-    return _table("Sweep", columns, ([str(row[c]) for c in columns] for row in rows), left=0)
+def sweep_table(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> Table:
+    """The sweep's comparison: one row per grid point and variant, formatted like the comparison."""
+    def cells(row: Mapping[str, Any]) -> list[str]:
+        totals = VariantTotals(**{key: row[key] for key in _TOTALS_KEYS})
+        return [str(row[key]) for key in grid_keys] + list(comparison_cells(totals))
+
+    columns = [*grid_keys, *COMPARISON_COLUMNS]
+    return _table("Sweep", columns, (cells(row) for row in rows), left=len(grid_keys) + 1)
+
+
+_TOTALS_KEYS = tuple(field.name for field in attrs.fields(VariantTotals))
 
 
 def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

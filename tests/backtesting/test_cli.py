@@ -37,6 +37,7 @@ def test_backtest_writes_report_and_figure_and_prints_the_tables(tmp_path: Path)
                     "Rebalancing plan", "completed"):
         assert heading in text
     assert "wrote" in text
+    assert "100%" not in text  # no progress bar when the output is not a terminal
 
 
 def test_the_same_scenario_and_seed_twice_write_the_same_report_bytes(tmp_path: Path) -> None:
@@ -115,3 +116,12 @@ def test_demo_runs_the_three_stock_rebalance(tmp_path: Path) -> None:
     for symbol in ("AAPL", "MSFT", "GOOGL"):
         assert symbol in text
     assert (tmp_path / "demo" / "report.json").exists()
+
+
+def test_a_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    terminal = Console(file=buffer, width=120, force_terminal=True, color_system=None)
+    assert cli.main(["backtest", str(write(tmp_path)), "--out", str(tmp_path / "tty")], console=terminal) == 0
+    shown = buffer.getvalue()
+    assert "market" in shown
+    assert "100%" in shown

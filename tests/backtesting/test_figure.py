@@ -1,0 +1,45 @@
+"""The execution figure: one row per symbol drawn, plus a row for all parents when there are several."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backtesting import BacktestResult, execution_figure, run, save_figure
+from tests.backtesting.scenarios import SMALL, write
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> BacktestResult:
+    """One run of the small two-name, two-variant scenario."""
+    return run(write(tmp_path_factory.mktemp("figure")))
+
+
+def test_two_symbols_get_a_row_each_after_the_row_for_all_parents(small: BacktestResult) -> None:
+    figure = execution_figure(small)
+    titles = [axes.get_title() for axes in figure.axes]
+    assert len(titles) == 6
+    assert titles[0].startswith("all parents")
+    assert {title.split(":")[0] for title in titles[2:]} == {"AAA", "BBB"}
+
+
+def test_each_variant_draws_its_schedule_and_its_fills(small: BacktestResult) -> None:
+    figure = execution_figure(small)
+    legends = [axes.get_legend() for axes in figure.axes]
+    labels = {text.get_text() for legend in legends if legend is not None for text in legend.texts}
+    for variant in ("market", "passive"):
+        assert f"{variant}: schedule" in labels
+        assert f"{variant}: filled" in labels
+        assert f"{variant}: fills" in labels
+
+
+def test_one_symbol_gets_one_row(tmp_path: Path) -> None:
+    text = SMALL.split("[rebalance]")[0] + '[[orders]]\nsymbol = "AAA"\nside = "sell"\nquantity = 20\n'
+    figure = execution_figure(run(write(tmp_path, text)))
+    assert len(figure.axes) == 2
+
+
+def test_the_figure_is_written_as_a_png(small: BacktestResult, tmp_path: Path) -> None:
+    path = save_figure(small, tmp_path / "execution.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
