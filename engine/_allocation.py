@@ -65,23 +65,22 @@ class Allocation:
     cash_floor: Decimal
 
 
-@attrs.define
 class _Name:
-    """Float working data of one symbol that may trade."""
+    """Float working data of one symbol that may trade (a plain slotted class: one per name)."""
 
-    symbol: str
-    quantity: float
-    price: float
-    lot: float
-    weight: float
-    min_lots: int
-    min_reason: TradeReason
-    liquidate: bool
-    target: float = 0.0
-    goal: float = 0.0  # the target before mode, cash and turnover cuts
-    ideal: float = 0.0
-    cause: TradeReason | None = None
-    pinned: bool = False  # inside its band and within rounding of target: never traded
+    __slots__ = ("cause", "goal", "ideal", "liquidate", "lot", "min_lots", "min_reason", "pinned",
+                 "price", "quantity", "symbol", "target", "weight")
+
+    def __init__(self, symbol: str, quantity: float, price: float, lot: float, weight: float,
+                 min_lots: int, min_reason: TradeReason, liquidate: bool, pinned: bool) -> None:
+        self.symbol, self.quantity, self.price, self.lot = symbol, quantity, price, lot
+        self.weight, self.min_lots, self.min_reason = weight, min_lots, min_reason
+        self.liquidate = liquidate
+        self.pinned = pinned  # inside its band and within rounding of target: never traded
+        self.target = 0.0
+        self.goal = 0.0  # the target before mode, cash and turnover cuts
+        self.ideal = 0.0
+        self.cause: TradeReason | None = None
 
 
 def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float) -> tuple[int, TradeReason]:
@@ -159,7 +158,7 @@ class _Planner:
             else:
                 min_lots, min_reason = 1, TradeReason.BELOW_MIN_NOTIONAL
             append(_Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
-                         weight is None, pinned=pinned))
+                         weight is None, pinned))
 
     def _near_target(self, symbol: str, weight: Decimal) -> bool:
         """True when the position is within one lot (plus tolerance) of its target.
@@ -380,18 +379,21 @@ class _Planner:
 
     def _finish(self, active: list[_Name], result: RoundingResult, held: dict[str, TradeReason],
                 ideal: dict[str, float]) -> Allocation:
-        lots = {n.symbol: 0 for n in self.names}
+        lots: dict[str, int] = {}
+        reasons, notes = self.reasons, self.notes
         for name, reason in ((n, held[n.symbol]) for n in self.names if n.symbol in held):
             gap = abs(ideal[name.symbol] - name.quantity)
             if reason is TradeReason.AT_TARGET and name.cause is not None and gap >= name.lot:
                 reason = name.cause  # at its adjusted target, which the cause moved
-            self.reasons[name.symbol] = reason
-            if reason is not TradeReason.INSIDE_BAND:  # a pinned name keeps its band note
-                self.notes[name.symbol] = _hold_note(name, reason)
+            reasons[name.symbol] = reason
+            if reason is not TradeReason.INSIDE_BAND and reason is not TradeReason.AT_TARGET:
+                notes[name.symbol] = _hold_note(name, reason)  # a pinned name keeps its band note
+        displaced, chosen, cut = self.displaced, result.k, result.reasons
         for i, name in enumerate(active):
-            k = result.k[i]
-            lots[name.symbol] = k
-            why = result.reasons.get(i)
+            k = chosen[i]
+            if k:
+                lots[name.symbol] = k
+            why = cut.get(i)
             ratio = (ideal[name.symbol] - name.quantity) / name.lot
             if why is None and abs(k - ratio) >= 1 - _FUZZ:
                 if name.cause is not None:
@@ -400,17 +402,17 @@ class _Planner:
                     why = name.min_reason
                 else:
                     why = TradeReason.LOT_ROUNDING
-            elif why is None and k == 0 and i in self.displaced:
+            elif why is None and k == 0 and i in displaced:
                 why = name.min_reason  # the nearest lot up was below the minimum trade
-            if why is None and k == 0:
-                why = TradeReason.MODE if name.cause is TradeReason.MODE else TradeReason.AT_TARGET
-            elif why is None:
-                why = TradeReason.LIQUIDATE if name.liquidate else TradeReason.REBALANCE
-            self.reasons[name.symbol] = why
-            if why.is_adjustment:
-                self.notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"
-            else:  # the common case; the row itself shows the numbers
-                self.notes[name.symbol] = _TEXTS[why]
+            if why is None:  # the common case: no note, the row itself shows the numbers
+                if k == 0:
+                    reasons[name.symbol] = TradeReason.MODE if name.cause is TradeReason.MODE \
+                        else TradeReason.AT_TARGET
+                else:
+                    reasons[name.symbol] = TradeReason.LIQUIDATE if name.liquidate else TradeReason.REBALANCE
+                continue
+            reasons[name.symbol] = why
+            notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"
         return Allocation(lots=lots, ideal=ideal, reasons=self.reasons, notes=self.notes,
                           cash_floor=self.floor)
 

@@ -43,8 +43,9 @@ class PlanInputs:
     instruments: dict[str, Instrument]
 
 
-def _fast_decimal(raw: Any, field: str) -> Decimal:
-    # Plans of thousands of names convert every number; take the common types directly.
+def _fast_decimal(raw: Any, field: str, symbol: str | None = None) -> Decimal:
+    # Plans of thousands of names convert every number; take the common types directly, and
+    # build the field's name (``prices['AAPL']``) only when there is an error to report.
     kind = type(raw)
     if kind is Decimal and raw.is_finite():
         return raw  # type: ignore[no-any-return]  # checked just above: a finite Decimal
@@ -52,7 +53,7 @@ def _fast_decimal(raw: Any, field: str) -> Decimal:
         return Decimal(raw)
     if kind is float and math.isfinite(raw):
         return Decimal(repr(raw))
-    return to_decimal(raw, field)
+    return to_decimal(raw, field if symbol is None else f"{field}[{symbol!r}]")
 
 
 def _mapping(value: Any, field: str) -> Mapping[Any, Any]:
@@ -86,8 +87,9 @@ def parse_instruments(value: Any, field: str) -> dict[str, Instrument]:
 def _numbers(value: Any, field: str, *, allow_negative: bool, negative_hint: str) -> dict[str, Decimal]:
     result: dict[str, Decimal] = {}
     for symbol, raw in _mapping(value, field).items():
-        validate_symbol(symbol, f"{field} key")
-        number = _fast_decimal(raw, f"{field}[{symbol!r}]")
+        if type(symbol) is not str or not symbol or len(symbol) > 32 or symbol.strip() != symbol:
+            validate_symbol(symbol, f"{field} key")  # raises, naming the field
+        number = _fast_decimal(raw, field, symbol)
         if number < 0 and not allow_negative:
             raise InvalidInputError(f"{field}[{symbol!r}]", raw, f"must not be negative{negative_hint}")
         result[symbol] = number

@@ -245,29 +245,36 @@ def round_heuristic(problem: RoundingProblem) -> RoundingResult:
     """
     start = start_low(problem)
     by_density: list[tuple[float, int, float, float, float]] = []
-    by_size: list[tuple[float, int, float, float, float]] = []
     lot, price, target, quantity = problem.lot, problem.price, problem.target, problem.quantity
-    cashflow = problem.cashflow
+    cashflow, free, ks = problem.cashflow, problem._free, start.k
+    buy_factor, sell_factor = problem.buy_factor, problem.sell_factor
+    infinity = -math.inf
+    append = by_density.append
     for i, (low, high) in enumerate(zip(problem.k_low, problem.k_high, strict=True)):
-        if high == low or start.k[i] != low:
+        if high == low or ks[i] != low:
             continue
         lot_value = lot[i] * price[i]
         offset = quantity[i] * price[i] - target[i]
         gain = abs(offset + high * lot_value) - abs(offset + low * lot_value)
-        spend = cashflow(i, high) - cashflow(i, low)
-        extra = (abs(high) - abs(low)) * lot_value
+        if free:  # no fees: the cash of a lot depends only on its side
+            spend = -lot_value * ((high * buy_factor if high > 0 else high * sell_factor)
+                                  - (low * buy_factor if low > 0 else low * sell_factor))
+        else:
+            spend = cashflow(i, high) - cashflow(i, low)
         # Free moves first; ties go to the earlier symbol (the index), so plans are deterministic.
-        rank = gain / -spend if spend < 0 else -math.inf
-        by_density.append((rank, i, gain, spend, extra))
-        by_size.append((gain + spend if spend < 0 else -math.inf, i, gain, spend, extra))
+        append((gain / -spend if spend < 0 else infinity, i, gain, spend,
+                (abs(high) - abs(low)) * lot_value))
     by_density.sort()
-    by_size.sort()
     result, change = _pass(problem, start, by_density)
-    other, other_change = _pass(problem, start, by_size)
-    if other_change < change - problem.tolerance:
-        result = other
-    _swap(problem, start, result, by_size)
     if len(by_density) <= _REVERT_LIMIT:
+        # The searches below pay off in small plans; with thousands of names the leftover
+        # cash is a tiny share of the error and they would cost more than the whole plan.
+        by_size = sorted((gain + spend if spend < 0 else -math.inf, i, gain, spend, extra)
+                         for _rank, i, gain, spend, extra in by_density)
+        other, other_change = _pass(problem, start, by_size)
+        if other_change < change - problem.tolerance:
+            result = other
+        _swap(problem, start, result, by_size)
         result = _revert_large(problem, result, by_density)
     fill(problem, result)
     return result
@@ -318,7 +325,7 @@ def _swap(problem: RoundingProblem, start: RoundingResult, result: RoundingResul
     """
     goal, floor, cap = problem.cash_target, problem.cash_floor, problem.turnover_cap
     tolerance = problem.tolerance
-    for _ in range(_SWAP_ROUNDS if len(steps) <= 1000 else 2):
+    for _ in range(_SWAP_ROUNDS):
         ks = result.k
         ups = [step for step in steps if ks[step[1]] == problem.k_low[step[1]]][:_SWAP_CANDIDATES]
         downs = sorted((step for step in steps if ks[step[1]] == problem.k_high[step[1]]),

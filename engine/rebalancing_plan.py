@@ -303,7 +303,7 @@ def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocat
     sells: list[PlannedTrade] = []
     buys: list[PlannedTrade] = []
     moved: dict[str, Decimal] = {}  # signed quantity traded
-    for symbol, k in lots.items():
+    for symbol, k in lots.items():  # in symbol order, so sells and buys each come sorted
         if not k:
             continue
         lot, price = _lot(inputs, symbol), inputs.prices[symbol]
@@ -330,8 +330,6 @@ def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocat
     if cash < allocation.cash_floor and buys:
         _enforce_floor(inputs, planner, allocation, cash)
         return _settle(inputs, planner, allocation)
-    sells.sort(key=lambda trade: trade.symbol)
-    buys.sort(key=lambda trade: trade.symbol)
     # Trades exchange cash for positions at the reference prices; only their costs leave.
     value_after = value - fees - slippage
     per_before, per_after = 1 / value, 1 / value_after
