@@ -22,7 +22,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import structlog
 from rich.console import Console
@@ -31,7 +30,6 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from backtesting.demo import demo_scenario
 from backtesting.errors import BacktestError
 from backtesting.outputs import write_outputs
-from backtesting.result import BacktestResult
 from backtesting.scenario import Scenario, load_scenario
 from engine.errors import InvalidInputError
 
@@ -118,7 +116,6 @@ def _demo(arguments: argparse.Namespace, console: Console) -> int:
 
 
 def _run_and_write(scenario: Scenario, seed: int | None, out_dir: Path, console: Console) -> int:
-    from backtesting.figure import save_figure
     from backtesting.runner import run
     from backtesting.tables import comparison_table, summary_table
 
@@ -132,16 +129,9 @@ def _run_and_write(scenario: Scenario, seed: int | None, out_dir: Path, console:
     for variant in result.variants:
         console.print(summary_table(variant))
     console.print(comparison_table(result.comparison()))
-    written = write_outputs(out_dir, _writers(result, save_figure))
+    written = result.write(out_dir)
     console.print("wrote " + ", ".join(str(path) for path in written), markup=False, highlight=False)
     return 0
-
-
-def _writers(result: BacktestResult, save_figure: Callable[[BacktestResult, Path], Path]) -> dict[str, Any]:
-    return {
-        "report.json": lambda path: path.write_text(result.to_json(), encoding="utf-8"),
-        "execution.png": lambda path: save_figure(result, path),
-    }
 
 
 @contextmanager

@@ -150,7 +150,8 @@ class Scenario:
         return attrs.evolve(self, seed=seed)
 
     def with_execution(self, **changes: Any) -> Scenario:
-        """The scenario with some ``[execution]`` settings (or ``sells_first``) changed, re-validated."""
+        """The scenario with some ``[execution]`` settings (or ``sells_first``) changed, re-validated;
+        a changed setting replaces the variants' own value of it too."""
         sells_first = changes.pop("sells_first", self.sells_first)
         if sells_first is not None and not isinstance(sells_first, bool):
             raise InvalidInputError("sells_first", sells_first, "expected true or false")

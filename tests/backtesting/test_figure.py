@@ -43,3 +43,10 @@ def test_one_symbol_gets_one_row(tmp_path: Path) -> None:
 def test_the_figure_is_written_as_a_png(small: BacktestResult, tmp_path: Path) -> None:
     path = save_figure(small, tmp_path / "execution.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_result_writes_its_report_and_figure_together(small: BacktestResult, tmp_path: Path) -> None:
+    written = small.write(tmp_path / "out")
+    assert [path.name for path in written] == ["report.json", "execution.png"]
+    assert (tmp_path / "out" / "report.json").read_text(encoding="utf-8") == small.to_json()
+    assert len(small.figure().axes) == 6
