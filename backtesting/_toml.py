@@ -39,15 +39,12 @@ def parse_toml(text: str, path: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
-        line = ""
+        lines = text.splitlines()
+        number = len(lines)  # "at end of document": the last line
         if "(at line " in message:
-            line = "line " + message.split("(at line ", 1)[1].split(",", 1)[0].rstrip(")")
-        raw = ""
-        if line:
-            number = int(line.split()[1])
-            lines = text.splitlines()
-            raw = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-        raise ScenarioError(path, line, raw, f"not valid TOML: {message}") from None
+            number = int(message.split("(at line ", 1)[1].split(",", 1)[0].rstrip(")"))
+        raw = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+        raise ScenarioError(path, f"line {number}", raw, f"not valid TOML: {message}") from None
 
 
 def parse_value(raw: str) -> Any:
