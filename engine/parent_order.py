@@ -213,7 +213,7 @@ class ParentOrder:
     deadline: float | None = None
     _state: ParentState = ParentState.PENDING
     _children: dict[str, ChildOrder] = attrs.field(factory=dict)
-    _open_children: set[str] = attrs.field(factory=set)
+    _open_children: dict[str, None] = attrs.field(factory=dict)  # ordered, for reproducible runs
     _history: list[tuple[float, ParentState]] = attrs.field(factory=list)
     _fills: list[tuple[float, Decimal]] = attrs.field(factory=list)
     _filled: Decimal = ZERO
@@ -296,7 +296,7 @@ class ParentOrder:
                 "quantity", order.quantity, f"exceeds the remaining {self.remaining} of {self.parent_id}"
             )
         self._children[order.client_order_id] = child
-        self._open_children.add(order.client_order_id)
+        self._open_children[order.client_order_id] = None
         self._committed += order.quantity
 
     def apply_fill(self, child: ChildOrder, fill: OrderFilled) -> Decimal:
@@ -330,5 +330,5 @@ class ParentOrder:
         if newly_filled > 0:
             self._fills.append((at, newly_filled))
         if was_open and child.state.is_final:
-            self._open_children.discard(child.client_order_id)
+            self._open_children.pop(child.client_order_id, None)
         return newly_filled

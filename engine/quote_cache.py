@@ -57,29 +57,35 @@ class QuoteCache:
 
     async def get_quote(self, symbol: str) -> Quote:
         """A quote no older than ``max_age``; raises the gateway's error if the request fails."""
-        cached = self._quotes.get(symbol)
-        if cached is not None and now() - cached[0] <= self._max_age:
-            self._hits += 1
-            return cached[1]
-        fetch = self._in_flight.get(symbol)
-        if fetch is not None:
+        while True:
+            cached = self._quotes.get(symbol)
+            if cached is not None and now() - cached[0] <= self._max_age:
+                self._hits += 1
+                return cached[1]
+            fetch = self._in_flight.get(symbol)
+            if fetch is None:
+                return await self._fetch(symbol)
             self._hits += 1
             await fetch.done.wait()
-        else:
-            fetch = self._in_flight[symbol] = _Fetch()
-            self._requests += 1
-            asked_at = now()
-            try:
-                fetch.quote = await self._gateway.get_quote(symbol)
-                self._quotes[symbol] = (asked_at, fetch.quote)
-            except GatewayError as error:
-                self._failures += 1
-                fetch.error = error
-                raise
-            finally:
-                # Whoever waits on this fetch is woken, also if it was cancelled.
-                del self._in_flight[symbol]
-                fetch.done.set()
-        if fetch.quote is None:
-            raise fetch.error if fetch.error is not None else GatewayError(f"no quote for {symbol}")
-        return fetch.quote
+            if fetch.error is not None:
+                raise fetch.error
+            if fetch.quote is not None:
+                return fetch.quote
+            # The task that fetched was cancelled before an answer came: ask again.
+
+    async def _fetch(self, symbol: str) -> Quote:
+        fetch = self._in_flight[symbol] = _Fetch()
+        self._requests += 1
+        asked_at = now()
+        try:
+            quote = fetch.quote = await self._gateway.get_quote(symbol)
+            self._quotes[symbol] = (asked_at, quote)
+        except GatewayError as error:
+            self._failures += 1
+            fetch.error = error
+            raise
+        finally:
+            # Whoever waits on this fetch is woken, also when this task is cancelled.
+            del self._in_flight[symbol]
+            fetch.done.set()
+        return quote
