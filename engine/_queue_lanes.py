@@ -1,7 +1,7 @@
 """The order queue's bookkeeping: priority lanes, the room line, back-off and deadline timers.
 
 Each lane is a FIFO of fresh requests plus a small heap of requests put back after a failed
-attempt, ordered by their original place (so a retry keeps its place at the front). Removal is
+attempt, ordered by when they were first taken out (so a retry keeps its place at the front). Removal is
 lazy: a withdrawn request stays in its container and is skipped when it reaches the front, which
 keeps every operation O(1) or O(log n) and a queued request down to one deque slot.
 """
@@ -76,7 +76,6 @@ class Lanes:
 
     def push(self, handle: OrderHandle) -> None:
         """Put a new request at the back of its lane."""
-        handle._sequence = next(self._sequence)
         handle._state = HandleState.QUEUED
         self._fresh[handle._lane].append(handle)
         self._queued[handle._lane] += 1
@@ -145,6 +144,7 @@ class Lanes:
         elif source is not None:
             heapq.heappop(source)
         self._head_source = None
+        handle._sequence = next(self._sequence)  # its place, should it come back for another attempt
         self._queued[handle._lane] -= 1
         self._queued_total -= 1
         handle._state = HandleState.IN_FLIGHT

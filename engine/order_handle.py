@@ -8,8 +8,8 @@ withdraws a request that has not been sent yet.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Generator
+from typing import Any, Protocol
 
 import anyio
 import attrs
@@ -18,7 +18,7 @@ from engine.errors import EngineError
 from engine.orders import Order
 from engine.rate_limits import RequestKind
 
-__all__ = ["HandleState", "Lane", "OrderHandle", "OrderResult", "OrderResultStatus"]
+__all__ = ["HandleOwner", "HandleState", "Lane", "OrderHandle", "OrderResult", "OrderResultStatus"]
 
 
 class Lane(enum.IntEnum):
@@ -72,6 +72,12 @@ class HandleState(enum.Enum):
     DONE = "done"
 
 
+class HandleOwner(Protocol):
+    """What a handle needs from its queue."""
+
+    def _withdraw_handle(self, handle: OrderHandle) -> bool: ...
+
+
 class OrderHandle:
     """An awaitable for one queued request: ``result = await handle``.
 
@@ -90,9 +96,9 @@ class OrderHandle:
         "_lane",
         "_last_error",
         "_lookups",
-        "_on_cancel",
         "_order",
         "_outcome_unknown",
+        "_owner",
         "_request",
         "_result",
         "_sent_at",
@@ -111,7 +117,7 @@ class OrderHandle:
         weight: int,
         deadline: float | None,
         enqueued_at: float,
-        on_cancel: Callable[[OrderHandle], bool],
+        owner: HandleOwner,
     ) -> None:
         self._request = request  # what was asked: a submit or a cancel
         self._kind = request  # what goes out next: the request itself, or a look-up
@@ -121,7 +127,7 @@ class OrderHandle:
         self._weight = weight
         self._deadline = deadline
         self._enqueued_at = enqueued_at
-        self._on_cancel = on_cancel
+        self._owner = owner  # the queue (a reference, not a bound method: one pointer per order)
         self._state = HandleState.QUEUED
         self._sequence = 0
         self._attempts = 0
@@ -180,7 +186,7 @@ class OrderHandle:
         Its place in the queue and the capacity it would have used go to the requests behind it.
         Returns False (and changes nothing) once the request is out or finished.
         """
-        return self._on_cancel(self)
+        return self._owner._withdraw_handle(self)
 
     async def wait(self) -> OrderResult:
         """Wait for the result."""
