@@ -276,12 +276,48 @@ def round_heuristic(problem: RoundingProblem) -> RoundingResult:
             result = other
         _swap(problem, start, result, by_size)
         result = _revert_large(problem, result, by_density)
+        result = _force_up(problem, result, by_density, by_size)
     fill(problem, result)
     return result
 
 
 _REVERT_LIMIT = 1000  # names up to which the extra search is affordable (it costs a pass per try)
-_REVERT_TRIES = 6
+_REVERT_TRIES = 12
+_PAIR_LIMIT = 200  # free names up to which pairs of give-backs are tried too
+_PAIR_TRIES = 8
+
+
+def _force_up(problem: RoundingProblem, result: RoundingResult,
+              by_density: list[tuple[float, int, float, float, float]],
+              by_size: list[tuple[float, int, float, float, float]]) -> RoundingResult:
+    """Take one more dear lot, then give back the least useful cheap lots to pay for it.
+
+    The mirror image of ``_revert_large``: an expensive lot with a large remainder can be worth
+    more than several cheap lots whose remainders are near one half.
+    """
+    goal, floor, cap = problem.cash_target, problem.cash_floor, problem.turnover_cap
+    base = objective(problem, result)
+    best, best_error = result, base
+    candidates = [step for step in by_size if result.k[step[1]] == problem.k_low[step[1]]][:_REVERT_TRIES]
+    for _rank, i, gain, spend, extra in candidates:
+        ks = list(result.k)
+        ks[i] = problem.k_high[i]
+        cash, turnover = result.cash + spend, result.turnover + extra
+        error = base + gain + abs(cash - goal) - abs(result.cash - goal)
+        # Least useful first: the chosen lots that removed the least error per unit of cash.
+        for _rank_j, j, gain_j, spend_j, extra_j in reversed(by_density):
+            if j == i or ks[j] != problem.k_high[j]:
+                continue
+            new_cash = cash - spend_j
+            delta = -gain_j + abs(new_cash - goal) - abs(cash - goal)
+            if delta >= 0 and cash >= floor and turnover <= cap:
+                break
+            ks[j] = problem.k_low[j]
+            cash, turnover, error = new_cash, turnover - extra_j, error + delta
+        if cash >= floor and turnover <= cap and error < best_error - problem.tolerance:
+            best = RoundingResult(k=ks, cash=cash, turnover=turnover, reasons=result.reasons)
+            best_error = objective(problem, best)
+    return best
 
 
 def objective(problem: RoundingProblem, result: RoundingResult) -> float:
@@ -300,11 +336,19 @@ def _revert_large(problem: RoundingProblem, result: RoundingResult,
     best, best_error = result, objective(problem, result)
     chosen = sorted((step for step in steps if result.k[step[1]] == problem.k_high[step[1]]),
                     key=lambda step: (step[3], step[1]))[:_REVERT_TRIES]
-    for _rank, j, _gain, spend, extra in chosen:
-        trial = RoundingResult(k=list(result.k), cash=result.cash - spend, turnover=result.turnover - extra,
+    # Single give-backs, and pairs of the dearest when the plan is small enough to afford them.
+    tries: list[tuple[tuple[float, int, float, float, float], ...]] = [(step,) for step in chosen]
+    if len(steps) <= _PAIR_LIMIT:
+        tries += [(a, b) for n, a in enumerate(chosen[:_PAIR_TRIES]) for b in chosen[n + 1:_PAIR_TRIES]]
+    for given_back in tries:
+        trial = RoundingResult(k=list(result.k), cash=result.cash, turnover=result.turnover,
                                reasons=result.reasons)
-        trial.k[j] = problem.k_low[j]
-        rest = [step for step in steps if step[1] != j and trial.k[step[1]] == problem.k_low[step[1]]]
+        for _rank, j, _gain, spend, extra in given_back:
+            trial.k[j] = problem.k_low[j]
+            trial.cash -= spend
+            trial.turnover -= extra
+        skip = {step[1] for step in given_back}
+        rest = [step for step in steps if step[1] not in skip and trial.k[step[1]] == problem.k_low[step[1]]]
         trial, _change = _pass(problem, trial, rest)
         error = objective(problem, trial)
         if error < best_error - problem.tolerance:

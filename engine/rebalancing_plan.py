@@ -303,29 +303,34 @@ def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocat
     sells: list[PlannedTrade] = []
     buys: list[PlannedTrade] = []
     moved: dict[str, Decimal] = {}  # signed quantity traded
+    free, no_slip = fee_model.is_free, not slip  # skip arithmetic that can only give zero
+    instruments, prices = inputs.instruments, inputs.prices
     for symbol, k in lots.items():  # in symbol order, so sells and buys each come sorted
         if not k:
             continue
-        lot, price = _lot(inputs, symbol), inputs.prices[symbol]
+        instrument, price = instruments.get(symbol), prices[symbol]
+        lot = instrument.lot_size if instrument else _ONE
         quantity = abs(k) * lot
-        fee = fee_model.estimate(quantity, price)
+        fee = ZERO if free else fee_model.estimate(quantity, price)
         moved[symbol] = k * lot
+        reference = quantity * price
         # Positional construction: thousands of rows per plan, and keywords cost a microsecond each.
         if k > 0:
-            estimated = price * buy_factor
-            notional = quantity * estimated
+            estimated = price if no_slip else price * buy_factor
+            notional = reference if no_slip else quantity * estimated
             cash -= notional + fee
             buys.append(PlannedTrade(symbol, OrderSide.BUY, quantity, price, estimated, notional, fee,
                                      reasons[symbol], notes.get(symbol, "")))
         else:
-            estimated = price * sell_factor
-            notional = quantity * estimated
+            estimated = price if no_slip else price * sell_factor
+            notional = reference if no_slip else quantity * estimated
             cash += notional - fee
             sells.append(PlannedTrade(symbol, OrderSide.SELL, quantity, price, estimated, notional, fee,
                                       reasons[symbol], notes.get(symbol, "")))
-        fees += fee
-        reference = quantity * price
-        slippage += reference * slip
+        if not free:
+            fees += fee
+        if not no_slip:
+            slippage += reference * slip
         traded += reference
     if cash < allocation.cash_floor and buys:
         _enforce_floor(inputs, planner, allocation, cash)

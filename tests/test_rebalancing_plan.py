@@ -189,16 +189,14 @@ def test_turnover_cap_scales_trades_and_says_so() -> None:
 
 
 def test_untargeted_holdings_are_sold_by_default_or_frozen() -> None:
-    arguments = {
-        "current_positions": {"A": 100, "X": 50},
-        "target_weights": {"A": 1.0},
-        "cash": 0,
-        "prices": {"A": 100, "X": 100},
-    }
-    sold = RebalancingPlanner().create_plan(**arguments)  # type: ignore[arg-type]
+    def plan(planner: RebalancingPlanner) -> RebalancingPlan:
+        return planner.create_plan(current_positions={"A": 100, "X": 50}, target_weights={"A": 1.0},
+                                   cash=0, prices={"A": 100, "X": 100})
+
+    sold = plan(RebalancingPlanner())
     assert sold.sells[0].symbol == "X"
     assert sold.allocation("X").reason is TradeReason.LIQUIDATE
-    frozen = RebalancingPlanner(untargeted=UntargetedPolicy.FREEZE).create_plan(**arguments)  # type: ignore[arg-type]
+    frozen = plan(RebalancingPlanner(untargeted=UntargetedPolicy.FREEZE))
     assert frozen.trades == ()
     assert frozen.allocation("X").reason is TradeReason.FROZEN
     assert frozen.allocation("X").target_weight is None
@@ -242,14 +240,13 @@ def test_shorting_sells_through_zero_when_allowed() -> None:
 
 
 def test_exact_rounding_is_never_worse_than_largest_remainder() -> None:
-    arguments = {
-        "current_positions": {"A": 3, "B": 1},
-        "target_weights": {"A": 0.31, "B": 0.33, "C": 0.34},
-        "cash": 1000,
-        "prices": {"A": 97, "B": 131, "C": 89, "D": 1},
-    }
-    fast = RebalancingPlanner().create_plan(**arguments)  # type: ignore[arg-type]
-    exact = RebalancingPlanner(rounding=RoundingMethod.EXACT).create_plan(**arguments)  # type: ignore[arg-type]
+    def plan(planner: RebalancingPlanner) -> RebalancingPlan:
+        return planner.create_plan(current_positions={"A": 3, "B": 1},
+                                   target_weights={"A": 0.31, "B": 0.33, "C": 0.34}, cash=1000,
+                                   prices={"A": 97, "B": 131, "C": 89, "D": 1})
+
+    fast = plan(RebalancingPlanner())
+    exact = plan(RebalancingPlanner(rounding=RoundingMethod.EXACT))
     assert exact.rounding_error <= fast.rounding_error
     assert exact.cash_after >= 0
     assert exact.rounding is RoundingMethod.EXACT

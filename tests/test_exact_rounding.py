@@ -1,0 +1,50 @@
+"""Exact (MILP) rounding: never worse than the default, and a clear error without scipy."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import FeeModel, InvalidInputError, RebalancingPlanner, RoundingMethod
+
+
+@st.composite
+def portfolios(draw: st.DrawFn) -> tuple[dict[str, int], dict[str, Decimal], dict[str, Decimal], int]:
+    n = draw(st.integers(2, 8))
+    symbols = [f"S{i}" for i in range(n)]
+    prices = {s: Decimal(draw(st.integers(500, 300_000))) / 100 for s in symbols}
+    raw = {s: draw(st.integers(1, 50)) for s in symbols}
+    weights = {s: (Decimal(r) / sum(raw.values())).quantize(Decimal("0.0001")) - Decimal("0.0001")
+               for s, r in raw.items()}
+    positions = {s: draw(st.integers(0, 30)) for s in symbols}
+    return positions, weights, prices, draw(st.integers(1000, 50_000))
+
+
+@settings(max_examples=25, deadline=None)
+@given(portfolios(), st.sampled_from([FeeModel(), FeeModel(bps=10, minimum=1)]))
+def test_exact_rounding_is_never_worse_and_keeps_cash_above_the_floor(
+    portfolio: tuple[dict[str, int], dict[str, Decimal], dict[str, Decimal], int], fees: FeeModel
+) -> None:
+    positions, weights, prices, cash = portfolio
+    fast, exact = (
+        RebalancingPlanner(fees=fees, rounding=method).create_plan(
+            current_positions=positions, target_weights=weights, prices=prices, cash=cash
+        )
+        for method in ("largest_remainder", "exact")
+    )
+    assert exact.rounding is RoundingMethod.EXACT
+    assert exact.cash_after >= 0
+    # Both minimise the same objective; allow float noise in the solver's comparison.
+    assert exact.rounding_error <= fast.rounding_error + Decimal("1e-9")
+
+
+def test_asking_for_exact_rounding_without_scipy_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # makes the import fail
+    with pytest.raises(InvalidInputError, match="optimal") as caught:
+        RebalancingPlanner(rounding=RoundingMethod.EXACT)
+    assert caught.value.field == "rounding"
+    assert RebalancingPlanner().rounding is RoundingMethod.LARGEST_REMAINDER  # the default needs nothing
