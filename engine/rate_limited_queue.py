@@ -358,7 +358,10 @@ class RateLimitedOrderQueue:
 
     def _enqueue_time(self) -> float:
         # a burst of submits shares one float object: 24 bytes less per queued order
-        time = clock.now() if self._state != "new" else 0.0
+        try:
+            time = clock.now()
+        except RuntimeError:  # submitted before any event loop runs: the clock starts at zero
+            time = 0.0
         if time != self._last_enqueue_time:
             self._last_enqueue_time = time
         return self._last_enqueue_time

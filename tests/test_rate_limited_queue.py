@@ -14,6 +14,7 @@ from engine import (
     DeadlineExceededError,
     InvalidInputError,
     Lane,
+    LimitShape,
     Order,
     OrderAck,
     OrderResultStatus,
@@ -132,6 +133,18 @@ async def test_ten_thousand_orders_under_several_weighted_limits_never_violate_t
     for index, limit in enumerate(venue_limits):
         weights = [request.weights[index] for request in venue.request_log if request.outcome.counted]
         assert max_window_count(times, limit.period - 1e-9, weights) <= limit.limit
+
+
+async def test_a_token_bucket_limit_sends_a_burst_then_one_per_drained_token() -> None:
+    bucket = RateLimit(10, 10.0, shape=LimitShape.TOKEN_BUCKET)
+    async with (
+        make_venue(latency=LatencyModel.zero()) as venue,
+        RateLimitedOrderQueue(venue, limits=[bucket]) as queue,
+    ):
+        handles = [queue.submit(resting_order()) for _ in range(15)]
+        results = [await handle for handle in handles]
+    sent = [result.sent_at for result in results]
+    assert sent == pytest.approx([0.0] * 10 + [1.0, 2.0, 3.0, 4.0, 5.0])
 
 
 # -- nothing lost, nothing twice ---------------------------------------------------------------
