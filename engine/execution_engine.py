@@ -144,9 +144,9 @@ class ExecutionEngine:
     """Owns the queue, the monitor and a task group with one scheduler task per parent.
 
     ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``;
-    ``seed`` makes ids (hence reports) reproducible in backtests; parents of one symbol share a
-    quote while it is younger than ``quote_max_age`` seconds; every other keyword is a
-    default ``TWAPParams`` field for parents started by this engine.
+    ``seed`` makes ids and the queue's retry jitter (hence reports) reproducible in backtests;
+    parents of one symbol share a quote while it is younger than ``quote_max_age`` seconds; every
+    other keyword is a default ``TWAPParams`` field for parents started by this engine.
     """
 
     def __init__(
@@ -162,7 +162,7 @@ class ExecutionEngine:
     ) -> None:
         self._gateway = gateway
         self._defaults = TWAPParams(**defaults)
-        self._queue = RateLimitedOrderQueue(gateway, max_orders_per_minute, limits=tuple(limits))
+        self._queue = RateLimitedOrderQueue(gateway, max_orders_per_minute, limits=tuple(limits), seed=seed)
         self._monitor = ExecutionMonitor(gateway)
         self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
         self._parts = RunnerParts(
