@@ -84,3 +84,31 @@ def test_report_ids_are_relabelled_per_parent(small: BacktestResult) -> None:
     assert [r["parent_id"] for r in reports] == [f"P{i}" for i in range(1, len(reports) + 1)]
     first_children = [c for s in reports[0]["slices"] for c in s["child_ids"]]
     assert first_children[0] == "P1.1"
+
+
+FAULTY = """
+name = "faults and a queue faster than the venue"
+seed = 4
+[venue]
+symbols = [{ symbol = "AAA", price = 100 }, { symbol = "BBB", price = 20 }]
+rate_limits = [{ limit = 10, period = 60 }]
+faults = { unavailable = 0.1, drop_ack = 0.05 }
+[portfolio]
+cash = 100000
+[rebalance]
+targets = { AAA = 0.5, BBB = 0.5 }
+[execution]
+num_slices = 20
+interval_seconds = 3
+[queue]
+max_orders_per_minute = 30
+"""
+
+
+def test_retries_after_faults_and_429s_are_reproducible_too(tmp_path: Path) -> None:
+    path = write(tmp_path, FAULTY, "faulty.toml")
+    first = run(path)
+    statistics = first.variants[0].queue_statistics
+    assert statistics["retries"] > 0
+    assert first.variants[0].venue_statistics["rate_limit_violations"] > 0
+    assert run(path).to_json() == first.to_json()
