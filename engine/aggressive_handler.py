@@ -153,13 +153,14 @@ class AggressiveCompletionHandler:
         with anyio.CancelScope(shield=True):
             open_children = parent.open_children
             for child in open_children:
-                if child.state is not ChildState.UNKNOWN:
-                    self._queue.cancel(child.client_order_id)
-                    _log.info(
-                        "cancel child",
-                        parent_id=parent.parent_id,
-                        child_id=child.client_order_id,
-                    )
+                # Also a child in doubt: if the venue holds it, the cancel ends it; if not, the
+                # venue says so and the look-up below settles it.
+                self._queue.cancel(child.client_order_id)
+                _log.info(
+                    "cancel child",
+                    parent_id=parent.parent_id,
+                    child_id=child.client_order_id,
+                )
             with anyio.move_on_after(self._settle_timeout):
                 for child in open_children:
                     if child.state is ChildState.UNKNOWN:

@@ -82,6 +82,7 @@ async def run_scenario(
     parents: list[dict[str, Any]],
     cancel_after: float | None,
     extra: dict[str, Any],
+    request_timeout: float = 1.0,
 ) -> tuple[list[ExecutionReport], dict[str, Decimal]]:
     venue = SimulatedVenue(
         SYMBOLS,
@@ -90,7 +91,7 @@ async def run_scenario(
         faults=fault_plan,
         cash=10_000_000,
         positions={"AAPL": 100_000, "MSFT": 100_000},
-        request_timeout=1.0,
+        request_timeout=request_timeout,
     )
     async with venue, ExecutionEngine(venue, seed=seed, settle_timeout=5.0, **extra) as engine:
         handles = []
@@ -175,4 +176,48 @@ def test_filled_equals_total_when_the_market_allows_and_the_policy_is_finish(
     check_no_overfill_and_conservation(reports, fills)
     for report in reports:
         assert report.filled_quantity == report.quantity, report.to_dict()
+        assert report.final_state is ParentState.COMPLETED
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    request_latency=st.sampled_from([0.1, 0.4, 1.0]),
+    interval=st.sampled_from([0.5, 1.0, 2.0]),
+    rest_fraction=st.sampled_from([0.1, 0.3]),
+    style=st.sampled_from(["passive", "mid"]),
+    reorder_events=st.sampled_from([0.0, 0.5]),
+)
+def test_a_deadline_firing_mid_reprice_never_overfills_and_leaves_nothing_resting(
+    seed: int,
+    request_latency: float,
+    interval: float,
+    rest_fraction: float,
+    style: str,
+    reorder_events: float,
+) -> None:
+    # Slow requests and short intervals: cancels of re-priced children are still in flight when
+    # the deadline comes, so the handler must wait for their confirmed fills.
+    latency_model = LatencyModel(
+        request=request_latency, request_jitter=request_latency, event=0.2, event_jitter=0.3
+    )
+    parents = [
+        {
+            "symbol": "AAPL",
+            "side": side,
+            "quantity": 500,
+            "num_slices": 2,
+            "interval_seconds": interval,
+            "style": style,
+            "rest_fraction": rest_fraction,
+            "offset_ticks": 0,
+        }
+        for side in (OrderSide.BUY, OrderSide.SELL)
+    ]
+    reports, fills = run_virtual(
+        run_scenario, seed, FaultPlan(reorder_events=reorder_events), latency_model, parents, None, {}, 10.0
+    )
+    check_no_overfill_and_conservation(reports, fills)
+    for report in reports:
+        assert report.filled_quantity == report.quantity
         assert report.final_state is ParentState.COMPLETED
