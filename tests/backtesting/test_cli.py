@@ -125,3 +125,20 @@ def test_a_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
     shown = buffer.getvalue()
     assert "market" in shown
     assert "100%" in shown
+
+
+def test_plan_reads_a_scenario_file_too() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "three_stock_rebalance.toml"
+    code, text = _main("plan", str(example))
+    assert code == 0
+    assert "Rebalancing plan: 3 trades" in text
+
+
+def test_a_bad_grid_exits_2_naming_the_item_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    code, _ = _main("sweep", str(write(tmp_path)), "--grid", "slices=1,2", "--out", str(out))
+    assert code == 2
+    assert "--grid='slices=1,2': unknown key 'slices'" in capsys.readouterr().err
+    assert not out.exists()
