@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from backtesting import BacktestResult, load_scenario, run
-from tests.backtesting.scenarios import write
+from backtesting import BacktestError, BacktestResult, load_scenario, run
+from tests.backtesting.scenarios import SMALL, write
 
 
 def _run(tmp_path: Path, seed: int | None = None) -> BacktestResult:
@@ -112,3 +112,9 @@ def test_retries_after_faults_and_429s_are_reproducible_too(tmp_path: Path) -> N
     assert statistics["retries"] > 0
     assert first.variants[0].venue_statistics["rate_limit_violations"] > 0
     assert run(path).to_json() == first.to_json()
+
+
+def test_a_run_longer_than_its_horizon_stops_with_an_error_naming_the_variant(tmp_path: Path) -> None:
+    path = write(tmp_path, "horizon = 45\n" + SMALL)
+    with pytest.raises(BacktestError, match=r"variant 'market'.*45 virtual seconds"):
+        run(path)
