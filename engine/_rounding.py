@@ -420,6 +420,8 @@ def fill(problem: RoundingProblem, result: RoundingResult) -> None:
             continue
         deficit = goal[i] - (quantity[i] + ks[i] * lot[i]) * price[i]
         room = problem.k_max[i] - ks[i]
+        if math.isfinite(problem.turnover_cap):  # conservative: each added lot counted as turnover
+            room = min(room, math.floor((problem.turnover_cap - result.turnover) / lot_value[i]))
         add = min(math.floor(deficit / lot_value[i] + 0.5), math.floor(spare / unit), room)
         while add > 0:
             new = ks[i] + add
@@ -430,10 +432,11 @@ def fill(problem: RoundingProblem, result: RoundingResult) -> None:
             new_cash = result.cash + change
             before = abs(deficit) + abs(result.cash - problem.cash_target)
             after = abs(deficit - add * lot_value[i]) + abs(new_cash - problem.cash_target)
-            feasible = new_cash >= problem.cash_floor or _exactly_feasible(problem, ks, i, new_cash, new)
+            new_turnover = result.turnover + problem.turnover(i, new) - problem.turnover(i, ks[i])
+            feasible = new_turnover <= problem.turnover_cap and (
+                new_cash >= problem.cash_floor or _exactly_feasible(problem, ks, i, new_cash, new))
             if feasible and after < before - problem.tolerance:
-                result.cash = new_cash
-                result.turnover += problem.turnover(i, new) - problem.turnover(i, ks[i])
+                result.cash, result.turnover = new_cash, new_turnover
                 ks[i] = new
                 break
             add -= 1

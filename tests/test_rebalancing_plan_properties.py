@@ -9,7 +9,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import FeeModel, Instrument, RebalancingPlan, RebalancingPlanner, TradeReason
+from engine import FeeModel, Instrument, OrderSide, RebalancingPlan, RebalancingPlanner, TradeReason
 
 
 @attrs.frozen
@@ -55,6 +55,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         min_trade_notional=draw(st.sampled_from([0, 0, 100])),
         absolute_band=draw(st.sampled_from([None, None, "0.03"])),
         relative_band=draw(st.sampled_from([None, None, "0.25"])),
+        mode=draw(st.sampled_from(["full", "full", "full", "invest_cash", "raise_cash"])),
+        turnover_cap=draw(st.sampled_from([None, None, None, "0.2"])),
     )
     cash = Decimal(draw(st.integers(500, 200_000)))
     return Scenario(planner, {s: q for s, q in held.items() if q}, weights, prices, cash, instruments)
@@ -64,10 +66,13 @@ def lot_of(scenario: Scenario, symbol: str) -> Decimal:
     return next(i.lot_size for i in scenario.instruments if i.symbol == symbol)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(scenarios())
 def test_cash_never_ends_below_the_reserve_after_fees_and_slippage(scenario: Scenario) -> None:
     plan = scenario.plan()
+    cap = scenario.planner.turnover_cap
+    if cap is not None:
+        assert plan.traded_notional <= cap * plan.portfolio_value_before
     assert plan.cash_after >= scenario.planner.cash_reserve or (
         not plan.buys and scenario.cash < scenario.planner.cash_reserve
     )
@@ -75,7 +80,7 @@ def test_cash_never_ends_below_the_reserve_after_fees_and_slippage(scenario: Sce
     assert plan.cash_after == scenario.cash + spent
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(scenarios())
 def test_each_position_ends_within_one_lot_of_its_ideal_unless_a_reason_says_why(scenario: Scenario) -> None:
     plan = scenario.plan()
@@ -88,27 +93,31 @@ def test_each_position_ends_within_one_lot_of_its_ideal_unless_a_reason_says_why
             assert row.note
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(scenarios())
 def test_no_trade_breaks_a_venue_rule_or_the_minimum_trade(scenario: Scenario) -> None:
     plan = scenario.plan()
+    side = {"invest_cash": OrderSide.BUY, "raise_cash": OrderSide.SELL}.get(scenario.planner.mode.value)
     for trade in plan.trades:
+        assert side is None or trade.side is side
         instrument = next(i for i in scenario.instruments if i.symbol == trade.symbol)
         instrument.check_quantity(trade.quantity)
         minimum = max(instrument.min_notional, scenario.planner.min_trade_notional)
         assert trade.quantity * trade.reference_price >= minimum
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(scenarios())
 def test_replanning_right_after_execution_plans_nothing(scenario: Scenario) -> None:
+    # A capped or one-sided plan leaves work for the next one by design; a full one does not.
+    scenario = attrs.evolve(scenario, planner=attrs.evolve(scenario.planner, mode="full", turnover_cap=None))
     first = scenario.plan()
     positions = {row.symbol: row.quantity_after for row in first.allocations}
     second = scenario.plan(positions=positions, cash=first.cash_after)
     assert second.trades == (), (first, second)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(scenarios())
 def test_sells_come_before_buys_and_every_row_has_a_reason(scenario: Scenario) -> None:
     plan = scenario.plan()
