@@ -159,15 +159,11 @@ async def _run_variant(
         plan = plan_for(scenario, prices)
         trades = _trades(scenario, plan)
         sells_first = _sells_first(scenario, variant, plan)
-        ends = [scenario.params(variant, extra).schedule(0.0) for *_, extra in trades]
-        expected_end = max((start + duration for start, duration in ends), default=0.0)
-        expected_end *= 2 if sells_first else 1
+        expected_end = _expected_end(scenario, variant, trades, sells_first)
         horizon = scenario.horizon or 2 * expected_end + 3600.0
-        notional: dict[str, Decimal] = {}
-        for symbol, _, quantity, _ in trades:
-            notional[symbol] = notional.get(symbol, ZERO) + quantity * prices[symbol]
-        shown = sorted(notional, key=lambda s: (-notional[s], s))[:FIGURE_SYMBOLS]
-        sampler = MarketSampler(venue.quote_nowait, shown, max(expected_end / _SAMPLES, venue_step(scenario)))
+        # Sampling more often than the venue's price step would show nothing new.
+        interval = max(expected_end / _SAMPLES, scenario.venue.step)
+        sampler = MarketSampler(venue.quote_nowait, _largest(trades, prices), interval)
         gateway = RecordingGateway(venue)
         # The TWAP settings go with each parent: the engine's own ``seed`` keyword seeds its ids.
         settings: dict[str, Any] = {**scenario.execution, **variant.overrides, "seed": params.seed}
@@ -201,9 +197,19 @@ async def _run_variant(
     return plan, outcome
 
 
-def venue_step(scenario: Scenario) -> float:
-    """The venue's price step in seconds: the finest sampling that shows anything new."""
-    return scenario.venue.step
+def _expected_end(scenario: Scenario, variant: Variant, trades: Sequence[_Trade], sells_first: bool) -> float:
+    """When the last schedule should end: the progress bar's 100% (the buys wait when sells go first)."""
+    ends = [scenario.params(variant, extra).schedule(0.0) for *_, extra in trades]
+    end = max((start + duration for start, duration in ends), default=0.0)
+    return end * 2 if sells_first else end
+
+
+def _largest(trades: Sequence[_Trade], prices: dict[str, Decimal]) -> list[str]:
+    """The symbols the figure draws: the largest by traded notional, at most ``FIGURE_SYMBOLS``."""
+    notional: dict[str, Decimal] = {}
+    for symbol, _, quantity, _ in trades:
+        notional[symbol] = notional.get(symbol, ZERO) + quantity * prices[symbol]
+    return sorted(notional, key=lambda s: (-notional[s], s))[:FIGURE_SYMBOLS]
 
 
 def _ignore(_fraction: float) -> None:
