@@ -35,7 +35,13 @@ from engine.parent_order import ChildOrder, ChildState, ParentOrder
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.slicing import minimum_slice_quantity
 
-__all__ = ["AggressiveCompletionHandler", "CompletionOutcome", "CompletionPolicy", "record_result"]
+__all__ = [
+    "AggressiveCompletionHandler",
+    "CompletionOutcome",
+    "CompletionPolicy",
+    "HandlerStatistics",
+    "record_result",
+]
 
 ZERO = Decimal(0)
 _BPS = Decimal(10_000)
@@ -72,6 +78,14 @@ class CompletionOutcome:
     unresolved_children: int
     blocked_by_cap: bool
     note: str | None = None
+
+
+@attrs.frozen
+class HandlerStatistics:
+    """Counters of an ``AggressiveCompletionHandler``."""
+
+    completions: int
+    orders_sent: int
 
 
 def record_result(monitor: ExecutionMonitor, client_order_id: str, result: OrderResult) -> None:
@@ -137,6 +151,11 @@ class AggressiveCompletionHandler:
         self._retry_delay = retry_delay
         self._new_id = new_client_order_id if new_client_order_id is not None else _default_new_id
         self._completions = 0
+        self._orders_sent = 0
+
+    def statistics(self) -> HandlerStatistics:
+        """A frozen snapshot of the counters."""
+        return HandlerStatistics(completions=self._completions, orders_sent=self._orders_sent)
 
     def __repr__(self) -> str:
         return (
@@ -226,6 +245,7 @@ class AggressiveCompletionHandler:
             child = ChildOrder(order=order, slice_index=None, aggressive=True, created_at=now())
             self._monitor.add_child(parent_id, child)
             sent += remainder
+            self._orders_sent += 1
             log.info(
                 "send completion child",
                 child_id=order.client_order_id,

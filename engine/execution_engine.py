@@ -33,6 +33,7 @@ from engine.orders import OrderSide
 from engine.parent_runner import ParentRunner, RunnerParts
 from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
+from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlan
 from engine.twap_executor import plan_parent, start_parent
 from engine.twap_params import TWAPParams
@@ -53,6 +54,7 @@ class TWAPHandle:
         self._done = anyio.Event()
         self._cancel_requested = False
         self._error: BaseException | None = None
+        self._final_status: CompletionStatus | None = None
 
     def __repr__(self) -> str:
         state = self._runner.parent.state.value if self._runner is not None else "planning"
@@ -65,6 +67,8 @@ class TWAPHandle:
 
     def status(self) -> CompletionStatus:
         """The parent's progress now (raises ``InvalidInputError`` while it is still being planned)."""
+        if self._final_status is not None:
+            return self._final_status
         return self._engine.monitor.status(self._parent_id)
 
     def done(self) -> bool:
@@ -99,6 +103,11 @@ class TWAPHandle:
             if self._runner is not None:
                 _log.error("parent failed", parent_id=self._parent_id, error=repr(error))
         finally:
+            if self._runner is not None:
+                # Keep the last status and let the monitor drop the parent: a long-running engine
+                # must not grow with every parent it ever ran.
+                self._final_status = self._engine.monitor.status(self._parent_id)
+                self._engine.monitor.forget(self._parent_id)
             self._done.set()
             self._engine._finished(self)
 
@@ -154,7 +163,7 @@ class ExecutionEngine:
         gateway: TradingGateway,
         *,
         max_orders_per_minute: int | None = None,
-        limits: Sequence[Any] = (),
+        limits: Sequence[RateLimit] = (),
         seed: int | None = None,
         id_prefix: str = "E",
         quote_max_age: float = 1.0,

@@ -267,8 +267,11 @@ class ExecutionMonitor:
 
     def parent(self, parent_id: str) -> ParentOrder:
         """The tracked parent with this id."""
+        return self._tracked(parent_id).parent
+
+    def _tracked(self, parent_id: str) -> _Tracked:
         try:
-            return self._parents[parent_id].parent
+            return self._parents[parent_id]
         except KeyError:
             raise InvalidInputError("parent_id", parent_id, "not tracked by this monitor") from None
 
@@ -353,7 +356,7 @@ class ExecutionMonitor:
 
     def status(self, parent_id: str) -> CompletionStatus:
         """A snapshot of the parent's progress now."""
-        tracked = self._parents[parent_id]
+        tracked = self._tracked(parent_id)
         parent = tracked.parent
         elapsed = now() - tracked.started_at
         scheduled = tracked.plan.scheduled_through(elapsed) if tracked.plan is not None else parent.quantity

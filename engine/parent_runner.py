@@ -121,7 +121,6 @@ class ParentRunner:
         )
         self._new_id = parts.new_child_id
         self._log = _log.bind(parent_id=parent.parent_id, symbol=parent.symbol)
-        self.lateness: list[float] = []
         self.report: ExecutionReport | None = None
 
     def __repr__(self) -> str:
@@ -315,7 +314,6 @@ class ParentRunner:
         record_result(monitor, cid, result)
         if record.sent_at is None and result.sent_at is not None:
             record.sent_at = result.sent_at
-            self.lateness.append(result.sent_at - record.scheduled_at)
         if child.state is ChildState.UNKNOWN:
             await monitor.reconcile(cid)
         if child.state is ChildState.REJECTED:

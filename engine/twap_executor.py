@@ -34,7 +34,18 @@ from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.slicing import SlicePlan, plan_slices
 from engine.twap_params import SliceStyle, TWAPParams
 
-__all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "SliceStyle", "TWAPExecutor", "TWAPParams"]
+__all__ = [
+    "ExecutionReport",
+    "ExecutorStatistics",
+    "OrderSlice",
+    "PlannedParent",
+    "SliceStatus",
+    "SliceStyle",
+    "TWAPExecutor",
+    "TWAPParams",
+    "plan_parent",
+    "start_parent",
+]
 
 _log = structlog.get_logger(__name__)
 
@@ -112,6 +123,13 @@ def start_parent(parts: RunnerParts, planned: PlannedParent, params: TWAPParams)
     )
 
 
+@attrs.frozen
+class ExecutorStatistics:
+    """Counters of a ``TWAPExecutor``."""
+
+    executed: int
+
+
 class TWAPExecutor:
     """Executes parent orders as TWAPs against ``trading_gateway``.
 
@@ -151,6 +169,10 @@ class TWAPExecutor:
             f"<TWAPExecutor slices={self._params.num_slices} interval={self._params.interval_seconds} "
             f"style={self._params.style.value} executed={self._executed}>"
         )
+
+    def statistics(self) -> ExecutorStatistics:
+        """A frozen snapshot of the counters."""
+        return ExecutorStatistics(executed=self._executed)
 
     @property
     def params(self) -> TWAPParams:

@@ -139,3 +139,18 @@ async def test_a_plan_runs_every_trade_and_sells_first_when_buys_need_the_cash()
     buys = [r for r in result.reports if r.side is OrderSide.BUY]
     assert max(r.ended_at for r in sells) <= min(r.started_at for r in buys)
     assert result.to_dict()["fully_filled"] == len(plan.trades)
+
+
+async def test_the_engine_and_its_parts_show_their_state() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=6) as engine:
+        handle = engine.submit_twap("AAPL", 200, "buy", num_slices=2, interval_seconds=10)
+        assert "running=1" in repr(engine)
+        report = await handle.wait()
+        assert engine.statistics().finished_parents == 1
+        assert engine.statistics().running_parents == 0
+        monitor = engine.monitor.statistics()
+        assert monitor.events >= 4
+        assert monitor.open_parents == 0, "a finished parent is forgotten by the monitor"
+        assert handle.status().filled == 200, "the last status outlives the monitor's record"
+    assert report.child_orders == 2
