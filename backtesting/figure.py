@@ -56,6 +56,12 @@ def _symbols(result: BacktestResult) -> list[str]:
     return shown
 
 
+def _legend(axes: Axes, where: str) -> None:
+    # A panel with nothing drawn (a run without trades) gets no legend rather than a warning.
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=7, loc=where)
+
+
 def _weights(variant: VariantResult) -> dict[str, Decimal]:
     return {r.parent_id: r.arrival_price or r.avg_price or Decimal(0) for r in variant.reports}
 
@@ -93,8 +99,8 @@ def _overall(result: BacktestResult, progress: Axes, rate: Axes) -> None:
                 counts[minute] += 1
             rate.step(list(range(len(counts) + 1)), [counts[0], *counts], where="pre", color=colour,
                       label=variant.name)
-    progress.legend(fontsize=7, loc="upper left")
-    rate.legend(fontsize=7, loc="best")
+    _legend(progress, "upper left")
+    _legend(rate, "best")
 
 
 def execution_figure(result: BacktestResult) -> Figure:
@@ -155,8 +161,8 @@ def execution_figure(result: BacktestResult) -> Figure:
                                    s=[12 + 60 * float(f.quantity / largest) for f in fills],
                                    color=colour, marker=marker, alpha=0.7,
                                    label=f"{label}: {'deadline fills' if completion else 'fills'}")
-        progress.legend(fontsize=7, loc="upper left")
-        prices.legend(fontsize=7, loc="best")
+        _legend(progress, "upper left")
+        _legend(prices, "best")
     return figure
 
 

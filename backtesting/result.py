@@ -139,7 +139,8 @@ class VariantResult:
         return VariantTotals(
             variant=self.name, parents=len(self.reports),
             fully_filled=sum(1 for r in self.reports if r.filled_quantity == r.quantity),
-            completion_share=_round(filled / ordered) if ordered else ZERO,
+            # Nothing ordered is nothing left to do: complete.
+            completion_share=_round(filled / ordered) if ordered else Decimal(1),
             shortfall_bps=_round(shortfall / ordered * _BPS) if ordered else ZERO,
             slippage_bps=_round(slipped / filled) if filled else ZERO,
             fees=_round(fees, _CASH), aggressive_share=_round(aggressive / filled) if filled else ZERO,

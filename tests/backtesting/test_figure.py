@@ -50,3 +50,15 @@ def test_a_result_writes_its_report_and_figure_together(small: BacktestResult, t
     assert [path.name for path in written] == ["report.json", "execution.png"]
     assert (tmp_path / "out" / "report.json").read_text(encoding="utf-8") == small.to_json()
     assert len(small.figure().axes) == 6
+
+
+def test_a_run_with_nothing_to_trade_still_reports_and_draws(tmp_path: Path) -> None:
+    text = (
+        '[venue]\nsymbols = [{ symbol = "AAA", price = 100 }]\n'
+        "[portfolio]\ncash = 0\npositions = { AAA = 10 }\n[rebalance]\ntargets = { AAA = 1.0 }\n"
+    )
+    result = run(write(tmp_path, text))
+    (totals,) = result.comparison()
+    assert totals.parents == 0
+    assert totals.completion_share == 1
+    assert len(result.figure().axes) == 2
