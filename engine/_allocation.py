@@ -23,7 +23,8 @@ from decimal import Decimal
 import attrs
 
 from engine._plan_inputs import PlanInputs
-from engine._rounding import RoundingProblem, RoundingResult, round_heuristic
+from engine._rounding import RoundingProblem, RoundingResult
+from engine._rounding_search import round_heuristic
 from engine.fees import FeeModel
 from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 
