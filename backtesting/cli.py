@@ -35,7 +35,7 @@ from engine.errors import InvalidInputError
 
 __all__ = ["main"]
 
-_DEFAULT_OUT = Path("results")
+_DEFAULT_OUT = Path("out")  # ignored by git
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument("scenario", type=Path, help="scenario TOML file")
     demo = commands.add_parser("demo", help="the three-stock rebalance, executed by TWAP")
     for command in (backtest, demo):
-        command.add_argument("--out", type=Path, help="output folder (default: results/<scenario>)")
+        command.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
         command.add_argument("--seed", type=int, help="replace the scenario's seed")
 
     plan = commands.add_parser("plan", help="print the rebalancing plan with its reasons")
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("scenario", type=Path, help="scenario TOML file")
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                        help="a setting and its values; repeat for more keys")
-    sweep.add_argument("--out", type=Path, help="output folder (default: results/<scenario>-sweep)")
+    sweep.add_argument("--out", type=Path, help="output folder (default: out/<scenario>-sweep)")
     sweep.add_argument("--seed", type=int, help="replace the scenario's seed")
     sweep.add_argument("--workers", type=int, help="local processes (default: one per CPU)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler instead")
