@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -56,7 +57,7 @@ def _symbols(result: BacktestResult) -> list[str]:
     return shown
 
 
-def _legend(axes: Axes, where: str) -> None:
+def _legend(axes: Axes, where: Literal["upper left", "best"]) -> None:
     # A panel with nothing drawn (a run without trades) gets no legend rather than a warning.
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=7, loc=where)
