@@ -413,27 +413,14 @@ class _Planner:
                     reasons[name.symbol] = TradeReason.LIQUIDATE if name.liquidate else TradeReason.REBALANCE
                 continue
             reasons[name.symbol] = why
-            notes[name.symbol] = f"{_TEXTS[why]} (ideal {ratio:+.6g} lots, trades {k:+d})"
+            notes[name.symbol] = f"{why.text} (ideal {ratio:+.6g} lots, trades {k:+d})"
         return Allocation(lots=lots, ideal=ideal, reasons=self.reasons, notes=self.notes,
                           cash_floor=self.floor)
 
 
-_TEXTS = {
-    TradeReason.REBALANCE: "traded to its target, rounded to whole lots",
-    TradeReason.LIQUIDATE: "held without a target; sold",
-    TradeReason.AT_TARGET: "within one lot of its target; trading would not bring it closer",
-    TradeReason.CASH_LIMIT: "cut so that cash stays at or above the reserve after costs",
-    TradeReason.TURNOVER_CAP: "scaled down to respect the turnover cap",
-    TradeReason.MODE: "the mode forbids this side",
-    TradeReason.LOT_ROUNDING: "only whole lots can trade",
-    TradeReason.BELOW_MIN_NOTIONAL: "the trade would be below the minimum notional",
-    TradeReason.BELOW_MIN_QUANTITY: "the trade would be below the minimum quantity",
-}
-
-
 def _hold_note(name: _Name, reason: TradeReason) -> str:
     gap = name.ideal - name.quantity
-    return f"{_TEXTS[reason]} (ideal trade {gap:+.6g}, smallest allowed {name.min_lots} × {name.lot:g})"
+    return f"{reason.text} (ideal trade {gap:+.6g}, smallest allowed {name.min_lots} × {name.lot:g})"
 
 
 def allocate(inputs: PlanInputs, settings: PlannerSettings) -> Allocation:

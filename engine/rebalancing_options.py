@@ -67,3 +67,23 @@ class TradeReason(enum.Enum):
     def is_adjustment(self) -> bool:
         """True when the symbol did not simply trade to (or already sit at) its target."""
         return self not in (TradeReason.REBALANCE, TradeReason.LIQUIDATE, TradeReason.AT_TARGET)
+
+    @property
+    def text(self) -> str:
+        """A short explanation in words, for notes and tables."""
+        return _TEXTS[self]
+
+
+_TEXTS = {
+    TradeReason.REBALANCE: "traded to its target, rounded to whole lots",
+    TradeReason.LIQUIDATE: "held without a target; sold",
+    TradeReason.AT_TARGET: "within one lot of its target; trading would not bring it closer",
+    TradeReason.INSIDE_BAND: "its weight is inside the drift band; not traded",
+    TradeReason.FROZEN: "held without a target; kept as it is",
+    TradeReason.BELOW_MIN_NOTIONAL: "the trade would be below the minimum notional",
+    TradeReason.BELOW_MIN_QUANTITY: "the trade would be below the minimum quantity",
+    TradeReason.LOT_ROUNDING: "only whole lots can trade",
+    TradeReason.CASH_LIMIT: "cut so that cash stays at or above the reserve after costs",
+    TradeReason.TURNOVER_CAP: "scaled down to respect the turnover cap",
+    TradeReason.MODE: "the mode forbids this side",
+}

@@ -272,6 +272,7 @@ def test_the_plan_reads_as_a_table() -> None:
 
 
 @pytest.mark.parametrize("reason", list(TradeReason))
-def test_every_reason_knows_whether_it_is_an_adjustment(reason: TradeReason) -> None:
+def test_every_reason_explains_itself_and_knows_whether_it_is_an_adjustment(reason: TradeReason) -> None:
     expected = reason not in (TradeReason.REBALANCE, TradeReason.LIQUIDATE, TradeReason.AT_TARGET)
     assert reason.is_adjustment is expected
+    assert reason.text
