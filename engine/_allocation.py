@@ -367,13 +367,14 @@ class _Planner:
                 result = round_exact(problem, self.settings.exact_time_limit)
             else:
                 result = round_heuristic(problem)
+            if self.settings.fees.is_free and not self.slippage:
+                break  # trading costs nothing: the targets need no second look
             # Cost of a trade: what it takes from cash beyond its value at the reference price.
             new_costs = sum(
                 -k * n.lot * n.price - problem.cashflow(i, k)
                 for i, (k, n) in enumerate(zip(result.k, active, strict=True)) if k
             )
-            if abs(new_costs - costs) <= 1e-9 * self.value or (self.settings.fees.is_free
-                                                               and not self.slippage):
+            if abs(new_costs - costs) <= 1e-9 * self.value:
                 break
             costs = new_costs
         return self._finish(active, result, held, ideal)

@@ -202,11 +202,12 @@ def parse_inputs(
             "instruments", unknown, "rules given for symbols that are neither held nor targeted"
         )
     # Symbols without rules trade in whole shares with no minimums (the Instrument defaults).
-    table = {}
-    for symbol in symbols:
-        rule = rules.get(symbol) or default_instruments.get(symbol)
-        if rule is not None:
-            table[symbol] = rule
+    # Walk the smaller side: a venue table may list far more symbols than a plan touches.
+    if len(default_instruments) < len(symbols):
+        table = {s: rule for s, rule in default_instruments.items() if s in positions or s in weights}
+    else:
+        table = {s: default_instruments[s] for s in symbols if s in default_instruments}
+    table.update(rules)
     return PlanInputs(
         symbols=symbols,
         positions={s: positions.get(s, ZERO) for s in symbols},

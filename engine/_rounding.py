@@ -201,8 +201,13 @@ def repair(problem: RoundingProblem, result: RoundingResult) -> None:
 def start_low(problem: RoundingProblem) -> RoundingResult:
     """Every name at the low end of its bracket, repaired if that breaks the floor or the cap."""
     ks = list(problem.k_low)
-    cash = problem.cash_start + sum(problem.cashflow(i, k) for i, k in enumerate(ks) if k)
-    turnover = problem.turnover_start + sum(problem.turnover(i, k) for i, k in enumerate(ks) if k)
+    values = [k * lot * price for k, lot, price in zip(ks, problem.lot, problem.price, strict=True)]
+    turnover = problem.turnover_start + sum(map(abs, values))
+    if problem._free:  # no fees: a lot's cash is its value, moved by slippage against the trade
+        buy, sell = problem.buy_factor, problem.sell_factor
+        cash = problem.cash_start - sum(v * buy if v > 0 else v * sell for v in values)
+    else:
+        cash = problem.cash_start + sum(problem.cashflow(i, k) for i, k in enumerate(ks) if k)
     result = RoundingResult(k=ks, cash=cash, turnover=turnover, reasons={})
     repair(problem, result)
     return result
