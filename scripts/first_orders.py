@@ -1,6 +1,6 @@
-"""The main job, for now: one market and one limit order against the simulated venue.
+"""The gateway on its own: one market and one limit order against the simulated venue.
 
-    python3 scripts/demo.py [seed]
+    python3 scripts/first_orders.py [seed]
 
 Runs on virtual time (a simulated minute passes in milliseconds), prints the fills as a table and
 the account afterwards. The same seed prints the same output.
@@ -38,7 +38,7 @@ DEFAULT_SEED = 7
 
 @attrs.frozen
 class DemoResult:
-    """What the demo did: every fill, and the account afterwards."""
+    """What the script did: every fill, and the account afterwards."""
 
     orders: tuple[Order, ...]
     fills: tuple[OrderFilled, ...]
@@ -94,7 +94,7 @@ def format_report(result: DemoResult) -> str:
 
 
 if __name__ == "__main__":
-    # Applications configure logging; the demo shows only warnings so the table stands out.
+    # Applications configure logging; this script shows only warnings so the table stands out.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SEED
     print(format_report(run_virtual(main, seed)))

@@ -1,4 +1,4 @@
-"""The README's main job: the demo sends a market and a limit order and prints their fills."""
+"""Talking to the gateway directly: a market and a limit order, and their fills in a table."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from engine import run_virtual
 
 # The scripts folder is not a package: it goes on the path, as when the script runs itself.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import demo
+import first_orders
 
 
-async def test_the_demo_fills_both_orders_and_books_them() -> None:
-    result = await demo.main(seed=11)
+async def test_first_orders_fill_both_orders_and_book_them() -> None:
+    result = await first_orders.main(seed=11)
     market, limit = result.orders
     for order in result.orders:
         quantity = sum((f.quantity for f in result.fills if f.client_order_id == order.client_order_id),
@@ -27,10 +27,10 @@ async def test_the_demo_fills_both_orders_and_books_them() -> None:
     assert result.cash == Decimal(1_000_000) - spent
 
 
-def test_the_demo_prints_the_same_table_for_the_same_seed() -> None:
-    first = demo.format_report(run_virtual(demo.main, 3))
-    assert first == demo.format_report(run_virtual(demo.main, 3))
-    assert first != demo.format_report(run_virtual(demo.main, 4))
+def test_first_orders_print_the_same_table_for_the_same_seed() -> None:
+    first = first_orders.format_report(run_virtual(first_orders.main, 3))
+    assert first == first_orders.format_report(run_virtual(first_orders.main, 3))
+    assert first != first_orders.format_report(run_virtual(first_orders.main, 4))
     assert first.splitlines()[0].split() == ["symbol", "side", "qty", "price", "fee", "time", "client",
                                              "order", "id"]
     assert "positions: AAPL 100, MSFT 50" in first
