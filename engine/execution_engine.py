@@ -55,9 +55,13 @@ class TWAPHandle:
         self._cancel_requested = False
         self._error: BaseException | None = None
         self._final_status: CompletionStatus | None = None
+        self._report: ExecutionReport | None = None
 
     def __repr__(self) -> str:
-        state = self._runner.parent.state.value if self._runner is not None else "planning"
+        if self._final_status is not None:
+            state = self._final_status.state.value
+        else:
+            state = self._runner.parent.state.value if self._runner is not None else "planning"
         return f"<TWAPHandle {self._parent_id} state={state}>"
 
     @property
@@ -86,9 +90,8 @@ class TWAPHandle:
         await self._done.wait()
         if self._error is not None:
             raise self._error
-        assert self._runner is not None
-        assert self._runner.report is not None
-        return self._runner.report
+        assert self._report is not None
+        return self._report
 
     async def _run(self, prepare: Callable[[], Awaitable[ParentRunner]] | None = None) -> None:
         try:
@@ -104,10 +107,12 @@ class TWAPHandle:
                 _log.error("parent failed", parent_id=self._parent_id, error=repr(error))
         finally:
             if self._runner is not None:
-                # Keep the last status and let the monitor drop the parent: a long-running engine
-                # must not grow with every parent it ever ran.
+                # Keep the report and the last status, and let go of the parent's working state:
+                # a long-running engine must not grow with every parent it ever ran.
+                self._report = self._runner.report
                 self._final_status = self._engine.monitor.status(self._parent_id)
                 self._engine.monitor.forget(self._parent_id)
+                self._runner = None
             self._done.set()
             self._engine._finished(self)
 

@@ -211,8 +211,12 @@ def build_report(
     mids: Sequence[Decimal],
     requested_slices: int,
     notes: Sequence[str] = (),
+    interval_twap: Decimal | None = None,
 ) -> ExecutionReport:
-    """Assemble the report of ``parent`` from its children, the slice records and the mids seen."""
+    """Assemble the report of ``parent`` from its children, the slice records and the mids seen.
+
+    ``interval_twap`` (the mean mid over the run) is taken from ``mids`` when not given.
+    """
     children = parent.children
     priced = sum((c.priced_quantity for c in children), ZERO)
     notional = sum((c.notional for c in children), ZERO)
@@ -220,7 +224,8 @@ def build_report(
     aggressive = sum((c.filled for c in children if c.aggressive), ZERO)
     avg_price = notional / priced if priced else None
     sign = Decimal(parent.side.sign)
-    interval_twap = sum(mids, ZERO) / len(mids) if mids else None
+    if interval_twap is None and mids:
+        interval_twap = sum(mids, ZERO) / len(mids)
     slippage = twap_slippage = shortfall = shortfall_bps = None
     if avg_price is not None and arrival_price:
         slippage = _bps(sign * (avg_price - arrival_price), arrival_price)

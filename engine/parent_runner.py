@@ -96,7 +96,10 @@ class ParentRunner:
         self._params = params
         self._start = start
         self._arrival = arrival
-        self._mids: list[Decimal] = [arrival.mid] if arrival is not None else []
+        # The interval TWAP of the mid needs only a running sum, not every sample.
+        self._mid_sum = arrival.mid if arrival is not None else ZERO
+        self._mid_count = 1 if arrival is not None else 0
+        self._last_mid = arrival.mid if arrival is not None else None
         self._records = [
             SliceRecord(index=i, scheduled_at=start + offset, quantity=q)
             for i, (offset, q) in enumerate(zip(plan.offsets, plan.quantities, strict=True))
@@ -110,18 +113,24 @@ class ParentRunner:
         )
         self._cancel_requested = False
         self._scope: anyio.CancelScope | None = None
-        self._handler = AggressiveCompletionHandler(
-            parts.gateway,
-            parts.queue,
-            parts.monitor,
-            max_slippage_bps=params.max_slippage_bps,
-            policy=params.completion_policy,
-            settle_timeout=params.settle_timeout,
-            new_client_order_id=parts.new_child_id,
-        )
+        self._completion_handler: AggressiveCompletionHandler | None = None
         self._new_id = parts.new_child_id
         self._log = _log.bind(parent_id=parent.parent_id, symbol=parent.symbol)
         self.report: ExecutionReport | None = None
+
+    def _handler(self) -> AggressiveCompletionHandler:
+        # Made when first needed: most parents only need it to settle at the end.
+        if self._completion_handler is None:
+            self._completion_handler = AggressiveCompletionHandler(
+                self._parts.gateway,
+                self._parts.queue,
+                self._parts.monitor,
+                max_slippage_bps=self._params.max_slippage_bps,
+                policy=self._params.completion_policy,
+                settle_timeout=self._params.settle_timeout,
+                new_client_order_id=self._parts.new_child_id,
+            )
+        return self._completion_handler
 
     def __repr__(self) -> str:
         return f"<ParentRunner {self._parent!r} cancel_requested={self._cancel_requested}>"
@@ -155,7 +164,7 @@ class ParentRunner:
                     completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
         except Exception as error:
             self._log.exception("parent failed")
-            await self._handler.settle_children(parent)
+            await self._handler().settle_children(parent)
             if not parent.state.is_final:
                 monitor.transition(pid, ParentState.FAILED, f"{type(error).__name__}: {error}")
             raise
@@ -167,13 +176,13 @@ class ParentRunner:
     async def _complete(self, parent_id: str) -> None:
         self._parts.monitor.transition(parent_id, ParentState.COMPLETING)
         arrival = self._arrival.mid if self._arrival is not None else None
-        outcome = await self._handler.complete(parent_id, arrival)
+        outcome = await self._handler().complete(parent_id, arrival)
         if outcome.note:
             self._notes.append(outcome.note)
 
     async def _finish(self, completed_aggressively: bool) -> None:
         monitor, parent = self._parts.monitor, self._parent
-        unresolved = await self._handler.settle_children(parent)
+        unresolved = await self._handler().settle_children(parent)
         if unresolved:
             self._notes.append(f"{unresolved} child order(s) still unresolved at the end")
         if not parent.state.is_final:
@@ -194,15 +203,16 @@ class ParentRunner:
                     await self._parts.monitor.reconcile(child.client_order_id)
 
     def _build_report(self) -> ExecutionReport:
-        end_quote_mid = self._mids[-1] if self._mids else None
+        twap = self._mid_sum / self._mid_count if self._mid_count else None
         self.report = build_report(
             self._parent,
             self._records,
             started_at=self._start,
             ended_at=now(),
             arrival_price=self._arrival.mid if self._arrival is not None else None,
-            end_price=end_quote_mid,
-            mids=self._mids,
+            end_price=self._last_mid,
+            mids=(),
+            interval_twap=twap,
             requested_slices=self._plan.requested_slices,
             notes=self._notes,
         )
@@ -216,7 +226,9 @@ class ParentRunner:
         except GatewayError as error:
             self._log.warning("quote failed", error=str(error))
             return None
-        self._mids.append(quote.mid)
+        self._mid_sum += quote.mid
+        self._mid_count += 1
+        self._last_mid = quote.mid
         return quote
 
     async def _run_schedule(self) -> None:
