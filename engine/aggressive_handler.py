@@ -109,6 +109,11 @@ def cap_price(arrival: Decimal, side: OrderSide, max_slippage_bps: Decimal) -> D
     return arrival * (1 + side.sign * max_slippage_bps / _BPS)
 
 
+def _tighter(first: Decimal, second: Decimal, side: OrderSide) -> Decimal:
+    # The less aggressive of two limit prices: the lower for a buy, the higher for a sell.
+    return min(first, second) if side is OrderSide.BUY else max(first, second)
+
+
 class AggressiveCompletionHandler:
     """Cancels resting children, waits for confirmed final states, sends the remainder marketable.
 
@@ -194,8 +199,16 @@ class AggressiveCompletionHandler:
             unresolved = len(parent.open_children)
         return unresolved
 
-    async def complete(self, parent_id: str, arrival_price: Decimal | None = None) -> CompletionOutcome:
-        """Finish ``parent_id``: settle its children, then send the confirmed remainder."""
+    async def complete(
+        self,
+        parent_id: str,
+        arrival_price: Decimal | None = None,
+        limit_price: Decimal | None = None,
+    ) -> CompletionOutcome:
+        """Finish ``parent_id``: settle its children, then send the confirmed remainder.
+
+        ``limit_price`` is the parent's own limit: unlike the slippage cap, no policy overrides it.
+        """
         parent = self._monitor.parent(parent_id)
         log = _log.bind(parent_id=parent_id, symbol=parent.symbol)
         self._completions += 1
@@ -210,7 +223,15 @@ class AggressiveCompletionHandler:
             cap = parent.instrument.round_price(
                 cap_price(arrival_price, parent.side, self._max_slippage_bps), parent.side
             )
-        log.info("completing", remainder=str(start_remaining), cap=str(cap), unresolved=unresolved)
+        if limit_price is not None:
+            limit_price = parent.instrument.round_price(limit_price, parent.side)
+        log.info(
+            "completing",
+            remainder=str(start_remaining),
+            cap=str(cap),
+            limit_price=str(limit_price),
+            unresolved=unresolved,
+        )
         for attempt in range(self._max_attempts):
             remainder = parent.instrument.round_quantity(parent.remaining)
             if remainder <= 0 or parent.state.is_final:
@@ -223,6 +244,8 @@ class AggressiveCompletionHandler:
                 if (cap is not None and not (blocked and self._policy is CompletionPolicy.FINISH))
                 else None
             )
+            if limit_price is not None:
+                limit = limit_price if limit is None else _tighter(limit, limit_price, parent.side)
             reference: Decimal | None
             try:
                 quote = await self._gateway.get_quote(parent.symbol)
@@ -259,6 +282,10 @@ class AggressiveCompletionHandler:
                 await self._wait_final(child)
             if parent.remaining > 0 and limit is not None:
                 blocked = True
+                if limit == limit_price:
+                    # The parent's own limit binds: no policy trades beyond it.
+                    note = f"limit price {limit} left {parent.remaining} unfilled"
+                    break
                 if self._policy is CompletionPolicy.LEAVE_UNFILLED:
                     note = f"slippage cap {limit} left {parent.remaining} unfilled"
                     break

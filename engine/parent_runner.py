@@ -176,7 +176,7 @@ class ParentRunner:
     async def _complete(self, parent_id: str) -> None:
         self._parts.monitor.transition(parent_id, ParentState.COMPLETING)
         arrival = self._arrival.mid if self._arrival is not None else None
-        outcome = await self._handler().complete(parent_id, arrival)
+        outcome = await self._handler().complete(parent_id, arrival, self._params.limit_price)
         if outcome.note:
             self._notes.append(outcome.note)
 

@@ -130,3 +130,15 @@ def test_bad_settings_are_refused_by_name() -> None:
         AggressiveCompletionHandler(venue, queue, monitor, max_slippage_bps=-1)
     with pytest.raises(InvalidInputError, match="completion_policy"):
         AggressiveCompletionHandler(venue, queue, monitor, policy="hope")
+
+
+async def test_deadline_completion_never_trades_beyond_the_parent_limit_price() -> None:
+    venue = still_venue()
+    async with venue:
+        executor = TWAPExecutor(venue, num_slices=2, interval_seconds=10, completion_policy="finish")
+        report = await executor.execute("AAPL", 200, "buy", limit_price="149.00")
+    assert report.filled_quantity == 0
+    assert report.completion_child_ids, "the completion tried, at the limit"
+    assert any("limit price 149.00" in note for note in report.notes)
+    assert report.final_state is ParentState.EXPIRED
+    assert venue.statistics().open_orders == 0
