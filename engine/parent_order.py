@@ -100,7 +100,8 @@ class ChildOrder:
     ended_at: float | None = None
     state: ChildState = ChildState.PENDING
     reason: str | None = None
-    _trade_ids: set[str] | None = None  # made at the first fill: most children never need many
+    # Trade ids seen: a small tuple (most children fill once or a few times), a set past that.
+    _trade_ids: tuple[str, ...] | set[str] = ()
     _fill_quantity: Decimal = ZERO
     _fill_notional: Decimal = ZERO
     _fees: Decimal = ZERO
@@ -150,16 +151,18 @@ class ChildOrder:
 
     def has_trade(self, trade_id: str) -> bool:
         """True if a fill with this trade id was already counted."""
-        return self._trade_ids is not None and trade_id in self._trade_ids
+        return trade_id in self._trade_ids
 
     def apply_fill(self, fill: OrderFilled) -> Decimal:
         """Count a fill once and never past the child's quantity; return the quantity priced."""
-        if self._trade_ids is None:
-            self._trade_ids = {fill.trade_id}
-        elif fill.trade_id in self._trade_ids:
+        if fill.trade_id in self._trade_ids:
             return ZERO
-        else:
+        if isinstance(self._trade_ids, set):
             self._trade_ids.add(fill.trade_id)
+        elif len(self._trade_ids) < 8:
+            self._trade_ids = (*self._trade_ids, fill.trade_id)
+        else:
+            self._trade_ids = {*self._trade_ids, fill.trade_id}
         ceiling = self._confirmed_filled if self._confirmed_filled is not None else self.quantity
         counted = min(fill.quantity, ceiling - self._fill_quantity)
         if counted <= 0:

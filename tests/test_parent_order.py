@@ -128,3 +128,15 @@ def test_a_second_final_event_does_not_change_a_final_child() -> None:
     assert child.state is ChildState.REJECTED
     assert parent.filled == 0
     assert parent.remaining == 1000
+
+
+def test_many_partial_fills_each_delivered_twice_count_once() -> None:
+    parent = make_parent()
+    child = make_child(parent, 100, "C1")
+    for i in range(20):
+        parent.apply_fill(child, fill("C1", f"T{i}", 5))
+        parent.apply_fill(child, fill("C1", f"T{i}", 5))
+    parent.apply_fill(child, fill("C1", "T3", 5))
+    assert parent.filled == 100
+    assert child.state is ChildState.FILLED
+    assert child.fees == Decimal("2.0")

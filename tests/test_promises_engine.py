@@ -1,11 +1,14 @@
 """The engine's promises (DESIGN.md 1, 3 and 4), tried against the simulated venue with faults.
 
 Each hypothesis example runs a fresh engine on a fresh virtual-time loop. The truth is the venue's
-own journal: what it filled for each child, counted once per trade id.
+own journal: what it filled for each child, counted once per trade id. ``PROMISE_EXAMPLES=2000``
+in the environment multiplies the example counts for a thorough run (the default keeps the suite
+fast).
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -21,6 +24,8 @@ from engine.execution_report import ExecutionReport
 from engine.orders import OrderSide
 from engine.parent_order import ParentState
 from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec
+
+SCALE = max(1, int(os.environ.get("PROMISE_EXAMPLES", "150")) // 150)
 
 SYMBOLS = [
     SymbolSpec(symbol="AAPL", price=150, volatility=0.05, volume_per_second=50),
@@ -122,7 +127,7 @@ def check_no_overfill_and_conservation(reports: list[ExecutionReport], fills: di
         assert report.final_state.is_final
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(min_value=0, max_value=10_000),
     fault_plan=faults,
@@ -146,7 +151,7 @@ def test_no_overfill_and_every_fill_counted_once_under_faults(
     check_no_overfill_and_conservation(reports, fills)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(min_value=0, max_value=10_000),
     latency_model=latency,
@@ -179,7 +184,7 @@ def test_filled_equals_total_when_the_market_allows_and_the_policy_is_finish(
         assert report.final_state is ParentState.COMPLETED
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(min_value=0, max_value=10_000),
     request_latency=st.sampled_from([0.1, 0.4, 1.0]),
