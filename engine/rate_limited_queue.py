@@ -179,6 +179,7 @@ class RateLimitedOrderQueue:
         self._idle: anyio.Event | None = None  # set when nothing is open while closing
         self._open = 0
         self._in_flight = 0
+        self._idle_senders = 0
         self._counts = dict.fromkeys(
             ("sent", "accepted", "rejected", "failed", "cancelled", "retries", "rate_limited", "lookups"), 0
         )
@@ -198,6 +199,7 @@ class RateLimitedOrderQueue:
     async def __aenter__(self) -> Self:
         if self._state != "new":
             raise QueueClosedError("a RateLimitedOrderQueue runs once; make a new one")
+        self._outbox_send, self._outbox_receive = anyio.create_memory_object_stream[OrderHandle](math.inf)
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -228,6 +230,15 @@ class RateLimitedOrderQueue:
             self._state = "closed"
             for handle in self._lanes.drain_all():
                 self._finish_abandoned(handle)
+            self._outbox_send.close()
+            while True:  # handed over but never sent: cut off by the timeout
+                try:
+                    handle = self._outbox_receive.receive_nowait()
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+                handle._state = HandleState.QUEUED
+                self._finish_abandoned(handle)
+            self._outbox_receive.close()
 
     # -- public calls --------------------------------------------------------------------------
 
@@ -445,8 +456,20 @@ class RateLimitedOrderQueue:
                 handle._sent_at = now
         self._counts["sent"] += 1
         self._in_flight += 1
-        assert self._task_group is not None
-        self._task_group.start_soon(self._send, handle)
+        # hand it to an idle sender task; start a new one only when all are busy (at most
+        # max_in_flight exist): cheaper than a task per request
+        if self._idle_senders:
+            self._idle_senders -= 1
+            self._outbox_send.send_nowait(handle)
+        else:
+            assert self._task_group is not None
+            self._task_group.start_soon(self._sender, handle)
+
+    async def _sender(self, handle: OrderHandle) -> None:
+        while True:
+            await self._send(handle)
+            self._idle_senders += 1
+            handle = await self._outbox_receive.receive()
 
     # -- sending -------------------------------------------------------------------------------
 
