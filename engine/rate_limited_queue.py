@@ -120,6 +120,14 @@ class RateLimitedOrderQueue:
     buckets, with weights per request kind). ``safety_margin`` (seconds) widens every rolling
     window: set it to at least the spread of the venue's one-way latency, since the venue counts
     at arrival. ``seed`` seeds the retry jitter (for reproducible backtests).
+
+    The other knobs: ``max_queued`` and ``when_full`` (back-pressure, see the module);
+    ``max_in_flight`` requests out at once; ``max_attempts`` sends per request (look-ups not
+    counted) and ``max_lookups`` look-ups per unknown outcome before it resolves ``FAILED``;
+    ``retry_backoff`` doubling up to ``max_retry_backoff`` seconds after an unavailable gateway,
+    shortened by up to ``retry_jitter`` (a fraction), which also lengthens a 429's pause;
+    ``backoff_factor``, ``min_rate_factor`` and ``recovery_period`` shape the rate after 429s (see
+    ``LimitGroup``); ``shutdown_timeout`` seconds for in-flight requests on exit.
     """
 
     def __init__(
