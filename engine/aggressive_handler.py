@@ -120,7 +120,9 @@ class AggressiveCompletionHandler:
     Usable on its own with any queue and monitor; the engine gives every parent the same one.
     ``max_slippage_bps`` caps the completion price relative to the arrival price (``None``: no
     cap, market orders); ``settle_timeout`` bounds the wait for each child to be final;
-    ``max_attempts`` bounds how many marketable rounds are sent, ``retry_delay`` apart.
+    Marketable rounds go out ``retry_delay`` apart while they make progress; ``max_attempts``
+    bounds how many rounds in a row may fill nothing (and ``max_rounds`` all of them), so a dead
+    market ends the completion instead of looping.
     """
 
     def __init__(
@@ -133,6 +135,7 @@ class AggressiveCompletionHandler:
         policy: CompletionPolicy | str = CompletionPolicy.FINISH,
         settle_timeout: float = 10.0,
         max_attempts: int = 5,
+        max_rounds: int = 100,
         retry_delay: float = 1.0,
         new_client_order_id: Callable[[], str] | None = None,
     ) -> None:
@@ -144,6 +147,8 @@ class AggressiveCompletionHandler:
             raise InvalidInputError("settle_timeout", settle_timeout, "must be greater than zero")
         if max_attempts < 1:
             raise InvalidInputError("max_attempts", max_attempts, "must be at least 1")
+        if max_rounds < max_attempts:
+            raise InvalidInputError("max_rounds", max_rounds, f"must be at least max_attempts={max_attempts}")
         if retry_delay < 0:
             raise InvalidInputError("retry_delay", retry_delay, "must not be negative")
         self._gateway = gateway
@@ -153,6 +158,7 @@ class AggressiveCompletionHandler:
         self._policy = CompletionPolicy.parse(policy)
         self._settle_timeout = settle_timeout
         self._max_attempts = max_attempts
+        self._max_rounds = max_rounds
         self._retry_delay = retry_delay
         self._new_id = new_client_order_id if new_client_order_id is not None else _default_new_id
         self._completions = 0
@@ -232,9 +238,10 @@ class AggressiveCompletionHandler:
             limit_price=str(limit_price),
             unresolved=unresolved,
         )
-        for attempt in range(self._max_attempts):
+        fruitless = 0
+        for attempt in range(self._max_rounds):
             remainder = parent.instrument.round_quantity(parent.remaining)
-            if remainder <= 0 or parent.state.is_final:
+            if remainder <= 0 or parent.state.is_final or fruitless >= self._max_attempts:
                 break
             if attempt > 0 and self._retry_delay > 0:
                 # Give the book a moment to refill before taking liquidity again.
@@ -280,6 +287,7 @@ class AggressiveCompletionHandler:
                 result = await self._queue.submit(order, lane=Lane.COMPLETION)
                 record_result(self._monitor, order.client_order_id, result)
                 await self._wait_final(child)
+            fruitless = 0 if child.filled > 0 else fruitless + 1
             if parent.remaining > 0 and limit is not None:
                 blocked = True
                 if limit == limit_price:

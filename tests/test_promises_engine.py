@@ -226,3 +226,18 @@ def test_a_deadline_firing_mid_reprice_never_overfills_and_leaves_nothing_restin
     for report in reports:
         assert report.filled_quantity == report.quantity
         assert report.final_state is ParentState.COMPLETED
+
+
+def test_completion_keeps_taking_liquidity_while_the_book_refills() -> None:
+    # Two large sells compete for a thin book at the same deadline: each round fills part, the
+    # book refills, and both parents finish (found by the property test above).
+    parents = [
+        {"symbol": "MSFT", "side": OrderSide.SELL, "quantity": q, "num_slices": 1, "style": "passive"}
+        for q in (2500, 2501)
+    ]
+    reports, fills = run_virtual(
+        run_scenario, 0, FaultPlan(), LatencyModel.zero(), parents, None, {"completion_policy": "finish"}
+    )
+    check_no_overfill_and_conservation(reports, fills)
+    assert [r.filled_quantity for r in reports] == [2500, 2501]
+    assert all(len(r.completion_child_ids) > 2 for r in reports)
