@@ -18,7 +18,8 @@ cycles on every distinct timer, so random latencies would measure looptime, not 
   ``*_gc_frozen`` repeats the staggered run with ``gc.freeze()`` after set-up (full collections
   over a large heap otherwise pause the loop for tens of milliseconds);
 - ``peak_rss_mb_10k_parents``: peak resident memory of a fresh process running 10,000 concurrent
-  parents × 10 slices on virtual time.
+  parents × 10 slices on virtual time; ``venue_only_peak_rss_mb`` is a fresh process where 10,000
+  tasks send the same orders straight to the venue (its share of the figure).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ async def run_parents(
     """
     venue = make_venue(latency)
     async with venue, ExecutionEngine(venue, seed=5, num_slices=slices, interval_seconds=interval) as engine:
-        start = anyio.current_time() + 0.5 + parents / 1000
+        # Room for the set-up of every parent before the first slice is due.
+        start = anyio.current_time() + 1.0 + parents * 0.002
         handles = [
             await engine.start_twap(
                 SYMBOLS[i % len(SYMBOLS)],
@@ -136,9 +138,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def memory_child(parents: int, slices: int) -> None:
+def memory_child(parents: int, slices: int, venue_only: int = 0) -> None:
     quiet_logs()
-    run_virtual(run_parents, parents, slices, 60.0, LatencyModel.zero())
+    if venue_only:
+        run_virtual(bare_venue, parents, slices, 60.0)
+    else:
+        run_virtual(run_parents, parents, slices, 60.0, LatencyModel.zero())
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"peak_rss_mb": peak_kb / 1024}))
 
@@ -152,7 +157,7 @@ def timed(func: Any, *args: Any) -> tuple[Any, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smaller run (100 parents) for a smoke test")
-    parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(*args.memory_child)
@@ -177,23 +182,29 @@ def main() -> None:
         flush=True,
     )
 
-    staggered = anyio.run(run_parents, parents, 3, 1.0, zero, True, backend="asyncio")
+    real_interval = 2.0
+    staggered = anyio.run(run_parents, parents, 3, real_interval, zero, True, backend="asyncio")
     lateness_ms = [1000 * x for x in staggered["lateness"]]
-    frozen = anyio.run(run_parents, parents, 3, 1.0, zero, True, True, backend="asyncio")
+    frozen = anyio.run(run_parents, parents, 3, real_interval, zero, True, True, backend="asyncio")
     frozen_ms = [1000 * x for x in frozen["lateness"]]
-    aligned = anyio.run(run_parents, parents, 3, 1.0, zero, False, backend="asyncio")
+    aligned = anyio.run(run_parents, parents, 3, real_interval, zero, False, backend="asyncio")
     burst_ms = [1000 * x for x in aligned["lateness"]]
     print(f"real clock: {len(lateness_ms)} staggered slices, {len(burst_ms)} aligned", flush=True)
 
     memory_parents = 1000 if args.quick else 10_000
-    child = subprocess.run(
-        [sys.executable, __file__, "--memory-child", str(memory_parents), "10"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    peak = json.loads(child.stdout.strip().splitlines()[-1])["peak_rss_mb"]
-    print(f"{memory_parents:,} parents × 10 slices: peak RSS {peak:.0f} MB", flush=True)
+
+    def peak_rss(venue_only: int) -> float:
+        child = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(memory_parents), "10", str(venue_only)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return float(json.loads(child.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+
+    peak = peak_rss(0)
+    venue_peak = peak_rss(1)
+    print(f"{memory_parents:,} parents × 10 slices: peak RSS {peak:.0f} MB (venue alone {venue_peak:.0f} MB)")
 
     result = {
         "parents": parents,
@@ -206,6 +217,8 @@ def main() -> None:
         "virtual_ratio": round(rate / bare_rate, 4),
         "venue_only_orders_per_s": round(venue_rate),
         "engine_vs_venue_only": round(rate / venue_rate, 3),
+        "real_clock_slices": f"{parents} parents x 3 slices at {real_interval:g} s",
+        "lateness_samples": len(lateness_ms),
         "lateness_p50_ms": round(percentile(lateness_ms, 0.5), 3),
         "lateness_p99_ms": round(percentile(lateness_ms, 0.99), 3),
         "lateness_p50_ms_gc_frozen": round(percentile(frozen_ms, 0.5), 3),
@@ -213,6 +226,7 @@ def main() -> None:
         "aligned_burst_lateness_p50_ms": round(percentile(burst_ms, 0.5), 3),
         "aligned_burst_lateness_p99_ms": round(percentile(burst_ms, 0.99), 3),
         "peak_rss_mb_10k_parents": round(peak, 1) if not args.quick else None,
+        "venue_only_peak_rss_mb": round(venue_peak, 1),
         "memory_parents": memory_parents,
         "memory_slices": 10,
     }
