@@ -149,11 +149,6 @@ class Order:
                 "limit_price", self.limit_price, "a market order must not have a limit price"
             )
 
-    @property
-    def is_marketable_type(self) -> bool:
-        """True for market orders (limit orders may or may not cross the spread)."""
-        return self.order_type is OrderType.MARKET
-
     def describe(self) -> str:
         """A one-line human description, e.g. ``BUY 100 AAPL @ 150.00 LIMIT``."""
         price = f" @ {self.limit_price}" if self.limit_price is not None else ""
