@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from engine._enums import parse_enum
 from engine.errors import InvalidInputError
 from engine.ids import new_client_order_id, validate_client_order_id
 from engine.instruments import validate_symbol
@@ -35,14 +36,7 @@ class OrderSide(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "side") -> OrderSide:
         """Accept an ``OrderSide`` or its name in any case ("buy", "SELL"); raise otherwise."""
-        if isinstance(value, OrderSide):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        raise InvalidInputError(field, value, "expected OrderSide.BUY or OrderSide.SELL")
+        return parse_enum(cls, value, field)
 
     def __str__(self) -> str:
         return self.name
@@ -57,14 +51,7 @@ class OrderType(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "order_type") -> OrderType:
         """Accept an ``OrderType`` or its name in any case; raise otherwise."""
-        if isinstance(value, OrderType):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        raise InvalidInputError(field, value, "expected OrderType.MARKET or OrderType.LIMIT")
+        return parse_enum(cls, value, field)
 
 
 class TimeInForce(enum.Enum):
@@ -76,14 +63,7 @@ class TimeInForce(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "time_in_force") -> TimeInForce:
         """Accept a ``TimeInForce`` or its name in any case; raise otherwise."""
-        if isinstance(value, TimeInForce):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        raise InvalidInputError(field, value, "expected TimeInForce.GTC or TimeInForce.IOC")
+        return parse_enum(cls, value, field)
 
 
 def _side(value: Any) -> OrderSide:
