@@ -77,6 +77,8 @@ class HandleOwner(Protocol):
 
     def _withdraw_handle(self, handle: OrderHandle) -> bool: ...
 
+    def _check_running(self) -> None: ...
+
 
 class OrderHandle:
     """An awaitable for one queued request: ``result = await handle``.
@@ -96,6 +98,7 @@ class OrderHandle:
         "_lane",
         "_last_error",
         "_lookups",
+        "_may_have_arrived",
         "_order",
         "_outcome_unknown",
         "_owner",
@@ -134,7 +137,8 @@ class OrderHandle:
         self._lookups = 0
         self._sent_at: float | None = None
         self._last_error: EngineError | None = None
-        self._outcome_unknown = False
+        self._outcome_unknown = False  # the latest send's outcome is unknown: only a look-up settles it
+        self._may_have_arrived = False  # some send's outcome was unknown: a late arrival is possible
         self._cancel_requested = False
         self._result: OrderResult | None = None
         self._event: anyio.Event | None = None
@@ -189,8 +193,13 @@ class OrderHandle:
         return self._owner._withdraw_handle(self)
 
     async def wait(self) -> OrderResult:
-        """Wait for the result."""
+        """Wait for the result.
+
+        Raises ``QueueClosedError`` at once if the queue is not running (never entered with
+        ``async with``), since nothing would ever resolve the handle; await it again once it runs.
+        """
         if self._result is None:
+            self._owner._check_running()
             if self._event is None:
                 self._event = anyio.Event()
             await self._event.wait()

@@ -30,9 +30,10 @@ Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet s
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -79,6 +80,20 @@ def _fraction(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InvalidInputError(field, value, "expected a number from 0 to 1")
     return float(value)
+
+
+def _weight(handle: OrderHandle) -> int:
+    # the caller's weight is that of the order endpoint; a look-up costs the look-up's own weight
+    return 1 if handle._kind is RequestKind.LOOKUP else handle._weight
+
+
+def _same_order(ours: Order, theirs: Order) -> bool:
+    return (ours.symbol, ours.side, ours.quantity, ours.limit_price) == (
+        theirs.symbol,
+        theirs.side,
+        theirs.quantity,
+        theirs.limit_price,
+    )
 
 
 def _lane(value: Any) -> Lane:
@@ -182,6 +197,10 @@ class RateLimitedOrderQueue:
         self._by_id: dict[str, OrderHandle] = {}  # open submits, so a duplicate id is refused
         self._log = structlog.get_logger(__name__)
         self._task_group: anyio.abc.TaskGroup | None = None
+        # each of the queue's own tasks runs in a shielded scope that only the queue cancels: a
+        # cancelled surrounding scope must not cut off sends in flight or look-ups of unknown
+        # outcomes; they get ``shutdown_timeout`` like any other exit
+        self._task_scopes: set[anyio.CancelScope] = set()
         self._state: Literal["new", "open", "closing", "closed"] = "new"
         self._wakeup: anyio.Event | None = None  # set to wake the sleeping dispatcher
         self._idle: anyio.Event | None = None  # set when nothing is open while closing
@@ -231,6 +250,8 @@ class RateLimitedOrderQueue:
             while self._open:
                 self._idle = anyio.Event()
                 await self._idle.wait()
+        for scope in self._task_scopes:
+            scope.cancel()
         task_group.cancel_scope.cancel()
         try:
             return await task_group.__aexit__(exc_type, exc, traceback)
@@ -292,6 +313,13 @@ class RateLimitedOrderQueue:
         elif target is not None:
             target._cancel_requested = True  # if it turns out never to have arrived: do not resend
         return handle
+
+    def _check_running(self) -> None:
+        """Refuse to wait on a queue that never ran: nothing would ever resolve its handles."""
+        if self._state == "new":
+            raise QueueClosedError(
+                "the order queue is not running: enter it with `async with queue:` to send what was submitted"
+            )
 
     async def wait_for_room(self) -> None:
         """Wait until the lanes have room for another request (for producers that pace themselves)."""
@@ -418,8 +446,22 @@ class RateLimitedOrderQueue:
         finally:
             self._wakeup = None
 
+    @contextlib.contextmanager
+    def _shielded(self) -> Iterator[None]:
+        scope = anyio.CancelScope(shield=True)
+        self._task_scopes.add(scope)
+        try:
+            with scope:
+                yield
+        finally:
+            self._task_scopes.discard(scope)
+
     async def _dispatch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
+        with self._shielded():
+            task_status.started()
+            await self._dispatch_forever()
+
+    async def _dispatch_forever(self) -> None:
         lanes, group = self._lanes, self._group
         since_yield = 0
         while True:
@@ -439,14 +481,15 @@ class RateLimitedOrderQueue:
                 await self._sleep_until(next_timer)
                 self._waiting_for_slots = False
                 continue
-            ready = group.ready_at(head._kind, head._weight, now)
+            weight = _weight(head)
+            ready = group.ready_at(head._kind, weight, now)
             if ready > now:
                 since_yield = 0
                 await self._sleep_until(min(ready, next_timer))
                 self._time_throttled += clock.now() - now
                 continue
             lanes.pop(head)
-            group.record(head._kind, head._weight, now)
+            group.record(head._kind, weight, now)
             self._start(head, now)
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
@@ -474,10 +517,11 @@ class RateLimitedOrderQueue:
             self._task_group.start_soon(self._sender, handle)
 
     async def _sender(self, handle: OrderHandle) -> None:
-        while True:
-            await self._send(handle)
-            self._idle_senders += 1
-            handle = await self._outbox_receive.receive()
+        with self._shielded():
+            while True:
+                await self._send(handle)
+                self._idle_senders += 1
+                handle = await self._outbox_receive.receive()
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -505,7 +549,7 @@ class RateLimitedOrderQueue:
         except RateLimitedError as error:
             self._on_rate_limited(handle, error)
         except DuplicateClientOrderIdError as error:
-            if handle._outcome_unknown:  # our own earlier send got there after all
+            if handle._may_have_arrived:  # an earlier send of ours may have got there after all
                 self._look_up(handle, error)
             else:
                 self._finish(handle, OrderResultStatus.REJECTED, error)
@@ -552,7 +596,13 @@ class RateLimitedOrderQueue:
             else:
                 self._delay(handle, self._backoff(handle._lookups), engine_error)
         else:
-            if snapshot.status is OrderStatus.REJECTED:
+            order = handle._order
+            if order is not None and not _same_order(order, snapshot.order):
+                # the venue holds someone else's order under this id: ours never got there
+                self._finish(
+                    handle, OrderResultStatus.REJECTED, DuplicateClientOrderIdError(order.client_order_id)
+                )
+            elif snapshot.status is OrderStatus.REJECTED:
                 self._finish(
                     handle,
                     OrderResultStatus.REJECTED,
@@ -596,6 +646,7 @@ class RateLimitedOrderQueue:
         """The send's outcome is unknown: never resend; look the client order id up instead."""
         self._logger(handle).warning("order.outcome_unknown", error=str(error))
         handle._outcome_unknown = True
+        handle._may_have_arrived = True
         handle._kind = RequestKind.LOOKUP
         handle._last_error = error
         self._requeue(handle)

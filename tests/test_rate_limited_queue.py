@@ -16,6 +16,7 @@ from engine import (
     Lane,
     LimitShape,
     Order,
+    OrderAccepted,
     OrderAck,
     OrderResultStatus,
     OrderStateUnknownError,
@@ -465,3 +466,112 @@ async def test_bad_submits_are_refused_and_change_nothing() -> None:
                 call()
             assert caught.value.field == field
         assert queue.statistics() == before
+
+
+# -- lifetime and cancellation safety ------------------------------------------------------------
+
+
+async def test_awaiting_a_submit_to_a_queue_that_never_ran_raises_instead_of_hanging() -> None:
+    async with make_venue() as venue:
+        queue = RateLimitedOrderQueue(venue, max_orders_per_minute=10)
+        handle = queue.submit(resting_order())
+        with anyio.fail_after(60), pytest.raises(QueueClosedError, match="async with"):
+            await handle
+        assert not handle.done()
+        async with queue:  # entered later, the queue sends what was submitted before
+            assert (await handle).ok
+    assert submits_at_venue(venue) == {handle.client_order_id: 1}
+
+
+async def test_a_cancelled_surrounding_scope_still_waits_for_the_send_in_flight() -> None:
+    slow = LatencyModel(request=1.0, request_jitter=0.0, event=0, event_jitter=0)
+    async with make_venue(latency=slow) as venue:
+        with anyio.move_on_after(0.5):
+            async with RateLimitedOrderQueue(venue, shutdown_timeout=5.0) as queue:
+                handle = queue.submit(resting_order())
+                await anyio.sleep(10)
+        result = handle.result()
+    assert venue.statistics().orders == 1
+    assert result.ok, result  # the venue holds it: the answer was awaited, not cut off
+    assert result.acknowledged_at == pytest.approx(2.0)
+
+
+async def test_a_cancelled_surrounding_scope_still_resolves_an_unknown_outcome_by_look_up() -> None:
+    async with make_venue(faults=FaultPlan(drop_ack=1.0), request_timeout=1.0) as venue:
+        with anyio.move_on_after(0.5):
+            async with RateLimitedOrderQueue(venue, shutdown_timeout=5.0) as queue:
+                handle = queue.submit(resting_order())
+                await anyio.sleep(10)
+    assert handle.result().ok
+    assert [r.kind for r in venue.request_log] == ["submit", "get_order"]
+
+
+class LateArrivalGateway:
+    """A line on which the first submit times out and arrives at the venue only after the look-up
+    that says "no such order": the resend then meets the venue's duplicate refusal."""
+
+    def __init__(self, venue: SimulatedVenue) -> None:
+        self._venue = venue
+        self._late: Order | None = None
+        self.instruments = venue.instruments
+        self.instrument = venue.instrument
+        self.get_quote = venue.get_quote
+        self.events = venue.events
+        self.cancel_order = venue.cancel_order
+
+    async def __aenter__(self) -> LateArrivalGateway:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        if self._late is None:
+            self._late = order
+            await anyio.sleep(1.0)
+            raise OrderStateUnknownError("timed out", client_order_id=order.client_order_id)
+        return await self._venue.submit_order(order)
+
+    async def get_order(self, client_order_id: str) -> OrderSnapshot:
+        return await self._venue.get_order(client_order_id)  # "no such order" the first time
+
+    async def deliver_late(self) -> None:
+        assert self._late is not None
+        await self._venue.submit_order(self._late)
+
+
+async def test_a_duplicate_refusal_after_a_lost_send_is_looked_up_not_called_rejected() -> None:
+    async with make_venue(latency=LatencyModel.zero()) as venue:
+        gateway = LateArrivalGateway(venue)
+        async with RateLimitedOrderQueue(gateway, retry_backoff=1.0) as queue:
+            original_get_order = gateway.get_order
+            looked_up = 0
+
+            async def get_order_then_arrive(client_order_id: str) -> OrderSnapshot:
+                nonlocal looked_up
+                looked_up += 1
+                try:
+                    return await original_get_order(client_order_id)
+                finally:
+                    if looked_up == 1:
+                        await gateway.deliver_late()  # the lost send lands right after the look-up
+
+            gateway.get_order = get_order_then_arrive  # type: ignore[method-assign]  # the race, staged
+            handle = queue.submit(resting_order(time_in_force="gtc"))
+            result = await handle
+    assert looked_up == 2
+    assert result.ok, result  # the venue holds it: "rejected" would lose a live order
+    accepted = venue.event_log[0]
+    assert isinstance(accepted, OrderAccepted)
+    assert result.venue_order_id == accepted.venue_order_id
+
+
+async def test_a_look_up_costs_its_own_weight_not_the_order_weight() -> None:
+    weights = RateLimit(10, 60.0, per_request_weight=True, lookup_weight=1)
+    async with make_venue(latency=LatencyModel.zero()) as venue:
+        gateway = LosingGateway(venue, lose_every=1)
+        async with RateLimitedOrderQueue(gateway, limits=[weights], max_attempts=1) as queue:
+            result = await queue.submit(resting_order(), weight=8)
+    lookups = [r.timestamp for r in venue.request_log if r.kind == "get_order"]
+    assert lookups == [pytest.approx(1.0)]  # 8 + 1 fits the minute: no wait for the window
+    assert result.status is OrderResultStatus.FAILED
