@@ -297,18 +297,23 @@ class RateLimitedOrderQueue:
 
         It resolves ``ACCEPTED`` once the venue took the cancel request (the outcome arrives as an
         event). An order still waiting in this queue is withdrawn instead and never sent; its own
-        handle resolves ``CANCELLED`` and the cancel request resolves ``ACCEPTED`` at once.
+        handle resolves ``CANCELLED`` and the cancel request resolves ``ACCEPTED`` at once, unless
+        an earlier send of it timed out (it may still land at the venue): then the cancel request
+        goes to the venue as well.
         """
         validate_client_order_id(client_order_id)
         self._check_request(RequestKind.CANCEL, lane, deadline, 1)
         target = self._by_id.get(client_order_id)
         withdrawn = target is not None and self._withdraw(target)
+        # a look-up said an earlier send never arrived, yet it may still land: ask the venue too
+        ask_venue = not withdrawn or (target is not None and target._may_have_arrived)
         handle = self._new_handle(
-            RequestKind.CANCEL, client_order_id, None, lane, deadline, 1, enqueue=not withdrawn
+            RequestKind.CANCEL, client_order_id, None, lane, deadline, 1, enqueue=ask_venue
         )
         if target is not None and withdrawn:
             self._finish(target, OrderResultStatus.CANCELLED, target._last_error)
-            self._finish(handle, OrderResultStatus.ACCEPTED, None, acknowledged=True)
+            if not ask_venue:
+                self._finish(handle, OrderResultStatus.ACCEPTED, None, acknowledged=True)
             self._wake()
         elif target is not None:
             target._cancel_requested = True  # if it turns out never to have arrived: do not resend

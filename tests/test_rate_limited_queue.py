@@ -26,7 +26,7 @@ from engine import (
     RateLimitedOrderQueue,
 )
 from engine.clock import now, run_virtual
-from engine.events import OrderSnapshot
+from engine.events import OrderSnapshot, OrderStatus
 from engine.order_handle import HandleState, OrderHandle
 from engine.rate_limits import max_window_count
 from gateways.simulated import (
@@ -575,3 +575,19 @@ async def test_a_look_up_costs_its_own_weight_not_the_order_weight() -> None:
     lookups = [r.timestamp for r in venue.request_log if r.kind == "get_order"]
     assert lookups == [pytest.approx(1.0)]  # 8 + 1 fits the minute: no wait for the window
     assert result.status is OrderResultStatus.FAILED
+
+
+async def test_cancelling_a_resend_whose_first_send_may_still_arrive_also_cancels_at_the_venue() -> None:
+    async with make_venue(latency=LatencyModel.zero()) as venue:
+        gateway = LateArrivalGateway(venue)
+        async with RateLimitedOrderQueue(gateway, limits=[RateLimit(1, 60.0)]) as queue:
+            handle = queue.submit(resting_order(time_in_force="gtc"))
+            await anyio.sleep(5)  # timed out, looked up ("no such order"), waiting to go out again
+            assert handle.state is HandleState.QUEUED
+            cancel = queue.cancel(handle.client_order_id)
+            await gateway.deliver_late()  # the first send lands after all
+            assert (await handle).status is OrderResultStatus.CANCELLED
+            assert (await cancel).ok
+        snapshot = await venue.get_order(handle.client_order_id)
+    assert cancel.result().sent_at is not None  # the venue was asked, not just the queue
+    assert snapshot.status is OrderStatus.CANCELLED  # no order left working that nobody tracks
