@@ -148,6 +148,8 @@ class ExecutionMonitor:
         self._events = self._duplicate_events = self._duplicate_fills = 0
         self._unknown_events = self._drops = self._reconciliations = 0
         self._task_group: anyio.abc.TaskGroup | None = None
+        # Bound once: a call on the module's lazy proxy would assemble a new logger every time.
+        self._log = _log.bind()
 
     def __repr__(self) -> str:
         open_parents = sum(1 for t in self._parents.values() if not t.parent.state.is_final)
@@ -195,7 +197,7 @@ class ExecutionMonitor:
                     self.handle_event(event)
             except (EventStreamDroppedError, GatewayUnavailableError) as error:
                 self._drops += 1
-                _log.warning(
+                self._log.warning(
                     "event stream dropped; resubscribing",
                     after_sequence=self._complete_through,
                     error=str(error),
@@ -286,7 +288,7 @@ class ExecutionMonitor:
         """Move a parent along its transition table (raises ``IllegalTransitionError`` if not allowed)."""
         tracked = self._parents[parent_id]
         tracked.parent.transition(state, now(), reason)
-        _log.info("parent state", parent_id=parent_id, state=state.value, reason=reason)
+        self._log.info("parent state", parent_id=parent_id, state=state.value, reason=reason)
         self._notify(tracked)
 
     def record_accepted(self, client_order_id: str, sent_at: float | None) -> None:
@@ -294,7 +296,7 @@ class ExecutionMonitor:
         tracked, child = self._routes[client_order_id]
         child.sent_at = sent_at
         child.accept()
-        _log.debug("child accepted", parent_id=tracked.parent.parent_id, child_id=client_order_id)
+        self._log.debug("child accepted", parent_id=tracked.parent.parent_id, child_id=client_order_id)
         self._notify(tracked)
 
     def record_not_sent(self, client_order_id: str, state: ChildState, reason: str) -> None:
@@ -308,7 +310,7 @@ class ExecutionMonitor:
         """The send's outcome is open: the child stays committed until ``reconcile`` settles it."""
         tracked, child = self._routes[client_order_id]
         child.mark_unknown(reason)
-        _log.warning(
+        self._log.warning(
             "child state unknown; will look it up",
             parent_id=tracked.parent.parent_id,
             child_id=client_order_id,
@@ -330,7 +332,7 @@ class ExecutionMonitor:
             self._after_change(tracked, child, was_final)
             return child.state
         except (GatewayError, TimeoutError) as error:
-            _log.warning("look-up failed", client_order_id=client_order_id, error=str(error))
+            self._log.warning("look-up failed", client_order_id=client_order_id, error=str(error))
             return child.state
         self.apply_snapshot(snapshot)
         return child.state
@@ -421,7 +423,7 @@ class ExecutionMonitor:
                 await self.wait_complete(parent_id)
         if parent.state.is_final or parent.filled >= parent.quantity:
             return False
-        _log.info("deadline reached incomplete", parent_id=parent_id, filled=str(parent.filled))
+        self._log.info("deadline reached incomplete", parent_id=parent_id, filled=str(parent.filled))
         await handler(parent_id)
         return True
 
@@ -433,17 +435,17 @@ class ExecutionMonitor:
             waiter = self._child_waiters.pop(child.client_order_id, None)
             if waiter is not None:
                 waiter.set()
-            _log.debug(
+            self._log.debug(
                 "child final",
                 parent_id=parent.parent_id,
                 child_id=child.client_order_id,
                 state=child.state.value,
-                filled=str(child.filled),
+                filled=child.filled,
                 reason=child.reason,
             )
         if parent.filled >= parent.quantity and parent.state in (ParentState.WORKING, ParentState.COMPLETING):
             parent.transition(ParentState.COMPLETED, now())
-            _log.info("parent state", parent_id=parent.parent_id, state="completed")
+            self._log.info("parent state", parent_id=parent.parent_id, state="completed")
         self._notify(tracked)
 
     def _notify(self, tracked: _Tracked) -> None:

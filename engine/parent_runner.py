@@ -315,9 +315,8 @@ class ParentRunner:
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)
         record.child_ids.append(cid)
-        self._log.debug(
-            "send child", child_id=cid, slice=record.index, quantity=str(quantity), price=str(price)
-        )
+        # Raw values: a filtered debug call must not pay for formatting them.
+        self._log.debug("send child", child_id=cid, slice=record.index, quantity=quantity, price=price)
         handle = self._parts.queue.submit(order, deadline=parent.deadline)
         # The queue resolves every handle; waiting for it must not be cut short, or the child's
         # outcome would be lost to the books.
