@@ -297,8 +297,9 @@ class LimitGroup:
     ``ready_at`` gives the earliest time a request fits every limit (and the pause), ``record``
     counts a sent request against all of them. After a 429, ``on_rate_limited`` pauses the group
     until the venue's retry-after and multiplies the effective rate by ``backoff_factor`` (never
-    below ``min_rate_factor``); every ``recovery_period`` seconds without a 429 gives back
-    ``recovery_step`` of the rate, up to the full limits.
+    below ``min_rate_factor``; once per overload: 429s that arrive while a pause holds answer
+    requests sent before it and lower nothing more); every ``recovery_period`` seconds without a
+    429 gives back ``recovery_step`` of the rate, up to the full limits.
     """
 
     def __init__(
@@ -397,8 +398,11 @@ class LimitGroup:
         """The venue answered 429: pause until ``resume_at`` and lower the effective rate."""
         self._recover(now)
         self._rate_limited_count += 1
+        # nothing is sent during a pause, so a 429 that comes while one holds answers a request
+        # sent before it began: the same overload, already answered by one step down
+        already_paused = now < self._paused_until
         self._paused_until = max(self._paused_until, resume_at)
-        if self._limits:
+        if self._limits and not already_paused:
             self._factor = max(self._min_rate_factor, self._factor * self._backoff_factor)
         self._clean_since = max(now, self._paused_until)
 

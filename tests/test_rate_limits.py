@@ -192,3 +192,15 @@ def test_a_bad_group_setting_is_refused_naming_the_field(kwargs: dict[str, objec
     with pytest.raises(InvalidInputError) as caught:
         LimitGroup(**arguments)  # type: ignore[arg-type]  # deliberately wrong values
     assert caught.value.field == field
+
+
+def test_429s_answering_sends_made_before_the_pause_lower_the_rate_once() -> None:
+    group = LimitGroup([RateLimit(100, 10)], backoff_factor=0.5, min_rate_factor=0.1)
+    group.on_rate_limited(1.0, resume_at=3.0)
+    group.on_rate_limited(1.1, resume_at=3.2)  # sent before the pause began: the same overload
+    group.on_rate_limited(2.9, resume_at=3.5)
+    assert group.rate_factor(3.0) == 0.5
+    assert group.paused_until() == 3.5
+    assert group.statistics(3.0).rate_limited_count == 3
+    group.on_rate_limited(4.0, resume_at=5.0)  # sent after the pause: the lower rate still overloads
+    assert group.rate_factor(4.0) == 0.25
