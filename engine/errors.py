@@ -83,7 +83,8 @@ class QueueFullError(EngineError):
 
 
 class QueueClosedError(EngineError):
-    """Raised when a request is submitted to an order queue that has been closed."""
+    """Raised when a request is submitted to an order queue that has been closed, or when one
+    waits on a queue that is not running (never entered with ``async with``)."""
 
 
 class DeadlineExceededError(EngineError):

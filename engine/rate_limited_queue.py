@@ -313,6 +313,7 @@ class RateLimitedOrderQueue(QueueOutcomes):
     async def wait_for_room(self) -> None:
         """Wait until the lanes have room for another request (for producers that pace themselves)."""
         while self._lanes.is_full() or self._lanes.waiting_for_room:
+            self._check_running()  # room appears only as the dispatcher sends
             await self._lanes.wait_for_room()
 
     def statistics(self) -> QueueStatistics:

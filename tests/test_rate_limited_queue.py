@@ -591,3 +591,10 @@ async def test_cancelling_a_resend_whose_first_send_may_still_arrive_also_cancel
         snapshot = await venue.get_order(handle.client_order_id)
     assert cancel.result().sent_at is not None  # the venue was asked, not just the queue
     assert snapshot.status is OrderStatus.CANCELLED  # no order left working that nobody tracks
+
+
+async def test_waiting_for_room_in_a_queue_that_never_ran_raises_instead_of_hanging() -> None:
+    queue = RateLimitedOrderQueue(make_venue(), max_queued=1)
+    queue.submit(resting_order())
+    with anyio.fail_after(60), pytest.raises(QueueClosedError, match="async with"):
+        await queue.wait_for_room()
