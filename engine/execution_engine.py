@@ -51,7 +51,9 @@ class TWAPHandle:
         self._engine = engine
         self._parent_id = parent_id
         self._runner = runner
-        self._done = anyio.Event()
+        # The event is made only for a waiter: thousands of parents may run at once.
+        self._is_done = False
+        self._done_event: anyio.Event | None = None
         self._cancel_requested = False
         self._error: BaseException | None = None
         self._final_status: CompletionStatus | None = None
@@ -77,7 +79,7 @@ class TWAPHandle:
 
     def done(self) -> bool:
         """True once the parent is final and its report (or its error) is ready."""
-        return self._done.is_set()
+        return self._is_done
 
     def cancel(self) -> None:
         """Stop new slices and cancel the resting children; ``wait()`` then gives the report."""
@@ -87,11 +89,17 @@ class TWAPHandle:
 
     async def wait(self) -> ExecutionReport:
         """Wait until the parent is final and return its report; re-raise a planning error."""
-        await self._done.wait()
+        await self._wait_done()
         if self._error is not None:
             raise self._error
         assert self._report is not None
         return self._report
+
+    async def _wait_done(self) -> None:
+        if not self._is_done:
+            if self._done_event is None:
+                self._done_event = anyio.Event()
+            await self._done_event.wait()
 
     async def _run(self, prepare: Callable[[], Awaitable[ParentRunner]] | None = None) -> None:
         try:
@@ -113,7 +121,9 @@ class TWAPHandle:
                 self._final_status = self._engine.monitor.status(self._parent_id)
                 self._engine.monitor.forget(self._parent_id)
                 self._runner = None
-            self._done.set()
+            self._is_done = True
+            if self._done_event is not None:
+                self._done_event.set()
             self._engine._finished(self)
 
 
@@ -236,7 +246,7 @@ class ExecutionEngine:
             handle.cancel()
         with anyio.CancelScope(shield=True), anyio.move_on_after(30.0):
             for handle in list(self._running.values()):
-                await handle._done.wait()
+                await handle._wait_done()
         self._task_group.cancel_scope.cancel()
         stack, self._stack, self._task_group = self._stack, None, None
         return await stack.__aexit__(*exc_info)

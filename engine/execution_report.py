@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, getcontext
 from typing import Any
 
 import attrs
@@ -155,6 +155,22 @@ def _slice_status(record: SliceRecord, children: Sequence[ChildOrder]) -> SliceS
     return SliceStatus.PARTIALLY_FILLED
 
 
+def _total(values: list[Decimal]) -> Decimal:
+    """``sum(values, ZERO)``, keeping a lone value's own object when the sum would equal it.
+
+    Reports of thousands of parents are held at once, and most slices have one child: sharing
+    its Decimals saves a new object per field. Adding ZERO turns a positive exponent into 0
+    (``0 + 1E+1`` is ``10``), so such a value still goes through the sum.
+    """
+    if len(values) == 1:
+        value = values[0]
+        sign, digits, exponent = value.as_tuple()
+        # The sum would also drop a negative zero's sign and round past the context's precision.
+        if isinstance(exponent, int) and exponent <= 0 and not sign and len(digits) <= getcontext().prec:
+            return value
+    return sum(values, ZERO)
+
+
 def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
     children = [parent.child(cid) for cid in record.child_ids]
     priced = sum((c.priced_quantity for c in children), ZERO)
@@ -164,8 +180,8 @@ def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
         scheduled_at=record.scheduled_at,
         quantity=record.quantity,
         sent_at=record.sent_at,
-        sent_quantity=sum((c.quantity for c in children), ZERO),
-        filled_quantity=sum((c.filled for c in children), ZERO),
+        sent_quantity=_total([c.quantity for c in children]),
+        filled_quantity=_total([c.filled for c in children]),
         avg_price=notional / priced if priced else None,
         status=_slice_status(record, children),
         child_ids=tuple(record.child_ids),

@@ -121,7 +121,9 @@ def plan_slices(
             offset += generator.uniform(-time_jitter, time_jitter) * interval
         offsets.append(min(max(offset, 0.0), duration))
     offsets.sort()
-    quantities = tuple(Decimal(n) * instrument.lot_size for n in lots)
+    # Slices of equal size share one Decimal: thousands of parents keep their plans at once.
+    sizes: dict[int, Decimal] = {}
+    quantities = tuple(sizes.setdefault(n, Decimal(n) * instrument.lot_size) for n in lots)
     return SlicePlan(
         offsets=tuple(offsets),
         quantities=quantities,

@@ -6,9 +6,18 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.events import OrderFilled
-from engine.execution_report import ExecutionReport, SliceRecord, SliceStatus, build_report, tracking_error
+from engine.execution_report import (
+    ExecutionReport,
+    SliceRecord,
+    SliceStatus,
+    _total,
+    build_report,
+    tracking_error,
+)
 from engine.instruments import Instrument
 from engine.orders import Order, OrderSide
 from engine.parent_order import ChildOrder, ParentOrder, ParentState
@@ -160,3 +169,11 @@ def test_tracking_error_is_the_largest_gap_before_each_slice_and_at_the_end(
 ) -> None:
     scheduled = [(0.0, Decimal(50)), (10.0, Decimal(50))]
     assert tracking_error(Decimal(100), scheduled, fills, ended_at=30.0) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_a_slice_total_of_one_child_is_written_exactly_as_the_sum_would_be(value: Decimal) -> None:
+    # Reports share a lone child's Decimal; the JSON must be what summing it would have given.
+    assert str(_total([value])) == str(sum([value], Decimal(0)))
+    assert str(_total([value, value])) == str(sum([value, value], Decimal(0)))
