@@ -8,9 +8,6 @@ Prints progress lines and, on its last line, one JSON object:
 - ``virtual_ratio``: that rate ÷ the rate of a bare virtual-time loop doing the same number of
   sleeps (1,000 tasks × 100 sleeps) in the same run; ``venue_only_orders_per_s`` is the simulated
   venue alone taking the same orders from 1,000 tasks (the floor under the whole path);
-
-The virtual-time runs use a venue without latency: looptime spends a fixed number of idle loop
-cycles on every distinct timer, so random latencies would measure looptime, not the engine.
 - ``lateness_p50_ms`` / ``lateness_p99_ms``: on the real clock with 1,000 concurrent parents whose
   starts are spread over one interval, the time each slice's child left the queue for the venue
   minus the slice's scheduled time; ``aligned_burst_lateness_*`` is the same with every parent on
@@ -19,9 +16,14 @@ cycles on every distinct timer, so random latencies would measure looptime, not 
   over a large heap otherwise pause the loop for tens of milliseconds);
 - ``peak_rss_mb_10k_parents``: peak resident memory of a fresh process running 10,000 concurrent
   parents × 10 slices on virtual time; ``venue_only_peak_rss_mb`` is a fresh process where 10,000
-  tasks send the same orders straight to the venue (its share of the figure).
-"""
+  tasks send the same orders straight to the venue (its share of the figure). The two processes
+  run side by side: each reports only its own peak, so sharing the cores does not change them.
 
+Every run uses a venue without latency. On virtual time each distinct timer is one clock jump,
+and the loop spends an idle cycle before every jump (``engine.clock`` sets one; looptime's own
+default is 42), so random latencies would give every order its own jump and measure that, not
+the engine.
+"""
 from __future__ import annotations
 
 import argparse
@@ -193,17 +195,19 @@ def main() -> None:
 
     memory_parents = 1000 if args.quick else 10_000
 
-    def peak_rss(venue_only: int) -> float:
-        child = subprocess.run(
-            [sys.executable, __file__, "--memory-child", str(memory_parents), "10", str(venue_only)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return float(json.loads(child.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+    def start_memory_child(venue_only: int) -> subprocess.Popen[str]:
+        command = [sys.executable, __file__, "--memory-child", str(memory_parents), "10", str(venue_only)]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
-    peak = peak_rss(0)
-    venue_peak = peak_rss(1)
+    def peak_rss(child: subprocess.Popen[str]) -> float:
+        out, _ = child.communicate()
+        if child.returncode:
+            raise subprocess.CalledProcessError(child.returncode, child.args, out)
+        return float(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
+
+    # Started after every timed run, so they never share the cores with a measurement of speed.
+    engine_child, venue_child = start_memory_child(0), start_memory_child(1)
+    peak, venue_peak = peak_rss(engine_child), peak_rss(venue_child)
     print(f"{memory_parents:,} parents × 10 slices: peak RSS {peak:.0f} MB (venue alone {venue_peak:.0f} MB)")
 
     result = {
