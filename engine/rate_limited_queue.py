@@ -179,6 +179,9 @@ class RateLimitedOrderQueue(QueueOutcomes):
         self._random = random.Random(seed)
         self._lanes = Lanes(self._max_queued)
         self._by_id: dict[str, OrderHandle] = {}  # open submits, so a duplicate id is refused
+        # ids of every order this queue ever sent (about 100 bytes each): some venues take a
+        # client order id again once its first order is done, so a resubmission would trade twice
+        self._sent_ids: set[str] = set()
         self._log = structlog.get_logger(__name__)
         self._task_group: anyio.abc.TaskGroup | None = None
         # each of the queue's own tasks runs in a shielded scope that only the queue cancels: a
@@ -263,12 +266,18 @@ class RateLimitedOrderQueue(QueueOutcomes):
         ``deadline`` is an engine-clock time after which the order is no longer sent (it resolves
         ``FAILED`` with ``DeadlineExceededError``); ``weight`` is the request's weight for limits
         that count per-request weight. Never waits; see the module for when the queue is full.
+        An order whose client order id is already in the queue, or was ever sent by it, is refused
+        with ``InvalidInputError``: every order needs its own id.
         """
         if not isinstance(order, Order):
             raise InvalidInputError("order", order, "expected an Order")
         if order.client_order_id in self._by_id:
             raise InvalidInputError(
                 "order", order.client_order_id, "an order with this client order id is already in the queue"
+            )
+        if order.client_order_id in self._sent_ids:
+            raise InvalidInputError(
+                "order", order.client_order_id, "an order with this client order id was already sent"
             )
         handle = self._new_handle(RequestKind.SUBMIT, order.client_order_id, order, lane, deadline, weight)
         self._by_id[order.client_order_id] = handle
@@ -495,6 +504,8 @@ class RateLimitedOrderQueue(QueueOutcomes):
             handle._attempts += 1
             if handle._sent_at is None:
                 handle._sent_at = now
+                if handle._request is RequestKind.SUBMIT:
+                    self._sent_ids.add(handle._client_order_id)
         self._counts["sent"] += 1
         self._in_flight += 1
         # hand it to an idle sender task; start a new one only when all are busy (at most

@@ -598,3 +598,20 @@ async def test_waiting_for_room_in_a_queue_that_never_ran_raises_instead_of_hang
     queue.submit(resting_order())
     with anyio.fail_after(60), pytest.raises(QueueClosedError, match="async with"):
         await queue.wait_for_room()
+
+
+async def test_an_order_the_queue_already_sent_cannot_be_submitted_again() -> None:
+    # some venues accept a client order id again once its first order is done: a resubmitted
+    # order would trade twice
+    async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
+        order = resting_order()
+        assert (await queue.submit(order)).ok
+        with pytest.raises(InvalidInputError, match="already sent") as caught:
+            queue.submit(order)
+        withdrawn = resting_order()
+        queue.submit(withdrawn, deadline=now() - 1)  # never sent: its id stays free
+        await anyio.sleep(1)
+        again = await queue.submit(withdrawn)
+    assert caught.value.field == "order"
+    assert again.ok
+    assert submits_at_venue(venue) == {order.client_order_id: 1, withdrawn.client_order_id: 1}
