@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from decimal import Decimal, getcontext
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -139,13 +139,13 @@ class SliceRecord:
     due: bool = False
 
 
-def _slice_status(record: SliceRecord, children: Sequence[ChildOrder]) -> SliceStatus:
+def _slice_status(
+    record: SliceRecord, children: Sequence[ChildOrder], filled: Decimal, sent: Decimal
+) -> SliceStatus:
     if not children:
         return SliceStatus.SKIPPED if record.due else SliceStatus.NOT_SENT
     if any(not c.state.is_final for c in children):
         return SliceStatus.WORKING
-    filled = sum((c.filled for c in children), ZERO)
-    sent = sum((c.quantity for c in children), ZERO)
     if filled <= 0:
         failed = all(c.state is ChildState.REJECTED for c in children)
         return SliceStatus.FAILED if failed else SliceStatus.UNFILLED
@@ -156,34 +156,35 @@ def _slice_status(record: SliceRecord, children: Sequence[ChildOrder]) -> SliceS
 
 
 def _total(values: list[Decimal]) -> Decimal:
-    """``sum(values, ZERO)``, keeping a lone value's own object when the sum would equal it.
+    """``sum(values, ZERO)``, keeping a lone value's own object when the sum writes the same.
 
     Reports of thousands of parents are held at once, and most slices have one child: sharing
-    its Decimals saves a new object per field. Adding ZERO turns a positive exponent into 0
-    (``0 + 1E+1`` is ``10``), so such a value still goes through the sum.
+    its Decimals saves a new object per field. The sum can differ in form though (``0 + 1E+1``
+    is ``10``, ``0 + -0`` is ``0``), so the lone value is kept only when exponent and sign agree.
     """
+    total = sum(values, ZERO)
     if len(values) == 1:
         value = values[0]
-        sign, digits, exponent = value.as_tuple()
-        # The sum would also drop a negative zero's sign and round past the context's precision.
-        if isinstance(exponent, int) and exponent <= 0 and not sign and len(digits) <= getcontext().prec:
+        if total.same_quantum(value) and total.is_signed() == value.is_signed():
             return value
-    return sum(values, ZERO)
+    return total
 
 
 def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
     children = [parent.child(cid) for cid in record.child_ids]
     priced = sum((c.priced_quantity for c in children), ZERO)
     notional = sum((c.notional for c in children), ZERO)
+    sent = _total([c.quantity for c in children])
+    filled = _total([c.filled for c in children])
     return OrderSlice(
         index=record.index,
         scheduled_at=record.scheduled_at,
         quantity=record.quantity,
         sent_at=record.sent_at,
-        sent_quantity=_total([c.quantity for c in children]),
-        filled_quantity=_total([c.filled for c in children]),
+        sent_quantity=sent,
+        filled_quantity=filled,
         avg_price=notional / priced if priced else None,
-        status=_slice_status(record, children),
+        status=_slice_status(record, children, filled, sent),
         child_ids=tuple(record.child_ids),
         note=record.note,
     )

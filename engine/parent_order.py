@@ -44,7 +44,8 @@ class ParentState(enum.Enum):
     @property
     def is_final(self) -> bool:
         """True once the parent will do nothing more."""
-        return not TRANSITIONS[self]
+        # By value: an enum member hashes through Python code, a str does not.
+        return self._value_ in _FINAL_PARENT
 
 
 TRANSITIONS: dict[ParentState, frozenset[ParentState]] = {
@@ -66,6 +67,7 @@ TRANSITIONS: dict[ParentState, frozenset[ParentState]] = {
     ParentState.FAILED: frozenset(),
     ParentState.EXPIRED: frozenset(),
 }
+_FINAL_PARENT = frozenset(state.value for state, moves in TRANSITIONS.items() if not moves)
 
 
 class ChildState(enum.Enum):
@@ -82,10 +84,13 @@ class ChildState(enum.Enum):
     @property
     def is_final(self) -> bool:
         """True once the child can no longer fill."""
-        return self in _FINAL_CHILD
+        return self._value_ in _FINAL_CHILD  # by value, as for ParentState
 
 
-_FINAL_CHILD = frozenset({ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED})
+_FINAL_CHILD = frozenset(
+    state.value
+    for state in (ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED)
+)
 
 
 @attrs.define

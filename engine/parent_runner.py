@@ -221,11 +221,14 @@ class ParentRunner:
     # -- the schedule ------------------------------------------------------------------------
 
     async def _quote(self) -> Quote | None:
-        try:
-            quote = await self._parts.quotes.get_quote(self._parent.symbol)
-        except GatewayError as error:
-            self._log.warning("quote failed", error=str(error))
-            return None
+        # Most slices find a fresh shared quote; only a miss pays for a coroutine.
+        quote = self._parts.quotes.get_quote_nowait(self._parent.symbol)
+        if quote is None:
+            try:
+                quote = await self._parts.quotes.get_quote(self._parent.symbol)
+            except GatewayError as error:
+                self._log.warning("quote failed", error=str(error))
+                return None
         self._mid_sum += quote.mid
         self._mid_count += 1
         self._last_mid = quote.mid

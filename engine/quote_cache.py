@@ -55,6 +55,14 @@ class QuoteCache:
         """A frozen snapshot of the counters."""
         return QuoteCacheStatistics(requests=self._requests, hits=self._hits, failures=self._failures)
 
+    def get_quote_nowait(self, symbol: str) -> Quote | None:
+        """The cached quote if it is no older than ``max_age``, else ``None`` (never asks the gateway)."""
+        cached = self._quotes.get(symbol)
+        if cached is not None and now() - cached[0] <= self._max_age:
+            self._hits += 1
+            return cached[1]
+        return None
+
     async def get_quote(self, symbol: str) -> Quote:
         """A quote no older than ``max_age``; raises the gateway's error if the request fails."""
         while True:

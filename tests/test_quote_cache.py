@@ -46,3 +46,17 @@ async def test_a_waiter_asks_again_when_the_fetching_task_is_cancelled() -> None
             task_group.start_soon(waiter)
         assert [q.symbol for q in got] == ["AAPL"]
         assert cache.statistics().requests == 2
+
+
+async def test_the_nowait_read_gives_only_a_fresh_quote_and_never_asks_the_venue() -> None:
+    gateway = venue()
+    async with gateway:
+        cache = QuoteCache(gateway, max_age=1.0)
+        assert cache.get_quote_nowait("AAPL") is None
+        fetched = await cache.get_quote("AAPL")
+        assert cache.get_quote_nowait("AAPL") is fetched
+        await anyio.sleep(2)
+        assert cache.get_quote_nowait("AAPL") is None
+        assert cache.statistics().requests == 1
+        assert cache.statistics().hits == 1
+    assert [r.kind for r in gateway.request_log].count("get_quote") == 1
