@@ -93,11 +93,18 @@ class QueueOutcomes:
             self._accept(handle, ack)
 
     async def _send_cancel(self, handle: OrderHandle) -> None:
+        target = self._by_id.get(handle._client_order_id)  # our submit of that order, if still open
         try:
             await self._gateway.cancel_order(handle._client_order_id)
         except RateLimitedError as error:
             self._on_rate_limited(handle, error)
-        except (OrderRejectedError, UnknownOrderError) as error:
+        except UnknownOrderError as error:
+            if target is not None and (not target.done() or target.result().ok):
+                # the cancel overtook its order, still on its way: ask again once it may be there
+                self._retry_later(handle, error)
+            else:
+                self._finish(handle, OrderResultStatus.REJECTED, error)
+        except OrderRejectedError as error:
             self._finish(handle, OrderResultStatus.REJECTED, error)
         except Exception as error:  # cancelling is idempotent: resending a cancel is always safe
             self._retry_later(handle, self._as_engine_error(error, handle))

@@ -615,3 +615,48 @@ async def test_an_order_the_queue_already_sent_cannot_be_submitted_again() -> No
     assert caught.value.field == "order"
     assert again.ok
     assert submits_at_venue(venue) == {order.client_order_id: 1, withdrawn.client_order_id: 1}
+
+
+class OvertakingGateway:
+    """Submits travel slowly and cancels fast, on separate connections: a cancel can reach the
+    venue before the order it cancels, as it can at a real venue."""
+
+    def __init__(self, venue: SimulatedVenue) -> None:
+        self._venue = venue
+        self.instruments = venue.instruments
+        self.instrument = venue.instrument
+        self.get_quote = venue.get_quote
+        self.events = venue.events
+        self.get_order = venue.get_order
+        self.cancel_order = venue.cancel_order
+
+    async def __aenter__(self) -> OvertakingGateway:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        await anyio.sleep(1.0)
+        return await self._venue.submit_order(order)
+
+
+async def test_a_cancel_that_overtakes_its_order_in_flight_is_sent_again() -> None:
+    async with make_venue(latency=LatencyModel.zero()) as venue:
+        async with RateLimitedOrderQueue(OvertakingGateway(venue)) as queue:
+            submit = queue.submit(resting_order(time_in_force="gtc"))
+            await anyio.sleep(0.1)
+            cancel = queue.cancel(submit.client_order_id)
+            assert (await submit).ok
+            result = await cancel
+        snapshot = await venue.get_order(submit.client_order_id)
+    assert result.ok, result
+    assert result.attempts >= 2
+    assert snapshot.status is OrderStatus.CANCELLED  # not left working after "cancel rejected"
+
+
+async def test_a_cancel_for_an_order_the_venue_never_got_is_rejected_once() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
+        result = await queue.cancel("NeverSent1")
+    assert result.status is OrderResultStatus.REJECTED
+    assert result.attempts == 1
