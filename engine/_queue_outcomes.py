@@ -5,6 +5,8 @@ This is the queue's retry and outcome policy, apart from its lanes, limits and d
 gateway (known not sent) is retried after a capped, jittered exponential back-off; an unknown
 outcome is never resent blindly but turned into a look-up of the client order id, and only the
 venue's "no such order" lets the same order, with the same id, go out again; a rejection is final.
+A cancel is idempotent, so it is simply sent again after a failure, also when it overtook its own
+order in flight and the venue did not know the order yet.
 Every request ends in exactly one ``_finish``, the one place a handle is resolved.
 """
 

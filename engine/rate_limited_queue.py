@@ -289,7 +289,9 @@ class RateLimitedOrderQueue(QueueOutcomes):
         """Ask the venue to cancel an order, through the same limits; returns the request's handle.
 
         It resolves ``ACCEPTED`` once the venue took the cancel request (the outcome arrives as an
-        event). An order still waiting in this queue is withdrawn instead and never sent; its own
+        event); a cancel the venue answers "no such order" while this queue's submit of that order
+        is still on its way (the cancel overtook it) is sent again after a back-off.
+        An order still waiting in this queue is withdrawn instead and never sent; its own
         handle resolves ``CANCELLED`` and the cancel request resolves ``ACCEPTED`` at once, unless
         an earlier send of it timed out (it may still land at the venue): then the cancel request
         goes to the venue as well.
