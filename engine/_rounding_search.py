@@ -136,6 +136,7 @@ def _revert_large(problem: RoundingProblem, result: RoundingResult,
     return best
 
 
+_FILL_TRIES = 64  # candidate sizes tried per name by the fill
 _SWAP_CANDIDATES = 48  # names tried for moving up, and for moving back down, per round
 _SWAP_ROUNDS = 8
 
@@ -195,18 +196,30 @@ def fill(problem: RoundingProblem, result: RoundingResult) -> None:
     for i in short:
         # The float margin above the floor is settled exactly below, so it does not block a lot.
         spare = min(result.cash - problem.cash_floor, result.cash - problem.cash_target) + problem.cash_margin
-        unit = lot_value[i] * problem.buy_factor
-        if spare < unit:
+        # What one more lot takes from cash, fees included: a per-share fee can cost far more
+        # than the lot itself (a cheap, finely divided name), and a first order pays the minimum.
+        unit = lot_value[i] * (problem.buy_factor + problem.fee_bps / 10_000.0) \
+            + lot[i] * problem.fee_per_share
+        budget = spare - (problem.fee_minimum if ks[i] == 0 else 0.0)
+        if budget < unit:
             continue
         deficit = goal[i] - (quantity[i] + ks[i] * lot[i]) * price[i]
         room = problem.k_max[i] - ks[i]
         if math.isfinite(problem.turnover_cap):  # conservative: each added lot counted as turnover
             room = min(room, math.floor((problem.turnover_cap - result.turnover) / lot_value[i]))
-        add = min(math.floor(deficit / lot_value[i] + 0.5), math.floor(spare / unit), room)
-        while add > 0:
+        add = min(math.floor(deficit / lot_value[i] + 0.5), math.floor(budget / unit), room)
+        m = problem.min_lots[i]
+        # A bounded walk down from the first guess (which is nearly always taken): quantities of
+        # millions of lots must not mean millions of tries.
+        for _try in range(_FILL_TRIES):
+            if add <= 0:
+                break
             new = ks[i] + add
-            if 0 < new < problem.min_lots[i] or (new < 0 and -new < problem.min_lots[i]):
-                add -= 1
+            if 0 < new < m:  # below the venue's minimum: only closing a sell (new = 0) is left
+                add = -ks[i]
+                continue
+            if -m < new < 0:  # a sell cut below the minimum: keep the minimum sell instead
+                add = -m - ks[i]
                 continue
             change = problem.cashflow(i, new) - problem.cashflow(i, ks[i])
             new_cash = result.cash + change
