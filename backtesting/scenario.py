@@ -199,8 +199,9 @@ def parse_scenario(text: str, path: str = "<scenario>", *, base_dir: Path | None
     description = top.take("description", (str,), default="")
     seed = top.take("seed", (int,), default=0)
     horizon_raw = top.take("horizon", (int, float))
-    if horizon_raw is not None and horizon_raw <= 0:
-        raise top.error("horizon", horizon_raw, "must be greater than zero")
+    # ``not (x > 0)`` refuses NaN too; an infinite horizon would never bound the run.
+    if horizon_raw is not None and not (0 < horizon_raw < float("inf")):
+        raise top.error("horizon", horizon_raw, "must be a finite number of seconds greater than zero")
     venue_table = top.table("venue")
     if venue_table is None:
         raise top.error("venue", None, "missing; every scenario needs a [venue] table")
@@ -219,6 +220,8 @@ def parse_scenario(text: str, path: str = "<scenario>", *, base_dir: Path | None
 
     rebalance_table = top.table("rebalance")
     rebalance = _rebalance(rebalance_table, venue, known) if rebalance_table is not None else None
+    if rebalance is not None:
+        _check_plan(path, rebalance, venue, cash, positions)
     orders = tuple(_order(table, known) for table in top.tables("orders"))
     if rebalance is None and not orders:
         raise top.error("rebalance", None, "give a [rebalance] table or at least one [[orders]] entry")
@@ -371,6 +374,30 @@ def _rebalance(table: Table, venue: VenueSettings, known: set[str]) -> Rebalance
     planner = table.build(RebalancingPlanner, {**options, "fees": fees, "instruments": instruments})
     table.finish()
     return RebalanceSettings(targets=targets, planner=planner, cash_weight=cash_weight)
+
+
+# Where the planner's fields live in a scenario file.
+_PLAN_KEYS = {"target_weights": "rebalance.targets", "current_positions": "portfolio.positions",
+              "cash": "portfolio.cash", "portfolio_value": "portfolio.cash",
+              "cash_weight": "rebalance.cash_weight"}
+
+
+def _check_plan(path: str, rebalance: RebalanceSettings, venue: VenueSettings, cash: Decimal,
+                positions: Mapping[str, Decimal]) -> None:
+    """Plan once at the venue's starting prices, so that what the planner refuses (negative or
+    over-leveraged weights, short positions) is reported now, naming the key, and not by every
+    variant or sweep worker once the run has started."""
+    prices = {spec.symbol: spec.price for spec in venue.specs}
+    try:
+        rebalance.planner.create_plan(
+            current_positions=dict(positions), target_weights=dict(rebalance.targets), prices=prices,
+            cash=cash, cash_weight=rebalance.cash_weight,
+        )
+    except InvalidInputError as error:
+        name, _, rest = error.field.partition("[")
+        key = _PLAN_KEYS.get(name, "rebalance")
+        symbol = rest.rstrip("]").strip("'\"")
+        raise ScenarioError(path, f"{key}.{symbol}" if symbol else key, error.value, error.reason) from None
 
 
 def _order(table: Table, known: set[str]) -> ParentSpec:

@@ -123,3 +123,25 @@ def test_a_bad_order_side_is_named() -> None:
 def test_the_demo_is_the_three_stock_example() -> None:
     example = (ROOT / "examples" / "three_stock_rebalance.toml").read_text(encoding="utf-8")
     assert demo_text() == example
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0"])
+def test_a_horizon_that_is_not_a_finite_positive_number_is_refused(tmp_path: Path, value: str) -> None:
+    error = _error(tmp_path, SMALL.replace("seed = 3", f"seed = 3\nhorizon = {value}"))
+    assert error.key == "horizon"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("AAA = 0.5, BBB = 0.5", "AAA = 0.9, BBB = 0.5", "rebalance.targets"),
+        ("AAA = 0.5, BBB = 0.5", "AAA = -0.5, BBB = 0.5", "rebalance.targets.AAA"),
+        ("positions = { AAA = 50 }", "positions = { AAA = -50 }", "portfolio.positions.AAA"),
+    ],
+)
+def test_targets_or_positions_the_planner_refuses_are_named_when_the_file_loads(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    # Before, they loaded and failed only inside the run (in every sweep worker), naming no file.
+    error = _error(tmp_path, SMALL.replace(old, new))
+    assert error.key == key
