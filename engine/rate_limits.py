@@ -235,50 +235,91 @@ class TokenBucket:
 
     The level drains at ``limit / period`` per second; a request of cost ``c`` fits while
     ``level + c ≤ limit`` (``aiolimiter.AsyncLimiter(limit, period)`` admits exactly the same
-    requests). Under a lowered rate both the capacity and the drain scale down.
+    requests when ``margin`` is zero). Under a lowered rate both the capacity and the drain scale
+    down.
+
+    ``margin`` (seconds) is the spread of one-way latency. The venue's bucket drains between
+    *arrivals*, and an earlier request may arrive up to ``margin`` later than sent while this one
+    arrives at once; so a request recorded at ``s`` starts draining only at ``s + margin``. The
+    level seen at ``now`` is the bucket's level at ``now - margin`` plus what was recorded since.
+    A burst from an empty bucket is not held back; the drained tokens after it come ``margin`` late.
     """
 
-    __slots__ = ("_level", "_limit", "_updated")
+    __slots__ = ("_level", "_limit", "_margin", "_recent", "_updated")
 
-    def __init__(self, limit: RateLimit) -> None:
+    def __init__(self, limit: RateLimit, margin: float = 0.0) -> None:
         self._limit = limit
-        self._level = 0.0
+        self._margin = margin
+        self._level = 0.0  # the bucket at time ``_updated``, which lags the clock by ``margin``
         self._updated = 0.0
+        self._recent: collections.deque[list[float]] = collections.deque()  # [time, cost] not draining yet
 
     def __repr__(self) -> str:
-        return f"<TokenBucket {self._limit.describe()} [level: {self._level:.3f}]>"
+        return f"<TokenBucket {self._limit.describe()} [level: {self._level + self._pending():.3f}]>"
 
     @property
     def limit(self) -> RateLimit:
         """The limit this bucket enforces."""
         return self._limit
 
-    def _drain(self, now: float, scale: float) -> None:
-        rate = self._limit.limit * scale / self._limit.period
-        if now > self._updated:
-            self._level = max(0.0, self._level - (now - self._updated) * rate)
-            self._updated = now
+    def _rate(self, scale: float) -> float:
+        return self._limit.limit * scale / self._limit.period
+
+    def _pending(self) -> float:
+        return sum(cost for _, cost in self._recent)
+
+    def _drain_to(self, time: float, rate: float) -> None:
+        if time > self._updated:
+            self._level = max(0.0, self._level - (time - self._updated) * rate)
+            self._updated = time
+
+    def _advance(self, now: float, scale: float) -> None:
+        """Bring the lagging bucket to ``now - margin``, letting older records start draining."""
+        rate, lagged = self._rate(scale), now - self._margin
+        recent = self._recent
+        while recent and recent[0][0] <= lagged:
+            time, cost = recent.popleft()
+            self._drain_to(time, rate)
+            self._level += cost
+        self._drain_to(lagged, rate)
 
     def level(self, now: float, scale: float = 1.0) -> float:
-        """The bucket's level at ``now``."""
-        self._drain(now, scale)
-        return self._level
+        """The bucket's level at ``now`` (records of the last ``margin`` seconds not yet drained)."""
+        self._advance(now, scale)
+        return self._level + self._pending()
 
     def ready_at(self, cost: int, now: float, scale: float = 1.0) -> float:
         """The earliest time ≥ ``now`` at which ``cost`` fits."""
         if cost == 0:
             return now
-        self._drain(now, scale)
+        self._advance(now, scale)
         capacity = max(self._limit.limit * scale, float(cost))
-        excess = self._level + cost - capacity
+        excess = self._level + self._pending() + cost - capacity
         if excess <= _EPSILON:
             return now
-        return now + excess / (self._limit.limit * scale / self._limit.period)
+        rate = self._rate(scale)
+        time, level = now, self._level
+        for recorded, pending in self._recent:  # each starts draining ``margin`` after it was sent
+            starts = recorded + self._margin
+            drained = min(level, (starts - time) * rate)
+            if drained >= excess:
+                return time + excess / rate
+            excess -= drained
+            level += pending - drained
+            time = starts
+        return time + excess / rate
 
     def record(self, cost: int, now: float, scale: float = 1.0) -> None:
-        """Add ``cost`` to the level at ``now``."""
-        self._drain(now, scale)
-        self._level += cost
+        """Count ``cost`` as sent at ``now`` (``now`` never goes back)."""
+        if cost == 0:
+            return
+        self._advance(now, scale)
+        if self._margin == 0.0:
+            self._level += cost
+        elif self._recent and self._recent[-1][0] == now:
+            self._recent[-1][1] += cost
+        else:
+            self._recent.append([now, float(cost)])
 
 
 @attrs.frozen
@@ -329,7 +370,9 @@ class LimitGroup:
         self._recovery_period = positive_seconds(recovery_period, "recovery_period")
         self._limits = limits
         self._windows = tuple(
-            RollingWindow(limit, margin) if limit.shape is LimitShape.ROLLING_WINDOW else TokenBucket(limit)
+            RollingWindow(limit, margin)
+            if limit.shape is LimitShape.ROLLING_WINDOW
+            else TokenBucket(limit, margin)
             for limit in limits
         )
         self._backoff_factor = float(backoff_factor)

@@ -145,7 +145,8 @@ async def test_a_token_bucket_limit_sends_a_burst_then_one_per_drained_token() -
         handles = [queue.submit(resting_order()) for _ in range(15)]
         results = [await handle for handle in handles]
     sent = [result.sent_at for result in results]
-    assert sent == pytest.approx([0.0] * 10 + [1.0, 2.0, 3.0, 4.0, 5.0])
+    # the drained tokens come one safety margin (0.05 s) late: the venue drains between arrivals
+    assert sent == pytest.approx([0.0] * 10 + [1.05, 2.05, 3.05, 4.05, 5.05])
 
 
 # -- nothing lost, nothing twice ---------------------------------------------------------------

@@ -204,3 +204,35 @@ def test_429s_answering_sends_made_before_the_pause_lower_the_rate_once() -> Non
     assert group.statistics(3.0).rate_limited_count == 3
     group.on_rate_limited(4.0, resume_at=5.0)  # sent after the pause: the lower rate still overloads
     assert group.rate_factor(4.0) == 0.25
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gaps=st.lists(st.sampled_from([0.0, 0.0, 0.01, 0.3, 1.0, 2.5]), min_size=5, max_size=60),
+    late=st.lists(st.booleans(), min_size=60, max_size=60),
+)
+def test_a_token_bucket_holds_at_the_venue_whatever_the_latency_within_the_margin(
+    gaps: list[float], late: list[bool]
+) -> None:
+    # the venue's bucket drains between arrivals, which differ from sends by up to the margin
+    margin = 0.05
+    limit = RateLimit(5, 2.0, shape=LimitShape.TOKEN_BUCKET)
+    group = LimitGroup([limit], safety_margin=margin)
+    venue = TokenBucket(limit)
+    time, arrived = 0.0, -math.inf
+    for index, gap in enumerate(gaps):
+        time = group.ready_at(RequestKind.SUBMIT, 1, time + gap)
+        group.record(RequestKind.SUBMIT, 1, time)
+        arrived = max(arrived, time + (margin if late[index] else 0.0))  # one connection: in order
+        assert venue.ready_at(1, arrived) <= arrived + 1e-9, f"request {index} over the venue's bucket"
+        venue.record(1, arrived)
+
+
+def test_a_token_bucket_with_a_margin_still_sends_its_burst_and_then_its_full_rate() -> None:
+    group = LimitGroup([RateLimit(10, 10.0, shape=LimitShape.TOKEN_BUCKET)], safety_margin=0.05)
+    time, times = 0.0, []
+    for _ in range(15):
+        time = group.ready_at(RequestKind.SUBMIT, 1, time)
+        group.record(RequestKind.SUBMIT, 1, time)
+        times.append(time)
+    assert times == pytest.approx([0.0] * 10 + [1.05, 2.05, 3.05, 4.05, 5.05])
