@@ -117,8 +117,9 @@ class RateLimitedOrderQueue(QueueOutcomes):
     ``max_orders_per_minute=N`` means never more than N submits and cancels in any rolling 60 s;
     ``limits`` adds any number of :class:`~engine.rate_limits.RateLimit` (rolling windows or token
     buckets, with weights per request kind). ``safety_margin`` (seconds) widens every rolling
-    window: set it to at least the spread of the venue's one-way latency, since the venue counts
-    at arrival. ``seed`` seeds the retry jitter (for reproducible backtests).
+    window and delays a token bucket's drain: set it to at least the spread of the venue's one-way
+    latency, since the venue counts at arrival. ``seed`` seeds the retry jitter (for reproducible
+    backtests).
 
     The other knobs: ``max_queued`` and ``when_full`` (back-pressure, see the module);
     ``max_in_flight`` requests out at once; ``max_attempts`` sends per request (look-ups not

@@ -15,7 +15,8 @@ question a dispatcher needs without polling: *at what time does this request fit
 the group's reaction to the venue's 429s: a pause until the venue's retry-after, a lower effective
 rate, and the rate's recovery over clean periods.
 
-``safety_margin`` widens every rolling window by that many seconds. A venue counts a request when
+``safety_margin`` widens every rolling window by that many seconds (and makes a token bucket
+credit the tokens drained after each send that much later). A venue counts a request when
 it *arrives*, after a latency that varies from request to request, so two requests sent just over
 ``period`` apart can arrive just under it; a margin of at least the spread of one-way latency
 (slowest minus fastest) keeps the venue's own count within the limit too.
