@@ -50,7 +50,9 @@ def check_seconds(value: Any, field: str, *, positive: bool = False) -> float:
 
 
 def _check_probability(value: Any, field: str) -> float:
-    probability = check_seconds(value, field)  # the same number checks; only the unit differs
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise InvalidInputError(field, value, "expected a probability from 0 to 1")
+    probability = check_seconds(value, field)  # the same finite, non-negative checks
     if probability > 1:
         raise InvalidInputError(field, value, "a probability must be between 0 and 1")
     return probability

@@ -143,6 +143,12 @@ def test_set_quote_refuses_crossed_off_tick_and_unknown_quotes_and_keeps_the_mar
     assert venue.quote_nowait("AAPL") == before
 
 
+def test_a_fault_probability_that_is_not_a_number_is_refused_as_a_probability() -> None:
+    with pytest.raises(InvalidInputError, match="probability") as caught:
+        FaultPlan(drop_ack=True)
+    assert caught.value.field == "drop_ack"
+
+
 def test_orders_with_bad_numbers_never_reach_the_venue() -> None:
     quantities: list[int | str] = ["NaN", -5, 0, "inf"]
     for quantity in quantities:
