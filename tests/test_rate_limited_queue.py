@@ -661,3 +661,14 @@ async def test_a_cancel_for_an_order_the_venue_never_got_is_rejected_once() -> N
         result = await queue.cancel("NeverSent1")
     assert result.status is OrderResultStatus.REJECTED
     assert result.attempts == 1
+
+
+async def test_requests_waiting_for_room_resolve_cancelled_when_the_queue_closes() -> None:
+    async with make_venue() as venue:
+        async with RateLimitedOrderQueue(venue, limits=[RateLimit(1, 60.0)], max_queued=2) as queue:
+            handles = [queue.submit(resting_order()) for _ in range(5)]
+            await anyio.sleep(1)
+            assert queue.statistics().waiting_for_room == 2
+        statuses = [handle.result().status for handle in handles]
+    assert statuses == [OrderResultStatus.ACCEPTED] + [OrderResultStatus.CANCELLED] * 4
+    assert queue.statistics().queued == queue.statistics().waiting_for_room == 0
