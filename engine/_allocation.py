@@ -70,7 +70,7 @@ class _Name:
     """Float working data of one symbol that may trade (a plain slotted class: one per name)."""
 
     __slots__ = ("cause", "goal", "ideal", "liquidate", "lot", "min_lots", "min_reason", "pinned",
-                 "price", "quantity", "symbol", "target", "weight")
+                 "price", "quantity", "reserved", "symbol", "target", "weight")
 
     def __init__(self, symbol: str, quantity: float, price: float, lot: float, weight: float,
                  min_lots: int, min_reason: TradeReason, liquidate: bool, pinned: bool) -> None:
@@ -82,6 +82,7 @@ class _Name:
         self.goal = 0.0  # the target before mode, cash and turnover cuts
         self.ideal = 0.0
         self.cause: TradeReason | None = None
+        self.reserved = False  # the target was lowered by more than a lot to keep the cash reserve
 
 
 def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float) -> tuple[int, TradeReason]:
@@ -194,7 +195,8 @@ class _Planner:
         the reserve is the larger, every position gives up its share of the difference. That
         depends on the targets only, not on the positions, so a re-plan finds the same ideals.
         """
-        cash_target = max(float(self.inputs.cash_weight) * net_value, float(self.floor))
+        weighted_cash = float(self.inputs.cash_weight) * net_value
+        cash_target = max(weighted_cash, float(self.floor))
         frozen_value = sum(position_value for _symbol, position_value, _weight in self.frozen)
         if not self.settings.allow_short:
             for name in self.names:
@@ -203,11 +205,21 @@ class _Planner:
                     lots = math.floor(name.quantity / name.lot + _FUZZ)
                     frozen_value += max(name.quantity - lots * name.lot, 0.0) * name.price
         weights = sum(n.weight for n in self.names)
-        spread = sum(abs(n.weight) for n in self.names)
         surplus = net_value - frozen_value - cash_target - weights * net_value
+        # Cash the reserve needs comes out of the long positions, down to zero: selling short
+        # would raise cash that is owed back, at a cost.
+        sharing = self.names if surplus >= 0 else [n for n in self.names if n.weight > 0]
+        spread = sum(abs(n.weight) for n in sharing)
         for name in self.names:
             name.cause = None
-            name.target = name.weight * net_value + (surplus * abs(name.weight) / spread if spread else 0.0)
+            shares = spread and (surplus >= 0 or name.weight > 0)
+            share = surplus * abs(name.weight) / spread if shares else 0.0
+            name.target = name.weight * net_value + share
+            if surplus < 0 and name.weight > 0:
+                name.target = max(name.target, 0.0)
+            # Named when the reserve (not the frozen names) is what takes more than a lot away.
+            name.reserved = share < 0 and cash_target > weighted_cash \
+                and name.weight * net_value - name.target > name.lot * name.price
             if name.liquidate and not self.settings.allow_short:
                 stray = name.quantity - math.floor(name.quantity / name.lot + _FUZZ) * name.lot
                 name.target = max(stray, 0.0) * name.price
@@ -406,6 +418,8 @@ class _Planner:
                     why = TradeReason.LOT_ROUNDING
             elif why is None and k == 0 and i in displaced:
                 why = name.min_reason  # the nearest lot up was below the minimum trade
+            if why is None and name.reserved:
+                why = TradeReason.CASH_LIMIT
             if why is None:  # the common case: no note, the row itself shows the numbers
                 if k == 0:
                     reasons[name.symbol] = TradeReason.MODE if name.cause is TradeReason.MODE \

@@ -129,17 +129,21 @@ def _sell_more(problem: RoundingProblem, result: RoundingResult, shortfall: floa
             result.turnover -= problem.turnover(i, k)
             ks[i] = 0
             result.reasons[i] = TradeReason.CASH_LIMIT
+    # Only what is held can be sold for cash: going short would raise cash that is owed back,
+    # and lower the portfolio's value by the costs.
+    lowest = [max(problem.k_min[i], -math.floor(problem.quantity[i] / problem.lot[i] + 1e-9))
+              for i in range(len(ks))]
     holders = sorted(
-        (i for i in range(len(ks)) if ks[i] > problem.k_min[i]),
+        (i for i in range(len(ks)) if ks[i] > lowest[i]),
         key=lambda i: (-(problem.quantity[i] + ks[i] * problem.lot[i]) * problem.price[i], i),
     )
     for i in holders:
         if shortfall <= 0:
             break
         unit = problem.lot[i] * problem.price[i] * problem.sell_factor
-        new = max(ks[i] - math.ceil(shortfall / unit), problem.k_min[i])
+        new = max(ks[i] - math.ceil(shortfall / unit), lowest[i])
         if -problem.min_lots[i] < new < 0:
-            if -problem.min_lots[i] < problem.k_min[i]:
+            if -problem.min_lots[i] < lowest[i]:
                 continue
             new = -problem.min_lots[i]
         change = problem.cashflow(i, new) - problem.cashflow(i, ks[i])
@@ -155,8 +159,10 @@ def _sell_more(problem: RoundingProblem, result: RoundingResult, shortfall: floa
 def _trim_sells(problem: RoundingProblem, result: RoundingResult, excess: float) -> None:
     """Sell less (largest sells first) to meet the turnover cap, as far as cash allows."""
     ks = result.k
-    sells = sorted((i for i in range(len(ks)) if ks[i] < 0), key=lambda i: (ks[i] * problem.lot[i]
-                   * problem.price[i], i))
+    # Sells that cost more in fees than they raise go first: trimming them frees cash, which can
+    # be what lets a larger sell be trimmed at all.
+    sells = sorted((i for i in range(len(ks)) if ks[i] < 0),
+                   key=lambda i: (problem.cashflow(i, ks[i]) >= 0, problem.turnover(i, -ks[i]) * -1, i))
     for i in sells:
         if excess <= 0:
             break

@@ -105,7 +105,7 @@ class _Rows:
     def get(self) -> tuple[SymbolAllocation, ...]:
         if self._rows is None:
             inputs, allocation = self._inputs, self._allocation
-            per_before, per_after = 1 / inputs.portfolio_value, 1 / self._value_after
+            per_before, per_after = 1 / inputs.portfolio_value, _per(self._value_after)
             rows = []
             for symbol in inputs.symbols:
                 price, before = inputs.prices[symbol], inputs.positions[symbol]
@@ -265,6 +265,12 @@ class RebalancingPlanner:
         return _settle(inputs, self, allocation)
 
 
+def _per(value: Decimal) -> Decimal:
+    """The factor that turns amounts into weights of ``value``: zero when costs took everything
+    (a tiny portfolio closing a position against a minimum fee), where no weight is defined."""
+    return 1 / value if value else ZERO
+
+
 def _lot(inputs: PlanInputs, symbol: str) -> Decimal:
     instrument = inputs.instruments.get(symbol)
     return instrument.lot_size if instrument else _ONE
@@ -337,7 +343,7 @@ def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocat
         return _settle(inputs, planner, allocation)
     # Trades exchange cash for positions at the reference prices; only their costs leave.
     value_after = value - fees - slippage
-    per_before, per_after = 1 / value, 1 / value_after
+    per_before, per_after = 1 / value, _per(value_after)
     prices, weights = inputs.prices, inputs.weights
     error = abs(cash * per_after - inputs.cash_weight)
     for symbol, before in inputs.positions.items():

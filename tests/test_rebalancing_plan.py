@@ -276,3 +276,44 @@ def test_every_reason_explains_itself_and_knows_whether_it_is_an_adjustment(reas
     expected = reason not in (TradeReason.REBALANCE, TradeReason.LIQUIDATE, TradeReason.AT_TARGET)
     assert reason.is_adjustment is expected
     assert reason.text
+
+
+def test_a_plan_whose_costs_take_the_whole_portfolio_is_still_a_plan() -> None:
+    # Closing a short of 1.50 against a minimum fee of 1 spends the whole 1.00 of value: the
+    # weights after are zero, not a division by zero.
+    planner = RebalancingPlanner(fees=FeeModel(minimum=1), allow_short=True)
+    plan = planner.create_plan(current_positions={"XYZ": -1}, target_weights={}, prices={"XYZ": "1.5"},
+                               cash="2.5")
+    assert [(t.side, t.quantity) for t in plan.trades] == [(OrderSide.BUY, Decimal(1))]
+    assert plan.cash_after == 0
+    assert plan.portfolio_value_after == 0
+    assert plan.cash_weight_after == 0
+    assert plan.allocation("XYZ").weight_after == 0
+
+
+def test_a_reserve_is_raised_by_selling_holdings_never_by_going_short() -> None:
+    # The reserve asks for more cash than the whole portfolio is worth. Selling everything held is
+    # as far as a plan can go; a short sale's cash is owed back, and its costs make the portfolio
+    # worth less than nothing.
+    planner = RebalancingPlanner(cash_reserve=10_000, allow_short=True, slippage_bps=10, fees=FeeModel(bps=5))
+    plan = planner.create_plan(current_positions={"XYZ": 30}, target_weights={"XYZ": 1},
+                               prices={"XYZ": 100}, cash=50)
+    assert [(t.side, t.quantity) for t in plan.trades] == [(OrderSide.SELL, Decimal(30))]
+    assert plan.allocation("XYZ").quantity_after == 0
+    assert plan.allocation("XYZ").reason is TradeReason.CASH_LIMIT
+    assert plan.portfolio_value_after > 0
+
+
+def test_the_turnover_cap_holds_when_a_sell_that_costs_more_than_it_raises_is_trimmed_first() -> None:
+    # XYZ can only be sold whole (its minimum notional), which the cap forbids; trimming it needs
+    # the cash that the PENNY sale (a fee of 6 for 0.006 of proceeds) would have taken.
+    planner = RebalancingPlanner(
+        instruments=[Instrument("XYZ", lot_size="0.001", min_notional=300), Instrument("PENNY")],
+        fees=FeeModel(per_share=1), turnover_cap="0.2",
+    )
+    plan = planner.create_plan(current_positions={"XYZ": "0.074", "PENNY": 6}, target_weights={},
+                               prices={"XYZ": 4100, "PENNY": "0.001"}, cash=1)
+    assert plan.traded_notional <= Decimal("0.2") * plan.portfolio_value_before
+    assert plan.trades == ()
+    assert plan.allocation("XYZ").reason is TradeReason.TURNOVER_CAP
+    assert plan.allocation("PENNY").reason is TradeReason.TURNOVER_CAP
