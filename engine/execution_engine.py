@@ -47,6 +47,18 @@ _log = structlog.get_logger(__name__)
 class TWAPHandle:
     """A parent run by the engine: ``status()``, ``await wait()`` for the report, ``cancel()``."""
 
+    __slots__ = (
+        "_cancel_requested",
+        "_done_event",
+        "_engine",
+        "_error",
+        "_final_status",
+        "_is_done",
+        "_parent_id",
+        "_report",
+        "_runner",
+    )
+
     def __init__(self, engine: ExecutionEngine, parent_id: str, runner: ParentRunner | None = None) -> None:
         self._engine = engine
         self._parent_id = parent_id

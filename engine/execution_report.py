@@ -134,7 +134,8 @@ class SliceRecord:
     scheduled_at: float
     quantity: Decimal
     sent_at: float | None = None
-    child_ids: list[str] = attrs.field(factory=list)
+    # A tuple: most records hold none or one id, and the report then shares the same object.
+    child_ids: tuple[str, ...] = ()
     note: str | None = None
     due: bool = False
 
@@ -185,7 +186,7 @@ def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
         filled_quantity=filled,
         avg_price=notional / priced if priced else None,
         status=_slice_status(record, children, filled, sent),
-        child_ids=tuple(record.child_ids),
+        child_ids=record.child_ids,
         note=record.note,
     )
 

@@ -80,6 +80,29 @@ def _is_final(child: ChildOrder) -> bool:
 class ParentRunner:
     """Runs one parent order from first slice to report; see the module docstring."""
 
+    # Slots: an engine may hold tens of thousands of runners at once.
+    __slots__ = (
+        "_arrival",
+        "_cancel_requested",
+        "_completion_handler",
+        "_interval",
+        "_last_mid",
+        "_log",
+        "_mid_count",
+        "_mid_sum",
+        "_new_id",
+        "_notes",
+        "_params",
+        "_parent",
+        "_parts",
+        "_plan",
+        "_quote_first",
+        "_records",
+        "_scope",
+        "_start",
+        "report",
+    )
+
     def __init__(
         self,
         parts: RunnerParts,
@@ -317,7 +340,7 @@ class ParentRunner:
         cid = order.client_order_id
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)
-        record.child_ids.append(cid)
+        record.child_ids += (cid,)
         # Raw values: a filtered debug call must not pay for formatting them.
         self._log.debug("send child", child_id=cid, slice=record.index, quantity=quantity, price=price)
         handle = self._parts.queue.submit(order, deadline=parent.deadline)

@@ -54,7 +54,7 @@ def run(side: OrderSide, prices: list[str], quantity: int = 200, fee: str = "1")
 
 def records(count: int) -> list[SliceRecord]:
     return [
-        SliceRecord(index=i, scheduled_at=10.0 * i, quantity=Decimal(50), child_ids=[f"C{i}"], due=True)
+        SliceRecord(index=i, scheduled_at=10.0 * i, quantity=Decimal(50), child_ids=(f"C{i}",), due=True)
         for i in range(count)
     ]
 
