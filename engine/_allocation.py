@@ -297,7 +297,10 @@ class _Planner:
                 if 0 < low < m:
                     low = 0
                 elif -m < low < 0:
-                    low = -m if -m >= lowest else 0
+                    # Sell the venue's minimum only if that stays within what is held, unless
+                    # the target itself is short: never go short just to make a sell large enough.
+                    within = name.quantity - m * name.lot >= -_FUZZ * name.lot or name.ideal < 0
+                    low = -m if -m >= lowest and within else 0
                 if 0 < high < m:
                     high = m if m <= highest else 0
                 elif -m < high < 0:

@@ -317,3 +317,16 @@ def test_the_turnover_cap_holds_when_a_sell_that_costs_more_than_it_raises_is_tr
     assert plan.trades == ()
     assert plan.allocation("XYZ").reason is TradeReason.TURNOVER_CAP
     assert plan.allocation("PENNY").reason is TradeReason.TURNOVER_CAP
+
+
+def test_a_sell_is_never_pushed_through_zero_into_a_short_to_reach_the_venue_minimum() -> None:
+    # One share worth a tenth of a cent, to be sold, at a venue whose minimum order is 5,000: the
+    # only order that large is a short of five million shares. Cash is below the reserve, so the
+    # short's proceeds looked attractive (the rest is frozen); the plan keeps the share and says why.
+    planner = RebalancingPlanner(instruments=[Instrument("TINY", min_notional=5000)], cash_reserve=500,
+                                 allow_short=True, untargeted="freeze")
+    plan = planner.create_plan(current_positions={"TINY": 1, "BIG": 34}, target_weights={"TINY": 0},
+                               prices={"TINY": "0.001", "BIG": 150}, cash="1.004")
+    assert all(row.quantity_after >= 0 for row in plan.allocations)
+    assert plan.allocation("TINY").quantity_after == 1
+    assert plan.allocation("TINY").reason is TradeReason.BELOW_MIN_NOTIONAL
