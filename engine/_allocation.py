@@ -123,6 +123,14 @@ class _Planner:
         self.costs = 0.0  # estimated trading costs, fed back from the last rounding
         self._classify()
 
+    def _set_floor(self, costs: float) -> None:
+        """Borrowing is a share of the portfolio's value after the plan's costs, not before:
+        otherwise the executed plan sits below the floor a re-plan computes, which then sells."""
+        settings = self.settings
+        value_after = self.inputs.portfolio_value - Decimal(repr(costs))
+        self.floor = settings.cash_reserve - (settings.max_leverage - 1) * value_after
+        self.float_floor = float(self.floor) + self.margin
+
     def _classify(self) -> None:
         inputs, settings = self.inputs, self.settings
         value = inputs.portfolio_value
@@ -361,6 +369,8 @@ class _Planner:
         for _ in range(_ROUNDS):
             self.costs = costs
             net_value = self.value - costs
+            if costs and self.settings.max_leverage > 1:
+                self._set_floor(costs)
             self._set_targets(net_value)
             ideal = {n.symbol: n.target / n.price for n in self.names}
             for name in self.names:

@@ -330,3 +330,17 @@ def test_a_sell_is_never_pushed_through_zero_into_a_short_to_reach_the_venue_min
     assert all(row.quantity_after >= 0 for row in plan.allocations)
     assert plan.allocation("TINY").quantity_after == 1
     assert plan.allocation("TINY").reason is TradeReason.BELOW_MIN_NOTIONAL
+
+
+def test_a_leveraged_plan_with_fees_leaves_nothing_for_a_re_plan_to_sell() -> None:
+    # The borrowing limit is a share of the portfolio's value, which the plan's fees lower. Sized
+    # against the value before, the executed plan sat below the floor a re-plan computes: the
+    # re-plan sold 745 shares.
+    planner = RebalancingPlanner(fees=FeeModel(per_share="0.005"), cash_reserve=500, max_leverage="1.5")
+    first = planner.create_plan(current_positions={}, target_weights={"XYZ": "1.5"}, prices={"XYZ": "0.5"},
+                                cash=50_000)
+    assert first.cash_after >= first.cash_floor
+    second = planner.create_plan(current_positions=executed(first), target_weights={"XYZ": "1.5"},
+                                 prices={"XYZ": "0.5"}, cash=first.cash_after)
+    assert second.trades == ()
+    assert second.cash_after >= second.cash_floor
