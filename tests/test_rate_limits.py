@@ -83,9 +83,11 @@ def test_max_window_count_measures_closed_windows() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     steps=st.lists(
-        st.tuples(
-            st.floats(min_value=0, max_value=3, allow_nan=False), st.integers(min_value=1, max_value=4)
-        ),
+        # eighths of a second: the loop clock, the drain (2.5 per second) and every level stay
+        # exact binary fractions, so both sides decide on the same numbers; with arbitrary floats
+        # a level that sits exactly on the limit rounds differently in each and the comparison
+        # turns on the last bit
+        st.tuples(st.integers(min_value=0, max_value=24).map(lambda k: k / 8), st.integers(1, 4)),
         min_size=1,
         max_size=40,
     )
