@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from engine._enums import parse_enum
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
 from engine.instruments import Instrument, validate_symbol
@@ -223,30 +224,16 @@ def parse_inputs(
 # Converters of the planner's settings (attrs converters must be named functions for mypy).
 
 
-def parse_enum(kind: type[Any], field: str, value: Any) -> Any:
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, str):
-        try:
-            return kind(value.strip().lower())
-        except ValueError:
-            pass
-    choices = ", ".join(repr(member.value) for member in kind)
-    raise InvalidInputError(field, value, f"expected a {kind.__name__} or one of {choices}")
-
-
 def mode(value: Any) -> RebalanceMode:
-    result: RebalanceMode = parse_enum(RebalanceMode, "mode", value)
-    return result
+    return parse_enum(RebalanceMode, value, "mode")
 
 
 def untargeted(value: Any) -> UntargetedPolicy:
-    result: UntargetedPolicy = parse_enum(UntargetedPolicy, "untargeted", value)
-    return result
+    return parse_enum(UntargetedPolicy, value, "untargeted")
 
 
 def rounding(value: Any) -> RoundingMethod:
-    method: RoundingMethod = parse_enum(RoundingMethod, "rounding", value)
+    method = parse_enum(RoundingMethod, value, "rounding")
     if method is RoundingMethod.EXACT:
         from engine._exact_rounding import require_solver
 

@@ -24,6 +24,7 @@ import anyio
 import attrs
 import structlog
 
+from engine._enums import parse_enum
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
@@ -57,14 +58,7 @@ class CompletionPolicy(enum.Enum):
     @classmethod
     def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
         """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
-        if isinstance(value, CompletionPolicy):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        raise InvalidInputError(field, value, "expected 'finish' or 'leave_unfilled'")
+        return parse_enum(cls, value, field)
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from engine._enums import parse_enum
 from engine.aggressive_handler import CompletionPolicy
 from engine.errors import InvalidInputError
 from engine.numbers import optional_positive, to_non_negative, to_positive
@@ -33,14 +34,7 @@ class SliceStyle(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "style") -> SliceStyle:
         """Accept a ``SliceStyle`` or its value in any case."""
-        if isinstance(value, SliceStyle):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        raise InvalidInputError(field, value, "expected market, passive, mid or touch")
+        return parse_enum(cls, value, field)
 
 
 def _finite(value: Any, field: str) -> float:
