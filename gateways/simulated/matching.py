@@ -113,6 +113,11 @@ class SymbolBook:
         self._participation = participation
         self._taken = {OrderSide.BUY: Decimal(0), OrderSide.SELL: Decimal(0)}
         self._resting: list[OrderRecord] = []
+        self._size = _floor_lot(spec.displayed_size, spec.lot_size)
+        # Per side, this step's level prices and the first level takers have not emptied yet:
+        # built on first use after a step, so an order costs only the levels it touches.
+        self._prices: dict[OrderSide, list[Decimal]] = {}
+        self._front = {OrderSide.BUY: 0, OrderSide.SELL: 0}
 
     def __repr__(self) -> str:
         return (
@@ -129,39 +134,52 @@ class SymbolBook:
         """The price a taker on ``side`` meets first: the ask for a buy, the bid for a sell."""
         return self.market.ask if side is OrderSide.BUY else self.market.bid
 
-    def _levels(self, side: OrderSide) -> list[tuple[Decimal, Decimal]]:
-        """(price, available quantity) per level a taker on ``side`` can still take this step."""
-        spec = self.spec
-        touch = self.touch(side)
-        spacing = max(round_to_tick(touch * spec.impact_bps / Decimal(10_000), spec.tick_size, up=True),
-                      spec.tick_size)
-        size = _floor_lot(spec.displayed_size, spec.lot_size)
-        consumed = self._taken[side]
-        levels = []
-        for index in range(spec.depth_levels):
-            price = touch + side.sign * index * spacing
-            if price <= 0:
-                break
-            available = max(Decimal(0), size - max(Decimal(0), consumed - index * size))
-            if available > 0:
-                levels.append((price, available))
-        return levels
+    def _level_prices(self, side: OrderSide) -> list[Decimal]:
+        """This step's price of each level a taker on ``side`` can reach (positive prices only)."""
+        prices = self._prices.get(side)
+        if prices is None:
+            spec = self.spec
+            touch = self.touch(side)
+            spacing = max(round_to_tick(touch * spec.impact_bps / Decimal(10_000), spec.tick_size, up=True),
+                          spec.tick_size)
+            prices = []
+            for index in range(spec.depth_levels):
+                price = touch + side.sign * index * spacing
+                if price <= 0:
+                    break
+                prices.append(price)
+            self._prices[side] = prices
+        return prices
+
+    def _available(self, side: OrderSide, index: int) -> Decimal:
+        """What level ``index`` still shows this step: takers empty the levels front to back."""
+        size = self._size
+        return max(Decimal(0), size - max(Decimal(0), self._taken[side] - index * size))
 
     def take(self, record: OrderRecord) -> list[FillIntent]:
         """Fill ``record`` against the book as far as liquidity and its limit price allow."""
         order = record.order
+        side = order.side
         limit = order.limit_price
         wanted = record.remaining
         fills = []
-        for price, available in self._levels(order.side):
-            if wanted <= 0:
-                break
-            if limit is not None and (price - limit) * order.side.sign > 0:
+        prices = self._level_prices(side)
+        index = self._front[side]
+        while index < len(prices) and wanted > 0:
+            available = self._available(side, index)
+            if available <= 0:
+                # Emptied for the rest of the step: later takers start past it.
+                index += 1
+                self._front[side] = index
+                continue
+            price = prices[index]
+            if limit is not None and (price - limit) * side.sign > 0:
                 break
             quantity = min(wanted, available)
             fills.append(FillIntent(record, quantity, price, is_maker=False))
-            self._taken[order.side] += quantity
+            self._taken[side] += quantity
             wanted -= quantity
+            index += 1
         return fills
 
     def is_marketable(self, order: Order) -> bool:
@@ -183,6 +201,8 @@ class SymbolBook:
         """Move to the next market step and fill resting orders the market traded through."""
         self.market = market
         self._taken = {OrderSide.BUY: Decimal(0), OrderSide.SELL: Decimal(0)}
+        self._prices = {}
+        self._front = {OrderSide.BUY: 0, OrderSide.SELL: 0}
         fills: list[FillIntent] = []
         for side in (OrderSide.BUY, OrderSide.SELL):
             capacity = _floor_lot(market.volume * self._participation, self.spec.lot_size)
