@@ -277,7 +277,8 @@ class QueueOutcomes:
         if handle._result is not None:
             return
         handle._resolve(self._result(handle, status, error, venue_order_id, acknowledged))
-        self._counts[status.value] += 1
+        if handle._request is RequestKind.SUBMIT or handle._request is RequestKind.CANCEL:
+            self._counts[status.value] += 1  # a permit for a look-up or quote is counted when granted
         if status is not OrderResultStatus.ACCEPTED and status is not OrderResultStatus.CANCELLED:
             self._logger(handle).info("order.finished", status=status.value, error=str(error))
         if handle._request is RequestKind.SUBMIT and self._by_id.get(handle._client_order_id) is handle:

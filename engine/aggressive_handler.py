@@ -249,7 +249,8 @@ class AggressiveCompletionHandler:
                 limit = limit_price if limit is None else _tighter(limit, limit_price, parent.side)
             reference: Decimal | None
             try:
-                quote = await self._gateway.get_quote(parent.symbol)
+                # within the venue's limits, ahead of routine slices: the deadline is near
+                quote = await self._queue.quote(parent.symbol, lane=Lane.COMPLETION)
                 reference = quote.ask if parent.side is OrderSide.BUY else quote.bid
             except GatewayError:
                 reference = arrival_price

@@ -199,14 +199,15 @@ class ExecutionEngine:
         self._gateway = gateway
         self._defaults = TWAPParams(**defaults)
         self._queue = RateLimitedOrderQueue(gateway, max_orders_per_minute, limits=tuple(limits), seed=seed)
-        self._monitor = ExecutionMonitor(gateway)
+        # look-ups and quotes go through the queue too, so every request counts against the limits
+        self._monitor = ExecutionMonitor(gateway, lookup=self._queue.lookup)
         self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
         self._parts = RunnerParts(
             gateway=gateway,
             queue=self._queue,
             monitor=self._monitor,
             new_child_id=self._ids.next_id,
-            quotes=QuoteCache(gateway, max_age=quote_max_age),
+            quotes=QuoteCache(gateway, max_age=quote_max_age, quote=self._queue.quote),
         )
         self._running: dict[str, TWAPHandle] = {}
         self._finished_count = self._failed_count = 0

@@ -122,7 +122,9 @@ class ExecutionMonitor:
 
     Run it with ``async with monitor:`` (its own task) or ``await task_group.start(monitor.run)``.
     Parents are registered with ``track`` and children with ``add_child`` *before* they are sent,
-    so no event can arrive for an order the monitor does not know.
+    so no event can arrive for an order the monitor does not know. ``lookup`` is how ``reconcile``
+    asks the venue for an order (by default ``gateway.get_order``; an engine passes its order
+    queue's ``lookup``, so look-ups count against the venue's limits).
     """
 
     def __init__(
@@ -131,12 +133,14 @@ class ExecutionMonitor:
         *,
         lookup_timeout: float = 5.0,
         resubscribe_delay: float = 0.05,
+        lookup: Callable[[str], Awaitable[OrderSnapshot]] | None = None,
     ) -> None:
         if lookup_timeout <= 0:
             raise InvalidInputError("lookup_timeout", lookup_timeout, "must be greater than zero")
         if resubscribe_delay < 0:
             raise InvalidInputError("resubscribe_delay", resubscribe_delay, "must not be negative")
         self._gateway = gateway
+        self._lookup = gateway.get_order if lookup is None else lookup
         self._lookup_timeout = lookup_timeout
         self._resubscribe_delay = resubscribe_delay
         self._parents: dict[str, _Tracked] = {}
@@ -324,7 +328,7 @@ class ExecutionMonitor:
         self._reconciliations += 1
         try:
             with anyio.fail_after(self._lookup_timeout):
-                snapshot = await self._gateway.get_order(client_order_id)
+                snapshot = await self._lookup(client_order_id)
         except UnknownOrderError:
             # The venue never received it: nothing can fill, the quantity is free again.
             was_final = child.state.is_final

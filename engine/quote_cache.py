@@ -7,6 +7,8 @@ who asks meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio
 import attrs
 
@@ -37,12 +39,23 @@ class _Fetch:
 
 
 class QuoteCache:
-    """Quotes from ``gateway``, reused while younger than ``max_age`` seconds (engine clock)."""
+    """Quotes from ``gateway``, reused while younger than ``max_age`` seconds (engine clock).
 
-    def __init__(self, gateway: TradingGateway, *, max_age: float = 1.0) -> None:
+    ``quote`` is how a quote is asked for (by default ``gateway.get_quote``; an engine passes its
+    order queue's ``quote``, so quote requests count against the venue's limits).
+    """
+
+    def __init__(
+        self,
+        gateway: TradingGateway,
+        *,
+        max_age: float = 1.0,
+        quote: Callable[[str], Awaitable[Quote]] | None = None,
+    ) -> None:
         if not isinstance(max_age, (int, float)) or isinstance(max_age, bool) or not max_age >= 0:
             raise InvalidInputError("max_age", max_age, "expected seconds ≥ 0")
         self._gateway = gateway
+        self._ask = gateway.get_quote if quote is None else quote
         self._max_age = float(max_age)
         self._quotes: dict[str, tuple[float, Quote]] = {}
         self._in_flight: dict[str, _Fetch] = {}
@@ -86,7 +99,7 @@ class QuoteCache:
         self._requests += 1
         asked_at = now()
         try:
-            quote = fetch.quote = await self._gateway.get_quote(symbol)
+            quote = fetch.quote = await self._ask(symbol)
             self._quotes[symbol] = (asked_at, quote)
         except GatewayError as error:
             self._failures += 1

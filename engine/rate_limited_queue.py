@@ -23,6 +23,11 @@ order, with the same id, go out again; a rejection is final. ``max_attempts`` an
 bound each request. That policy lives in ``_queue_outcomes.py``; this module holds the lifetime,
 the public calls, the enqueueing and the dispatcher.
 
+Look-ups and quotes: ``await queue.lookup(client_order_id)`` and ``await queue.quote(symbol)``
+ask the venue directly, but first take their place in a lane and their capacity under the limits
+(by the weight the limits give ``get_order`` and ``get_quote``), so every request the engine makes
+counts. A kind no limit counts (weight zero, the default) goes straight to the gateway, unqueued.
+
 Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet sent resolve
 ``CANCELLED``; requests in flight (and look-ups of unknown outcomes) are awaited for up to
 ``shutdown_timeout`` seconds, shielded; whatever is still open then resolves ``FAILED`` with
@@ -51,9 +56,12 @@ from engine.errors import (
     InvalidInputError,
     QueueClosedError,
     QueueFullError,
+    RateLimitedError,
 )
+from engine.events import OrderSnapshot
 from engine.gateway import TradingGateway
 from engine.ids import validate_client_order_id
+from engine.market import Quote
 from engine.order_handle import HandleState, Lane, OrderHandle, OrderResultStatus
 from engine.orders import Order
 from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
@@ -104,6 +112,7 @@ class QueueStatistics:
     lookups: int
     time_throttled: float
     rate_factor: float
+    quotes: int = 0
 
     @property
     def queued(self) -> int:
@@ -196,7 +205,18 @@ class RateLimitedOrderQueue(QueueOutcomes):
         self._in_flight = 0
         self._idle_senders = 0
         self._counts = dict.fromkeys(
-            ("sent", "accepted", "rejected", "failed", "cancelled", "retries", "rate_limited", "lookups"), 0
+            (
+                "sent",
+                "accepted",
+                "rejected",
+                "failed",
+                "cancelled",
+                "retries",
+                "rate_limited",
+                "lookups",
+                "quotes",
+            ),
+            0,
         )
         self._time_throttled = 0.0
         self._last_enqueue_time = 0.0
@@ -315,6 +335,86 @@ class RateLimitedOrderQueue(QueueOutcomes):
             target._cancel_requested = True  # if it turns out never to have arrived: do not resend
         return handle
 
+    async def lookup(self, client_order_id: str, *, lane: Lane = Lane.COMPLETION) -> OrderSnapshot:
+        """The venue's snapshot of an order, asked within the limits (``gateway.get_order``).
+
+        The look-up waits in ``lane`` (by default ahead of routine slices: reconciling must not
+        starve) for the capacity its weight needs; the gateway's errors propagate unchanged.
+        """
+        validate_client_order_id(client_order_id)
+        charged = await self._take_capacity(RequestKind.LOOKUP, client_order_id, _lane(lane))
+        try:
+            return await self._gateway.get_order(client_order_id)
+        except RateLimitedError as error:
+            if charged:
+                self._on_venue_rate_limited(error)
+            raise
+
+    async def quote(self, symbol: str, *, lane: Lane = Lane.ROUTINE) -> Quote:
+        """The venue's quote for ``symbol``, asked within the limits (``gateway.get_quote``).
+
+        Quotes are routine: by default they wait behind cancels and completion orders.
+        """
+        if not isinstance(symbol, str) or not symbol:
+            raise InvalidInputError("symbol", symbol, "expected a non-empty symbol")
+        charged = await self._take_capacity(RequestKind.QUOTE, symbol, _lane(lane))
+        try:
+            return await self._gateway.get_quote(symbol)
+        except RateLimitedError as error:
+            if charged:
+                self._on_venue_rate_limited(error)
+            raise
+
+    async def _take_capacity(self, kind: RequestKind, key: str, lane: Lane) -> bool:
+        """Wait until a request of ``kind`` fits the limits and count it; False if none counts it."""
+        group = self._group
+        if not group.charges(kind):
+            return False  # nothing to account: the request goes out as it always did
+        if self._state == "open":
+            # a permit waits in its lane like any request; the dispatcher grants it in order
+            handle = OrderHandle(
+                request=kind,
+                client_order_id=key,
+                order=None,
+                lane=lane,
+                weight=1,
+                deadline=None,
+                enqueued_at=self._enqueue_time(),
+                owner=self,
+            )
+            self._open += 1
+            self._lanes.push(handle)
+            self._wake()
+            try:
+                granted = (await handle).ok
+            finally:
+                if not handle.done():  # the caller gave up waiting: free its place
+                    self._withdraw_handle(handle)
+            if granted:
+                return True
+        # the dispatcher is not running (before entry, or shut down meanwhile): count it here
+        while True:
+            now = clock.now()
+            ready = group.ready_at(kind, 1, now)
+            if ready <= now:
+                group.record(kind, 1, now)
+                self._counts["lookups" if kind is RequestKind.LOOKUP else "quotes"] += 1
+                return True
+            await anyio.sleep(ready - now)
+
+    def _grant(self, handle: OrderHandle) -> None:
+        """A look-up's or quote's capacity is counted: let its caller ask the venue."""
+        self._counts["lookups" if handle._request is RequestKind.LOOKUP else "quotes"] += 1
+        self._finish(handle, OrderResultStatus.ACCEPTED, None)
+
+    def _on_venue_rate_limited(self, error: RateLimitedError) -> None:
+        """The venue answered a counted look-up or quote with 429: pause the group, as for orders."""
+        now = clock.now()
+        self._counts["rate_limited"] += 1
+        pause = max(0.0, error.retry_after) * (1.0 + self._random.uniform(0.0, self._retry_jitter))
+        self._group.on_rate_limited(now, now + pause)
+        self._log.warning("request.rate_limited", retry_after=error.retry_after, pause=pause)
+
     def _check_running(self) -> None:
         """Refuse to wait on a queue that never ran: nothing would ever resolve its handles."""
         if self._state == "new":
@@ -346,6 +446,7 @@ class RateLimitedOrderQueue(QueueOutcomes):
             lookups=counts["lookups"],
             time_throttled=self._time_throttled,
             rate_factor=self._group.rate_factor(clock.now()) if self._state == "open" else 1.0,
+            quotes=counts["quotes"],
         )
 
     # -- enqueueing ----------------------------------------------------------------------------
@@ -492,7 +593,10 @@ class RateLimitedOrderQueue(QueueOutcomes):
                 continue
             lanes.pop(head)
             group.record(head._kind, weight, now)
-            self._start(head, now)
+            if head._request is RequestKind.LOOKUP or head._request is RequestKind.QUOTE:
+                self._grant(head)  # a permit: its caller sends the request itself
+            else:
+                self._start(head, now)
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
                 since_yield = 0

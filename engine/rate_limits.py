@@ -55,6 +55,7 @@ class RequestKind(enum.Enum):
     SUBMIT = "submit"
     CANCEL = "cancel"
     LOOKUP = "get_order"
+    QUOTE = "get_quote"
 
 
 class LimitShape(enum.Enum):
@@ -84,6 +85,10 @@ def _cancel_weight(value: Any) -> int:
 
 def _lookup_weight(value: Any) -> int:
     return _whole(value, "lookup_weight", 0)
+
+
+def _quote_weight(value: Any) -> int:
+    return _whole(value, "quote_weight", 0)
 
 
 def positive_seconds(value: Any, field: str) -> float:
@@ -123,8 +128,9 @@ def _shape(value: Any) -> LimitShape:
 class RateLimit:
     """One venue limit: at most ``limit`` (weight) per ``period`` seconds.
 
-    ``submit_weight``, ``cancel_weight`` and ``lookup_weight`` say what one request of each kind
-    costs against this limit (zero: the venue does not count it here). With
+    ``submit_weight``, ``cancel_weight``, ``lookup_weight`` (order look-ups) and ``quote_weight``
+    say what one request of each kind costs against this limit (zero: the venue does not count it
+    here). With
     ``per_request_weight`` the cost is further multiplied by the weight each request carries, for
     venues that publish a weight per endpoint. ``RateLimit(100, 60)`` is "100 orders and cancels in
     any rolling minute".
@@ -137,6 +143,7 @@ class RateLimit:
     cancel_weight: int = attrs.field(default=1, converter=_cancel_weight)
     lookup_weight: int = attrs.field(default=0, converter=_lookup_weight)
     per_request_weight: bool = attrs.field(default=False)
+    quote_weight: int = attrs.field(default=0, converter=_quote_weight)
 
     @per_request_weight.validator
     def _check_flag(self, attribute: Any, value: Any) -> None:
@@ -154,8 +161,10 @@ class RateLimit:
             base = self.submit_weight
         elif kind is RequestKind.CANCEL:
             base = self.cancel_weight
-        else:
+        elif kind is RequestKind.LOOKUP:
             base = self.lookup_weight
+        else:
+            base = self.quote_weight
         return base * request_weight if self.per_request_weight else base
 
     def describe(self) -> str:
@@ -397,6 +406,10 @@ class LimitGroup:
         """The effective share of the configured rate at ``now`` (1.0 unless 429s lowered it)."""
         self._recover(now)
         return self._factor
+
+    def charges(self, kind: RequestKind) -> bool:
+        """True when some limit counts requests of ``kind`` (a non-zero weight)."""
+        return any(limit.cost(kind) > 0 for limit in self._limits)
 
     def check_cost(self, kind: RequestKind, request_weight: int, field: str = "weight") -> None:
         """Raise ``InvalidInputError`` if such a request could never fit some limit."""

@@ -161,7 +161,9 @@ class TWAPExecutor:
         self._ids = (
             id_generator if id_generator is not None else ClientOrderIdGenerator("T", seed=self._params.seed)
         )
-        self._quotes = QuoteCache(trading_gateway)
+        # with a shared queue, quotes count against its limits; a queue of our own (made per
+        # execution) counts only submits and cancels, so its quotes go straight to the gateway
+        self._quotes = QuoteCache(trading_gateway, quote=None if queue is None else queue.quote)
         self._executed = 0
 
     def __repr__(self) -> str:
@@ -200,7 +202,7 @@ class TWAPExecutor:
         if self._queue is not None and self._monitor is not None:
             return await self._run(self._queue, self._monitor, planned, params)
         queue = RateLimitedOrderQueue(self._gateway, self._max_orders_per_minute)
-        async with queue, ExecutionMonitor(self._gateway) as monitor:
+        async with queue, ExecutionMonitor(self._gateway, lookup=queue.lookup) as monitor:
             return await self._run(queue, monitor, planned, params)
 
     async def _run(
