@@ -104,11 +104,15 @@ class RequestChannel:
         self._wake = anyio.Event()
         self._last_arrival = -math.inf
         self._open = False
+        # Without latency nothing travels: no draws, and no timer unless an answer is dropped.
+        self._instant = latency.request == 0 and latency.request_jitter == 0
 
     def __repr__(self) -> str:
         return f"<RequestChannel open={self._open} in_flight={len(self._inbox)}>"
 
     def _delay(self) -> float:
+        if self._instant:
+            return 0.0
         return self._latency.request + self._rng.uniform(0.0, self._latency.request_jitter)
 
     def open(self) -> None:
@@ -136,6 +140,8 @@ class RequestChannel:
         request = PendingRequest(kind=kind, client_order_id=client_order_id, payload=payload, arrival=arrival)
         self._inbox.append(request)
         self._wake.set()
+        if self._instant:
+            return await self._await_instant(request, sent_at)
         with anyio.CancelScope(deadline=sent_at + self._timeout) as scope:
             await request.wait_answered()
             if not request.dropped:
@@ -145,6 +151,19 @@ class RequestChannel:
         assert scope.cancelled_caught
         raise OrderStateUnknownError(
             f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
+        )
+
+    async def _await_instant(self, request: PendingRequest, sent_at: float) -> object:
+        """``send``'s wait without latency: the answer comes in the same instant, so the timeout
+        can only end the wait for a dropped answer (or one a stalled real-time loop made late)."""
+        await request.wait_answered()
+        deadline = sent_at + self._timeout
+        if not request.dropped and now() < deadline:
+            await anyio.sleep_until(request.reply_at)
+            return request.result()
+        await anyio.sleep_until(deadline)
+        raise OrderStateUnknownError(
+            f"no answer to {request.kind} within {self._timeout}s", client_order_id=request.client_order_id
         )
 
     async def run(self) -> None:
