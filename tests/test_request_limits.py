@@ -18,6 +18,7 @@ from engine import Lane, RateLimit, RateLimitedOrderQueue, RequestKind
 from engine.clock import run_virtual
 from engine.execution_engine import ExecutionEngine
 from engine.execution_report import ExecutionReport
+from engine.orders import Order
 from engine.rate_limits import max_window_count
 from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec, VenueRateLimit
 from tests.test_promises_engine import venue_fills
@@ -115,3 +116,58 @@ async def test_kinds_the_limits_do_not_weigh_go_straight_to_the_gateway() -> Non
     assert len(quotes) == 5
     assert stats.quotes == 0
     assert not RateLimit(1, 10.0).cost(RequestKind.QUOTE)
+
+
+def resting_buy() -> Order:
+    return Order("AAPL", "buy", 1, order_type="limit", limit_price=100, time_in_force="ioc")
+
+
+async def test_a_look_up_waits_ahead_of_routine_slices_and_a_quote_behind_them() -> None:
+    venue = SimulatedVenue(SYMBOLS, seed=3, latency=LatencyModel.zero(), cash=1_000_000)
+    limit = RateLimit(1, 10.0, lookup_weight=1, quote_weight=1)
+    granted: dict[str, float] = {}
+    async with venue, RateLimitedOrderQueue(venue, limits=[limit], safety_margin=0.0) as queue:
+        first = await queue.submit(resting_buy())  # the window is now full for 10 s
+        routine = [queue.submit(resting_buy()) for _ in range(2)]
+
+        async def look_up() -> None:
+            await queue.lookup(first.client_order_id)
+            granted["lookup"] = anyio.current_time()
+
+        async def ask_quote() -> None:
+            await queue.quote("AAPL")
+            granted["quote"] = anyio.current_time()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ask_quote)
+            tasks.start_soon(look_up)
+        results = [await handle for handle in routine]
+    # one request per 10 s: the look-up overtakes both routine orders, the quote waits its turn
+    assert granted["lookup"] == pytest.approx(10.0)
+    assert [result.sent_at for result in results] == [pytest.approx(20.0), pytest.approx(30.0)]
+    assert granted["quote"] == pytest.approx(40.0)
+
+
+async def test_a_caller_that_stops_waiting_gives_its_place_back() -> None:
+    venue = SimulatedVenue(SYMBOLS, seed=3, latency=LatencyModel.zero(), cash=1_000_000)
+    limit = RateLimit(1, 10.0, lookup_weight=1)
+    async with venue, RateLimitedOrderQueue(venue, limits=[limit], safety_margin=0.0) as queue:
+        first = await queue.submit(resting_buy())
+        with anyio.move_on_after(1.0):
+            await queue.lookup(first.client_order_id)
+        assert queue.statistics().queued == 0
+        second = await queue.submit(resting_buy())
+        stats = queue.statistics()
+    assert second.sent_at == pytest.approx(10.0)
+    assert stats.lookups == 0
+    assert stats.cancelled == 0  # a withdrawn permit is no cancelled order
+
+
+async def test_before_the_queue_runs_a_look_up_still_takes_its_capacity() -> None:
+    venue = SimulatedVenue(SYMBOLS, seed=3, latency=LatencyModel.zero(), cash=1_000_000)
+    queue = RateLimitedOrderQueue(venue, limits=[RateLimit(1, 10.0, quote_weight=1)], safety_margin=0.0)
+    async with venue:
+        await queue.quote("AAPL")
+        await queue.quote("AAPL")
+        assert anyio.current_time() == pytest.approx(10.0)
+    assert queue.statistics().quotes == 2
