@@ -124,7 +124,7 @@ class OrderDesk:
         self._wire.publish(
             OrderAccepted(
                 client_order_id=order.client_order_id, symbol=order.symbol, timestamp=time,
-                venue_order_id=record.venue_order_id,
+                venue_order_id=record.venue_order_id, sequence=self._wire.last_sequence + 1,
             )
         )
         if self._faults.fire("reject_after_accept"):
@@ -159,7 +159,7 @@ class OrderDesk:
             client_order_id=order.client_order_id, symbol=order.symbol, timestamp=now(),
             trade_id=f"T{self._trade_ids}", side=order.side, quantity=intent.quantity,
             price=intent.price, fee=self._fees.fee(intent.quantity * intent.price, is_maker=intent.is_maker),
-            is_maker=intent.is_maker,
+            is_maker=intent.is_maker, sequence=self._wire.last_sequence + 1,
         )
         published = self._wire.publish(fill)
         assert isinstance(published, OrderFilled)
@@ -176,19 +176,24 @@ class OrderDesk:
         self._market.book(order.symbol).remove(record)
         event: ExecutionEvent
         cid, symbol, filled = order.client_order_id, order.symbol, record.filled_quantity
+        sequence = self._wire.last_sequence + 1
         if status is OrderStatus.CANCELLED:
             self._counts["cancels"] += 1
             event = OrderCancelled(
-                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason
+                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason,
+                sequence=sequence,
             )
         elif status is OrderStatus.EXPIRED:
             self._counts["expired"] += 1
             event = OrderExpired(
-                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason
+                client_order_id=cid, symbol=symbol, timestamp=time, filled_quantity=filled, reason=reason,
+                sequence=sequence,
             )
         else:
             self._counts["rejects"] += 1
-            event = OrderRejected(client_order_id=cid, symbol=symbol, timestamp=time, reason=reason)
+            event = OrderRejected(
+                client_order_id=cid, symbol=symbol, timestamp=time, reason=reason, sequence=sequence
+            )
         self._wire.publish(event)
 
     def _cancel(self, record: OrderRecord) -> None:

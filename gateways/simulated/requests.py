@@ -170,7 +170,8 @@ class RequestChannel:
         """Execute each request at its arrival, in sending order; runs in the venue's task group."""
         while True:
             while not self._inbox:
-                self._wake = anyio.Event()
+                if self._wake.is_set():
+                    self._wake = anyio.Event()
                 await self._wake.wait()
             request = self._inbox[0]
             await anyio.sleep_until(request.arrival)

@@ -77,7 +77,8 @@ class EventWire:
         self._held: _Held | None = None
         self._last_delivery = -math.inf
         self._feed: list[ExecutionEvent | _Drop] = []
-        self._feed_changed = anyio.Event()
+        # Made when a subscriber first waits on it, so deliveries nobody waits for cost no event.
+        self._feed_changed: anyio.Event | None = None
         self._wake = anyio.Event()
         self._subscriptions: list[int] = []  # the feed index each live subscription started at
         self._last_drop = -1  # feed index of the latest drop marker
@@ -107,7 +108,9 @@ class EventWire:
 
     def publish(self, event: ExecutionEvent) -> ExecutionEvent:
         """Give ``event`` the next sequence number, journal it and schedule its delivery."""
-        event = attrs.evolve(event, sequence=len(self._journal) + 1)
+        sequence = len(self._journal) + 1
+        if event.sequence != sequence:  # a publisher that knew its sequence saves the copy
+            event = attrs.evolve(event, sequence=sequence)
         self._journal.append(event)
         delay = self._latency.event + self._rng.uniform(0.0, self._latency.event_jitter)
         deliver_at = max(now() + delay, self._last_delivery)
@@ -134,8 +137,15 @@ class EventWire:
         self._notify()
 
     def _notify(self) -> None:
-        self._feed_changed.set()
-        self._feed_changed = anyio.Event()
+        if self._feed_changed is not None:
+            self._feed_changed.set()
+            self._feed_changed = None
+
+    def _changed(self) -> anyio.Event:
+        """The event the next feed change (or the close) sets."""
+        if self._feed_changed is None:
+            self._feed_changed = anyio.Event()
+        return self._feed_changed
 
     def _deliver(self, entries: list[ExecutionEvent]) -> None:
         for entry in entries:
@@ -152,7 +162,8 @@ class EventWire:
     async def run(self) -> None:
         """Deliver pending events at their times; runs in the venue's task group."""
         while True:
-            self._wake = anyio.Event()
+            if self._wake.is_set():
+                self._wake = anyio.Event()
             current = now()
             due = []
             while self._pending and self._pending[0][0] <= current:
@@ -165,7 +176,10 @@ class EventWire:
             times = [self._pending[0][0]] if self._pending else []
             if self._held is not None:
                 times.append(self._held.deadline)
-            with anyio.move_on_after(min(times) - current if times else math.inf):
+            if times:
+                with anyio.move_on_after(min(times) - current):
+                    await self._wake.wait()
+            else:
                 await self._wake.wait()
 
     async def subscribe(self, after_sequence: int) -> AsyncIterator[ExecutionEvent]:
@@ -183,7 +197,6 @@ class EventWire:
                 yield self._journal[sequence - 1]
             index = start
             while True:
-                changed = self._feed_changed
                 if index < len(self._feed):
                     entry = self._feed[index]
                     index += 1
@@ -195,6 +208,6 @@ class EventWire:
                     continue
                 if self._closed:
                     return
-                await changed.wait()
+                await self._changed().wait()
         finally:
             self._subscriptions.remove(start)
