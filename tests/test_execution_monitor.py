@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import cast
 
@@ -72,8 +72,12 @@ def accepted(seq: int, cid: str) -> OrderAccepted:
     )
 
 
-def setup(stream: ScriptedStream, quantity: int = 300) -> tuple[ExecutionMonitor, ParentOrder]:
-    monitor = ExecutionMonitor(cast(TradingGateway, stream), resubscribe_delay=0.0)
+def setup(
+    stream: ScriptedStream,
+    quantity: int = 300,
+    lookup: Callable[[str], Awaitable[OrderSnapshot]] | None = None,
+) -> tuple[ExecutionMonitor, ParentOrder]:
+    monitor = ExecutionMonitor(cast(TradingGateway, stream), resubscribe_delay=0.0, lookup=lookup)
     parent = ParentOrder(
         parent_id="P",
         symbol="AAPL",
@@ -173,6 +177,22 @@ async def test_reconcile_books_a_lost_order_from_the_venue_snapshot() -> None:
     assert parent.filled == 100
     assert await monitor.reconcile("B") is ChildState.REJECTED, "the venue never saw B"
     assert parent.remaining == 100
+
+
+async def test_reconcile_asks_through_the_given_lookup_so_the_request_counts_against_the_limits() -> None:
+    stream = ScriptedStream([])
+    asked: list[str] = []
+
+    async def counted_lookup(client_order_id: str) -> OrderSnapshot:
+        asked.append(client_order_id)
+        await anyio.sleep(2.0)  # waiting for capacity
+        raise UnknownOrderError(client_order_id)
+
+    monitor, parent = setup(stream, lookup=counted_lookup)
+    monitor.record_unknown("A", "ack lost")
+    assert await monitor.reconcile("A") is ChildState.REJECTED
+    assert asked == ["A"]
+    assert parent.remaining == 100, "A never reached the venue: its 100 are free again"
 
 
 async def test_progress_subscription_yields_until_final() -> None:
