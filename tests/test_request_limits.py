@@ -16,6 +16,7 @@ import pytest
 
 from engine import Lane, RateLimit, RateLimitedOrderQueue, RequestKind
 from engine.clock import run_virtual
+from engine.errors import RateLimitedError
 from engine.execution_engine import ExecutionEngine
 from engine.execution_report import ExecutionReport
 from engine.orders import Order
@@ -171,3 +172,26 @@ async def test_before_the_queue_runs_a_look_up_still_takes_its_capacity() -> Non
         await queue.quote("AAPL")
         assert anyio.current_time() == pytest.approx(10.0)
     assert queue.statistics().quotes == 2
+
+
+async def test_a_counted_quote_the_venue_refuses_pauses_the_queue_until_its_retry_after() -> None:
+    # the venue allows less than the queue was told: its 429 must hold back what follows
+    venue = SimulatedVenue(
+        SYMBOLS,
+        seed=3,
+        latency=LatencyModel.zero(),
+        cash=1_000_000,
+        rate_limits=[VenueRateLimit(limit=1, period=10.0, weights={"get_quote": 1, "submit": 1})],
+    )
+    limit = RateLimit(5, 10.0, quote_weight=1)
+    async with venue, RateLimitedOrderQueue(venue, limits=[limit], retry_jitter=0.0) as queue:
+        await queue.quote("AAPL")
+        with pytest.raises(RateLimitedError) as refused:
+            await queue.quote("AAPL")
+        result = await queue.submit(resting_buy())
+        stats = queue.statistics()
+    assert refused.value.retry_after == pytest.approx(10.0)
+    assert stats.rate_limited == 1
+    assert result.ok
+    assert result.sent_at == pytest.approx(10.0)  # the pause held it back; the venue took it
+    assert venue.statistics().rate_limit_violations == 1
