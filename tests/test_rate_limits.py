@@ -25,6 +25,7 @@ from engine.rate_limits import LimitGroup, RollingWindow, TokenBucket, max_windo
         ({"limit": 10, "period": 60, "submit_weight": -1}, "submit_weight"),
         ({"limit": 10, "period": 60, "cancel_weight": 0.5}, "cancel_weight"),
         ({"limit": 10, "period": 60, "lookup_weight": -2}, "lookup_weight"),
+        ({"limit": 10, "period": 60, "quote_weight": -1}, "quote_weight"),
         ({"limit": 10, "period": 60, "shape": "sliding"}, "shape"),
         ({"limit": 10, "period": 60, "per_request_weight": "yes"}, "per_request_weight"),
     ],
@@ -37,14 +38,18 @@ def test_a_bad_limit_is_refused_naming_field_and_value(kwargs: dict[str, object]
 
 
 def test_each_request_kind_costs_its_own_weight() -> None:
-    limit = RateLimit(6000, 60, submit_weight=2, cancel_weight=1, lookup_weight=4, per_request_weight=True)
+    limit = RateLimit(
+        6000, 60, submit_weight=2, cancel_weight=1, lookup_weight=4, per_request_weight=True, quote_weight=3
+    )
     assert limit.cost(RequestKind.SUBMIT) == 2
     assert limit.cost(RequestKind.SUBMIT, 5) == 10
     assert limit.cost(RequestKind.CANCEL, 3) == 3
     assert limit.cost(RequestKind.LOOKUP) == 4
+    assert limit.cost(RequestKind.QUOTE) == 3
     orders_only = RateLimit(50, 10, cancel_weight=0)
     assert orders_only.cost(RequestKind.SUBMIT, 5) == 1  # counts orders, not weight
     assert orders_only.cost(RequestKind.CANCEL) == 0
+    assert orders_only.cost(RequestKind.LOOKUP) == orders_only.cost(RequestKind.QUOTE) == 0  # not counted
     assert RateLimit.per_minute(100) == RateLimit(100, 60.0)
     assert RateLimit(10, 1, shape="token_bucket").shape is LimitShape.TOKEN_BUCKET
 
