@@ -38,7 +38,11 @@ _ALLOWED = {
 
 @attrs.define
 class OrderRecord:
-    """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes."""
+    """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes.
+
+    The venue keeps every order it ever held, so a record stores only what its fills cannot
+    give back: the notional and the fees are summed from the fills when asked.
+    """
 
     order: Order
     venue_order_id: str
@@ -46,14 +50,28 @@ class OrderRecord:
     updated_at: float
     status: OrderStatus = OrderStatus.NEW
     filled_quantity: Decimal = Decimal(0)
-    filled_notional: Decimal = Decimal(0)
-    fees: Decimal = Decimal(0)
-    fills: list[OrderFilled] = attrs.Factory(list)
+    fills: tuple[OrderFilled, ...] = ()
 
     @property
     def remaining(self) -> Decimal:
         """Quantity still to fill."""
         return self.order.quantity - self.filled_quantity
+
+    @property
+    def filled_notional(self) -> Decimal:
+        """Quantity × price summed over the fills, in fill order."""
+        total = Decimal(0)
+        for fill in self.fills:
+            total += fill.quantity * fill.price
+        return total
+
+    @property
+    def fees(self) -> Decimal:
+        """Fees summed over the fills, in fill order."""
+        total = Decimal(0)
+        for fill in self.fills:
+            total += fill.fee
+        return total
 
     def _move(self, status: OrderStatus, time: float) -> None:
         if status not in _ALLOWED.get(self.status, frozenset()):
@@ -68,9 +86,7 @@ class OrderRecord:
         if fill.quantity <= 0 or fill.quantity > self.remaining:
             raise RuntimeError(f"fill of {fill.quantity} does not fit the remaining {self.remaining}")
         self.filled_quantity += fill.quantity
-        self.filled_notional += fill.quantity * fill.price
-        self.fees += fill.fee
-        self.fills.append(fill)
+        self.fills += (fill,)
         done = self.filled_quantity == self.order.quantity
         self._move(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.timestamp)
 
@@ -80,11 +96,11 @@ class OrderRecord:
 
     def snapshot(self) -> OrderSnapshot:
         """The frozen look-up answer."""
-        average = self.filled_notional / self.filled_quantity if self.filled_quantity else None
+        filled = self.filled_quantity
         return OrderSnapshot(
             order=self.order, venue_order_id=self.venue_order_id, status=self.status,
-            filled_quantity=self.filled_quantity, average_price=average, fees=self.fees,
-            fills=tuple(self.fills), created_at=self.created_at, updated_at=self.updated_at,
+            filled_quantity=filled, average_price=self.filled_notional / filled if filled else None,
+            fees=self.fees, fills=self.fills, created_at=self.created_at, updated_at=self.updated_at,
         )
 
 
