@@ -7,11 +7,19 @@ loop, the same one ``engine.run_virtual`` and the backtests use. A test can take
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 
 import pytest
+from hypothesis import settings
 
 from engine import clock
+
+# CI replays the same examples on every run, so a landing never hangs on a lucky draw; working
+# copies keep exploring new ones (and keep the failures they find in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_asyncio_loop_factories(

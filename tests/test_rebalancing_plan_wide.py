@@ -33,10 +33,10 @@ class Problem:
 
 
 @st.composite
-def problems(draw: st.DrawFn) -> Problem:
+def problems(draw: st.DrawFn, shorts: bool = True) -> Problem:
     n = draw(st.integers(1, 7))
     symbols = [f"S{i}" for i in range(n)]
-    short = draw(st.booleans())
+    short = shorts and draw(st.booleans())
     leverage = draw(st.sampled_from(["1", "1", "1.5", "2"]))
     prices = {s: Decimal(draw(st.sampled_from(["0.001", "0.013", "1.5", "37.25", "150", "4100"]))
                          if draw(st.booleans()) else Decimal(draw(st.integers(1, 10_000_000))) / 1000)
@@ -111,7 +111,7 @@ def test_every_plan_keeps_the_floor_the_rules_the_mode_and_gives_reasons(problem
 
 
 @settings(max_examples=60, deadline=None)
-@given(problems())
+@given(problems(shorts=False))
 def test_replanning_a_full_rebalance_right_after_it_executed_plans_nothing(problem: Problem) -> None:
     # Known limit: when a per-share fee is a large part of the price (38% in the case found), the
     # cost feedback has not settled after its few rounds and a re-plan moves one more lot.
@@ -124,8 +124,9 @@ def test_replanning_a_full_rebalance_right_after_it_executed_plans_nothing(probl
     # for cash, and a re-plan may find another lot to sell.
     value = problem.cash + sum((q * problem.prices[s] for s, q in problem.positions.items()), Decimal(0))
     assume(problem.planner.cash_reserve * 4 <= value)
-    # Known limit: with short targets, slippage and a reserve, a re-plan can still move a lot.
-    assume(not problem.planner.allow_short)
+    # Known limit: with short targets, slippage and a reserve, a re-plan can still move a lot,
+    # so these problems have no shorts (drawn so, not filtered: filtering half away trips
+    # hypothesis's health check now and then).
     problem = attrs.evolve(problem, planner=attrs.evolve(
         problem.planner, mode="full", turnover_cap=None, absolute_band=None, relative_band=None))
     first = problem.plan()
