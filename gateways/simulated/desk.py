@@ -65,10 +65,20 @@ class OrderDesk:
         self._orders: dict[str, OrderRecord] = {}
         self._counts = dict.fromkeys(("orders", "fills", "cancels", "rejects", "expired"), 0)
         self._trade_ids = 0
+        self._instant = -1.0
         self._log = structlog.get_logger(__name__).bind(venue="simulated")
 
     def __repr__(self) -> str:
         return f"<OrderDesk orders={len(self._orders)} open={self.open_orders} counts={self._counts}>"
+
+    def _now(self) -> float:
+        """The engine clock; the float already kept while time stands still (many orders share an
+        instant, and the records and events keep every timestamp)."""
+        time = now()
+        if time == self._instant:
+            return self._instant
+        self._instant = time
+        return time
 
     @property
     def counts(self) -> Mapping[str, int]:
@@ -117,7 +127,7 @@ class OrderDesk:
             return self._reject(order, str(error))
         if self._faults.fire("reject"):
             return self._reject(order, "simulated venue reject")
-        time = now()
+        time = self._now()
         self._counts["orders"] += 1
         record = OrderRecord(order, f"V{self._counts['orders']}", created_at=time, updated_at=time)
         self._orders[order.client_order_id] = record
@@ -156,7 +166,7 @@ class OrderDesk:
         order = record.order
         self._trade_ids += 1
         fill = OrderFilled(
-            client_order_id=order.client_order_id, symbol=order.symbol, timestamp=now(),
+            client_order_id=order.client_order_id, symbol=order.symbol, timestamp=self._now(),
             trade_id=f"T{self._trade_ids}", side=order.side, quantity=intent.quantity,
             price=intent.price, fee=self._fees.fee(intent.quantity * intent.price, is_maker=intent.is_maker),
             is_maker=intent.is_maker, sequence=self._wire.last_sequence + 1,
@@ -171,7 +181,7 @@ class OrderDesk:
 
     def _finish(self, record: OrderRecord, status: OrderStatus, reason: str) -> None:
         order = record.order
-        time = now()
+        time = self._now()
         record.finish(status, time)
         self._market.book(order.symbol).remove(record)
         event: ExecutionEvent

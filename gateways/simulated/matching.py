@@ -41,7 +41,7 @@ class OrderRecord:
     """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes.
 
     The venue keeps every order it ever held, so a record stores only what its fills cannot
-    give back: the notional and the fees are summed from the fills when asked.
+    give back: the filled quantity, the notional and the fees are summed from the fills when asked.
     """
 
     order: Order
@@ -49,8 +49,15 @@ class OrderRecord:
     created_at: float
     updated_at: float
     status: OrderStatus = OrderStatus.NEW
-    filled_quantity: Decimal = Decimal(0)
     fills: tuple[OrderFilled, ...] = ()
+
+    @property
+    def filled_quantity(self) -> Decimal:
+        """Quantity summed over the fills, in fill order."""
+        total = Decimal(0)
+        for fill in self.fills:
+            total += fill.quantity
+        return total
 
     @property
     def remaining(self) -> Decimal:
@@ -83,11 +90,11 @@ class OrderRecord:
 
     def apply_fill(self, fill: OrderFilled) -> None:
         """Count one fill; refuses (as a bug) anything that would overfill."""
-        if fill.quantity <= 0 or fill.quantity > self.remaining:
-            raise RuntimeError(f"fill of {fill.quantity} does not fit the remaining {self.remaining}")
-        self.filled_quantity += fill.quantity
+        remaining = self.remaining
+        if fill.quantity <= 0 or fill.quantity > remaining:
+            raise RuntimeError(f"fill of {fill.quantity} does not fit the remaining {remaining}")
         self.fills += (fill,)
-        done = self.filled_quantity == self.order.quantity
+        done = fill.quantity == remaining
         self._move(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.timestamp)
 
     def finish(self, status: OrderStatus, time: float) -> None:
