@@ -20,11 +20,13 @@ class FaultInjector:
 
     Every kind draws from its own ``random.Random`` (seeded with the venue seed and the kind) on
     every opportunity, whatever its probability, so turning one fault on never shifts another's
-    dice, and a probability of 0 never fires.
+    dice, and a probability of 0 never fires. A kind that can never fire skips its draw: no
+    other kind reads its dice, so nothing anyone sees depends on them.
     """
 
     def __init__(self, plan: FaultPlan, seed: int) -> None:
         self._plan = plan
+        self._chances: dict[str, float] = {kind: getattr(plan, kind) for kind in FAULT_KINDS}
         self._dice = {kind: random.Random(f"{seed}:fault:{kind}") for kind in FAULT_KINDS}
         self._counts = dict.fromkeys(FAULT_KINDS, 0)
 
@@ -39,8 +41,8 @@ class FaultInjector:
 
     def roll(self, kind: str) -> bool:
         """True if fault ``kind`` fires now. It is not counted until ``count`` confirms it."""
-        probability: float = getattr(self._plan, kind)
-        return self._dice[kind].random() < probability
+        chance = self._chances[kind]
+        return chance > 0 and self._dice[kind].random() < chance
 
     def count(self, kind: str) -> None:
         """Record that fault ``kind`` was injected."""
