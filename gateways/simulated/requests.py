@@ -139,7 +139,8 @@ class RequestChannel:
         self._last_arrival = arrival
         request = PendingRequest(kind=kind, client_order_id=client_order_id, payload=payload, arrival=arrival)
         self._inbox.append(request)
-        self._wake.set()
+        if len(self._inbox) == 1:  # with requests queued, the run loop is busy, not waiting
+            self._wake.set()
         if self._instant:
             return await self._await_instant(request, sent_at)
         with anyio.CancelScope(deadline=sent_at + self._timeout) as scope:
