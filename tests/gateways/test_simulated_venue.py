@@ -285,3 +285,21 @@ def test_the_same_seed_gives_an_identical_event_log() -> None:
     assert run_virtual(_seeded_scenario, 5) == first
     assert run_virtual(_seeded_scenario, 6) != first
     assert any(isinstance(event, OrderFilled) and event.is_maker for event in first)
+
+
+async def test_takers_in_one_step_walk_the_book_from_where_the_last_one_stopped() -> None:
+    async with quiet_venue(still_symbol(displayed_size=100, impact_bps=10)) as venue:
+        first, second, third = (market("AAPL", "buy", quantity) for quantity in (60, 60, 150))
+        for order in (first, second, third):
+            await venue.submit_order(order)
+        snapshots = [await venue.get_order(order.client_order_id) for order in (first, second, third)]
+        venue.set_quote("AAPL", bid="149.90", ask="150.10")  # a new step refreshes the book
+        after = market("AAPL", "buy", 100)
+        await venue.submit_order(after)
+        refreshed = await venue.get_order(after.client_order_id)
+    walked = [[(fill.quantity, fill.price) for fill in snapshot.fills] for snapshot in snapshots]
+    touch, level_1 = walked[1][0][1], walked[1][1][1]
+    level_2 = walked[2][1][1]
+    assert touch < level_1 < level_2
+    assert walked == [[(60, touch)], [(40, touch), (20, level_1)], [(80, level_1), (70, level_2)]]
+    assert [(fill.quantity, fill.price) for fill in refreshed.fills] == [(100, Decimal("150.10"))]
