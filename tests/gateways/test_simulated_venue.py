@@ -301,5 +301,8 @@ async def test_takers_in_one_step_walk_the_book_from_where_the_last_one_stopped(
     touch, level_1 = walked[1][0][1], walked[1][1][1]
     level_2 = walked[2][1][1]
     assert touch < level_1 < level_2
-    assert walked == [[(60, touch)], [(40, touch), (20, level_1)], [(80, level_1), (70, level_2)]]
-    assert [(fill.quantity, fill.price) for fill in refreshed.fills] == [(100, Decimal("150.10"))]
+    d = Decimal
+    assert walked == [
+        [(d(60), touch)], [(d(40), touch), (d(20), level_1)], [(d(80), level_1), (d(70), level_2)]
+    ]
+    assert [(fill.quantity, fill.price) for fill in refreshed.fills] == [(d(100), d("150.10"))]
