@@ -104,7 +104,7 @@ class RequestChannel:
         self._wake = anyio.Event()
         self._last_arrival = -math.inf
         self._open = False
-        # Without latency nothing travels: no draws, and no timer unless an answer is dropped.
+        # Without latency every delay is 0: no draws (this generator serves nothing else).
         self._instant = latency.request == 0 and latency.request_jitter == 0
 
     def __repr__(self) -> str:
@@ -141,8 +141,6 @@ class RequestChannel:
         self._inbox.append(request)
         if len(self._inbox) == 1:  # with requests queued, the run loop is busy, not waiting
             self._wake.set()
-        if self._instant:
-            return await self._await_instant(request, sent_at)
         with anyio.CancelScope(deadline=sent_at + self._timeout) as scope:
             await request.wait_answered()
             if not request.dropped:
@@ -152,19 +150,6 @@ class RequestChannel:
         assert scope.cancelled_caught
         raise OrderStateUnknownError(
             f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
-        )
-
-    async def _await_instant(self, request: PendingRequest, sent_at: float) -> object:
-        """``send``'s wait without latency: the answer comes in the same instant, so the timeout
-        can only end the wait for a dropped answer (or one a stalled real-time loop made late)."""
-        await request.wait_answered()
-        deadline = sent_at + self._timeout
-        if not request.dropped and now() < deadline:
-            await anyio.sleep_until(request.reply_at)
-            return request.result()
-        await anyio.sleep_until(deadline)
-        raise OrderStateUnknownError(
-            f"no answer to {request.kind} within {self._timeout}s", client_order_id=request.client_order_id
         )
 
     async def run(self) -> None:
