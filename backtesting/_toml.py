@@ -33,6 +33,16 @@ def _describe(kinds: tuple[type, ...]) -> str:
     return " or ".join(names)
 
 
+def read_file(path: str | Path, what: str = "file") -> str:
+    """Read a UTF-8 text file; raise ``ScenarioError`` naming it when it is missing or unreadable."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", str(path), f"{what} not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(str(path), "", str(path), f"cannot read the {what}: {error}") from None
+
+
 def parse_toml(text: str, path: str) -> dict[str, Any]:
     """Parse TOML text; a syntax error becomes a ``ScenarioError`` naming the file and the line."""
     try:

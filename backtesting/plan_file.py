@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backtesting._toml import NUMBER, Table, parse_toml
+from backtesting._toml import NUMBER, Table, parse_toml, read_file
 from backtesting.errors import ScenarioError
 from backtesting.runner import plan_for
 from backtesting.scenario import parse_scenario
@@ -46,12 +46,7 @@ _PLANNER_KEYS = (
 def plan_from_file(path: str | Path) -> RebalancingPlan:
     """Read a plan file (or a scenario) and return the rebalancing plan it describes."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(str(path), "", str(path), f"cannot read the file: {error}") from None
+    text = read_file(path)
     data = parse_toml(text, str(path))
     if "venue" in data:
         scenario = parse_scenario(text, str(path), base_dir=file.parent)

@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from backtesting._toml import NUMBER, Table, parse_toml
+from backtesting._toml import NUMBER, Table, parse_toml, read_file
 from backtesting.errors import ScenarioError
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
@@ -182,14 +182,8 @@ class Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises ``ScenarioError`` naming file, key and value."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", str(path), "scenario file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(str(path), "", str(path), f"cannot read the scenario file: {error}") from None
-    return parse_scenario(text, str(path), base_dir=file.parent)
+    text = read_file(path, "scenario file")
+    return parse_scenario(text, str(path), base_dir=Path(path).parent)
 
 
 def parse_scenario(text: str, path: str = "<scenario>", *, base_dir: Path | None = None) -> Scenario:
