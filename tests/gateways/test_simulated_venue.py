@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from engine import (
@@ -268,6 +269,31 @@ async def test_requests_travel_with_latency_and_arrive_in_sending_order() -> Non
     assert [cid for _, cid in arrivals] == [order.client_order_id for order in orders]
     assert [t for t, _ in arrivals] == sorted(t for t, _ in arrivals)
     assert arrivals[0][0] - start >= 0.02  # the request latency
+
+
+async def test_without_latency_requests_arrive_in_call_order_and_the_caller_still_yields() -> None:
+    async with quiet_venue() as venue:
+        orders = [limit("AAPL", "buy", 1, "100.00") for _ in range(50)]
+        sent_by_other: list[int] = []
+
+        async def sender() -> None:
+            for order in orders:
+                await venue.submit_order(order)
+
+        async def other() -> None:
+            # runs only when the sender passes a checkpoint: once per request, as on a real wire
+            while len(sent_by_other) < 10:
+                sent_by_other.append(len(venue.request_log))
+                await anyio.lowlevel.checkpoint()
+
+        start = now()
+        async with anyio.create_task_group() as group:
+            group.start_soon(sender)
+            group.start_soon(other)
+        arrivals = [(r.timestamp, r.client_order_id) for r in venue.request_log]
+    assert [cid for _, cid in arrivals] == [order.client_order_id for order in orders]
+    assert {t for t, _ in arrivals} == {start}  # no latency: every request arrives as it is sent
+    assert sent_by_other == list(range(1, 11))  # interleaved one request at a time, not starved
 
 
 async def _seeded_scenario(seed: int) -> list[object]:
