@@ -279,7 +279,7 @@ class AggressiveCompletionHandler:
                 attempt=attempt,
             )
             with anyio.CancelScope(shield=True):
-                result = await self._queue.submit(order, lane=Lane.COMPLETION)
+                result = await self._queue.send(order, lane=Lane.COMPLETION)
                 record_result(self._monitor, order.client_order_id, result)
                 await self._wait_final(child)
             fruitless = 0 if child.filled > 0 else fruitless + 1

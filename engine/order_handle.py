@@ -90,6 +90,7 @@ class OrderHandle:
     __slots__ = (
         "_attempts",
         "_cancel_requested",
+        "_claimed",
         "_client_order_id",
         "_deadline",
         "_enqueued_at",
@@ -140,6 +141,7 @@ class OrderHandle:
         self._outcome_unknown = False  # the latest send's outcome is unknown: only a look-up settles it
         self._may_have_arrived = False  # some send's outcome was unknown: a late arrival is possible
         self._cancel_requested = False
+        self._claimed = False  # its caller sends it (``queue.send``): no sender task is woken
         self._result: OrderResult | None = None
         self._event: anyio.Event | None = None
 
@@ -208,6 +210,18 @@ class OrderHandle:
 
     def __await__(self) -> Generator[Any, None, OrderResult]:
         return self.wait().__await__()
+
+    async def _wait_turn(self) -> None:
+        """For the caller that sends its own request: wait until it is granted or finished."""
+        if self._event is None:
+            self._event = anyio.Event()
+        await self._event.wait()
+
+    def _grant(self) -> None:
+        """Wake the caller that sends its own request: its turn has come."""
+        if self._event is not None:
+            self._event.set()
+            self._event = None
 
     def _resolve(self, result: OrderResult) -> None:
         """Settle the handle; the queue's one way to finish a request."""

@@ -343,11 +343,10 @@ class ParentRunner:
         record.child_ids += (cid,)
         # Raw values: a filtered debug call must not pay for formatting them.
         self._log.debug("send child", child_id=cid, slice=record.index, quantity=quantity, price=price)
-        handle = self._parts.queue.submit(order, deadline=parent.deadline)
-        # The queue resolves every handle; waiting for it must not be cut short, or the child's
+        # The queue settles every request; waiting for it must not be cut short, or the child's
         # outcome would be lost to the books.
         with anyio.CancelScope(shield=True):
-            result = await handle
+            result = await self._parts.queue.send(order, deadline=parent.deadline)
         record_result(monitor, cid, result)
         if record.sent_at is None and result.sent_at is not None:
             record.sent_at = result.sent_at

@@ -1,0 +1,177 @@
+"""``queue.send``: the caller sends its own order, with the same lanes, limits and retries."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import (
+    InvalidInputError,
+    Lane,
+    Order,
+    OrderResultStatus,
+    QueueClosedError,
+    RateLimitedOrderQueue,
+)
+from engine.clock import now, run_virtual
+from engine.rate_limits import max_window_count
+from gateways.simulated import FaultPlan, LatencyModel, RequestOutcome, SimulatedVenue, SymbolSpec
+
+LATENCY = LatencyModel(request=0.02, request_jitter=0.01, event=0.005, event_jitter=0.002)
+
+
+def make_venue(**overrides: Any) -> SimulatedVenue:
+    options: dict[str, Any] = {"seed": 7, "latency": LATENCY, "cash": 10**9, **overrides}
+    return SimulatedVenue([SymbolSpec(symbol="AAPL", price=150, volatility=0)], **options)
+
+
+def resting_order() -> Order:
+    """An IOC buy far below the market: it expires at once, so the test stays about sending."""
+    return Order("AAPL", "buy", 1, order_type="limit", limit_price=100, time_in_force="ioc")
+
+
+def submits_at_venue(venue: SimulatedVenue) -> list[str]:
+    return [
+        r.client_order_id or ""
+        for r in venue.request_log
+        if r.kind == "submit" and r.outcome is not RequestOutcome.RATE_LIMITED
+    ]
+
+
+async def test_with_empty_lanes_a_send_leaves_at_once_and_resolves_accepted() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue, max_orders_per_minute=60) as queue:
+        order = resting_order()
+        started = now()
+        result = await queue.send(order)
+        statistics = queue.statistics()
+    assert result.status is OrderResultStatus.ACCEPTED
+    assert result.sent_at == result.enqueued_at == started
+    assert submits_at_venue(venue) == [order.client_order_id]
+    assert statistics.sent == statistics.accepted == 1
+    assert statistics.in_flight == 0
+
+
+async def test_a_send_waits_behind_orders_already_in_its_lane_and_behind_higher_lanes() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue, max_orders_per_minute=6) as queue:
+        first = [resting_order() for _ in range(6)]  # the whole minute's capacity
+        waiting = [queue.submit(order) for order in first]
+        late, urgent = resting_order(), resting_order()
+        async with anyio.create_task_group() as group:
+            group.start_soon(queue.send, late)
+            await anyio.sleep(1.0)
+            group.start_soon(partial(queue.send, urgent, lane=Lane.COMPLETION))
+        assert all([(await handle).ok for handle in waiting])
+    expected = [o.client_order_id for o in first] + [urgent.client_order_id, late.client_order_id]
+    assert submits_at_venue(venue) == expected
+
+
+async def test_concurrent_sends_never_exceed_the_limit_in_any_rolling_window() -> None:
+    async with (
+        make_venue() as venue,
+        RateLimitedOrderQueue(venue, max_orders_per_minute=20) as queue,
+        anyio.create_task_group() as group,
+    ):
+        for _ in range(70):
+            group.start_soon(queue.send, resting_order())
+    sent = [r.timestamp for r in venue.request_log if r.kind == "submit"]
+    assert len(sent) == 70
+    assert max_window_count(sent, 60.0) <= 20
+    assert venue.statistics().rate_limit_violations == 0
+
+
+async def test_a_send_cancelled_before_its_order_left_withdraws_it() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue, max_orders_per_minute=1) as queue:
+        await queue.send(resting_order())  # uses the minute
+        order = resting_order()
+        with anyio.move_on_after(5.0):
+            await queue.send(order)
+        statistics = queue.statistics()
+        assert statistics.cancelled == 1
+        assert statistics.queued == 0
+        await anyio.sleep(120)
+    assert order.client_order_id not in submits_at_venue(venue)
+
+
+async def test_a_send_cancelled_after_its_order_left_still_settles_it() -> None:
+    slow = LatencyModel(request=1.0, request_jitter=0.0, event=0.0, event_jitter=0.0)
+    async with (
+        make_venue(latency=slow) as venue,
+        RateLimitedOrderQueue(venue, max_orders_per_minute=60) as queue,
+    ):
+        order = resting_order()
+        with anyio.move_on_after(0.5):
+            await queue.send(order)
+        await anyio.sleep(5.0)
+        statistics = queue.statistics()
+    assert submits_at_venue(venue) == [order.client_order_id]
+    assert statistics.accepted == 1
+    assert statistics.in_flight == 0
+
+
+async def test_send_refuses_bad_input_naming_the_field_and_a_queue_that_never_ran() -> None:
+    venue = make_venue()
+    queue = RateLimitedOrderQueue(venue, max_orders_per_minute=60)
+    with pytest.raises(QueueClosedError):
+        await queue.send(resting_order())
+    async with venue, queue:
+        with pytest.raises(InvalidInputError) as caught:
+            await queue.send("AAPL buy 1")  # type: ignore[arg-type]  # the wrong type is the point
+        assert caught.value.field == "order"
+        with pytest.raises(InvalidInputError) as caught:
+            await queue.send(resting_order(), weight=0)
+        assert caught.value.field == "weight"
+        assert queue.statistics().sent == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    drop_ack=st.sampled_from([0.0, 0.2]),
+    unavailable=st.sampled_from([0.0, 0.1]),
+    senders=st.integers(1, 40),
+    submitters=st.integers(0, 40),
+    cancel_after=st.sampled_from([None, 0.5, 3.0]),
+)
+def test_sends_and_submits_mixed_under_faults_reach_the_venue_at_most_once_within_the_limit(
+    seed: int, drop_ack: float, unavailable: float, senders: int, submitters: int, cancel_after: float | None
+) -> None:
+    faults = FaultPlan(drop_ack=drop_ack, unavailable=unavailable)
+
+    async def scenario() -> tuple[list[str], list[float], dict[str, OrderResultStatus], int]:
+        results: dict[str, OrderResultStatus] = {}
+        async with (
+            make_venue(seed=seed, faults=faults, request_timeout=1.0) as venue,
+            RateLimitedOrderQueue(venue, max_orders_per_minute=30, seed=seed) as queue,
+        ):
+
+            async def one_send(order: Order) -> None:
+                if cancel_after is None:
+                    results[order.client_order_id] = (await queue.send(order)).status
+                    return
+                with anyio.move_on_after(cancel_after):
+                    results[order.client_order_id] = (await queue.send(order)).status
+
+            async with anyio.create_task_group() as group:
+                handles = [queue.submit(resting_order()) for _ in range(submitters)]
+                for _ in range(senders):
+                    group.start_soon(one_send, resting_order())
+            for handle in handles:
+                results[handle.client_order_id] = (await handle).status
+            await anyio.sleep(30)  # whatever was cut off settles
+            statistics = queue.statistics()
+            open_requests = statistics.in_flight + statistics.queued + statistics.delayed
+        times = [r.timestamp for r in venue.request_log if r.kind == "submit"]
+        return submits_at_venue(venue), times, results, open_requests
+
+    arrived, times, results, open_requests = run_virtual(scenario)
+    assert len(arrived) == len(set(arrived))  # never twice at the venue
+    assert max_window_count(times, 60.0) <= 30
+    assert open_requests == 0
+    for client_order_id, status in results.items():
+        if status is OrderResultStatus.CANCELLED:
+            assert client_order_id not in arrived
