@@ -151,7 +151,7 @@ class RequestChannel:
         """Send one request and wait for its answer; raise the venue's error, if any."""
         if not self._open:
             raise GatewayUnavailableError("the venue is not open; use `async with venue:`")
-        if self._faults.fire("unavailable"):
+        if self._faults.enabled and self._faults.fire("unavailable"):
             raise GatewayUnavailableError(
                 f"simulated connection failure before sending {kind}", client_order_id=client_order_id
             )

@@ -58,7 +58,9 @@ class _Watermark:
         self._above: set[int] = set()
 
     def see(self, sequence: int) -> None:
-        if sequence > self.value:
+        if sequence == self.value + 1 and not self._above:  # in order: the common case
+            self.value = sequence
+        elif sequence > self.value:
             self._above.add(sequence)
             while self.value + 1 in self._above:
                 self.value += 1
@@ -84,6 +86,8 @@ class EventWire:
         self._last_drop = -1  # feed index of the latest drop marker
         self._delivered = 0
         self._closed = False
+        # Without event latency every delay is 0: no draws (this generator serves nothing else).
+        self._instant = latency.event == 0 and latency.event_jitter == 0
 
     def __repr__(self) -> str:
         return (
@@ -112,9 +116,16 @@ class EventWire:
         if event.sequence != sequence:  # a publisher that knew its sequence saves the copy
             event = attrs.evolve(event, sequence=sequence)
         self._journal.append(event)
-        delay = self._latency.event + self._rng.uniform(0.0, self._latency.event_jitter)
-        deliver_at = max(now() + delay, self._last_delivery)
+        if self._instant:
+            deliver_at = now()
+        else:
+            delay = self._latency.event + self._rng.uniform(0.0, self._latency.event_jitter)
+            deliver_at = max(now() + delay, self._last_delivery)
         self._last_delivery = deliver_at
+        if not self._faults.enabled:
+            self._pending.append((deliver_at, event))
+            self._wake.set()
+            return event
         entries = [event]
         if isinstance(event, OrderFilled) and self._faults.fire("duplicate_fill"):
             entries.append(event)
@@ -148,6 +159,11 @@ class EventWire:
         return self._feed_changed
 
     def _deliver(self, entries: list[ExecutionEvent]) -> None:
+        if not self._faults.enabled:
+            self._feed.extend(entries)
+            self._delivered += len(entries)
+            self._notify()
+            return
         for entry in entries:
             self._feed.append(entry)
             self._delivered += 1
