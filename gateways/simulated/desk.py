@@ -7,6 +7,7 @@ and the event wire together, so the snapshot, the positions and the stream alway
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 import structlog
 
@@ -42,6 +43,7 @@ from gateways.simulated.wire import EventWire
 __all__ = ["OrderDesk"]
 
 Handled = tuple[RequestOutcome, object, GatewayError | None]
+_RECENT_FEES = 1024
 
 
 class OrderDesk:
@@ -65,6 +67,9 @@ class OrderDesk:
         self._orders: dict[str, OrderRecord] = {}
         self._counts = dict.fromkeys(("orders", "fills", "cancels", "rejects", "expired"), 0)
         self._trade_ids = 0
+        # Fees of recent fills by (quantity, price, maker): the journal keeps every fill's fee,
+        # and fills of equal size at one price level share one Decimal.
+        self._recent_fees: dict[tuple[Decimal, Decimal, bool], tuple[Decimal, Decimal, Decimal]] = {}
         self._instant = -1.0
         self._log = structlog.get_logger(__name__).bind(venue="simulated")
 
@@ -168,7 +173,7 @@ class OrderDesk:
         fill = OrderFilled(
             client_order_id=order.client_order_id, symbol=order.symbol, timestamp=self._now(),
             trade_id=f"T{self._trade_ids}", side=order.side, quantity=intent.quantity,
-            price=intent.price, fee=self._fees.fee(intent.quantity * intent.price, is_maker=intent.is_maker),
+            price=intent.price, fee=self._fee(intent),
             is_maker=intent.is_maker, sequence=self._wire.last_sequence + 1,
         )
         published = self._wire.publish(fill)
@@ -178,6 +183,20 @@ class OrderDesk:
         self._counts["fills"] += 1
         if record.status is OrderStatus.FILLED:
             self._market.book(order.symbol).remove(record)
+
+    def _fee(self, intent: FillIntent) -> Decimal:
+        """The fee of one fill; the same object as an earlier fill's when it would write the same."""
+        quantity, price, is_maker = intent.quantity, intent.price, intent.is_maker
+        key = (quantity, price, is_maker)
+        known = self._recent_fees.get(key)
+        # Equal values may differ in exponent (10 and 10.0), and so would their fees.
+        if known is not None and known[0].same_quantum(quantity) and known[1].same_quantum(price):
+            return known[2]
+        fee = self._fees.fee(quantity * price, is_maker=is_maker)
+        if len(self._recent_fees) >= _RECENT_FEES:
+            self._recent_fees.clear()
+        self._recent_fees[key] = (quantity, price, fee)
+        return fee
 
     def _finish(self, record: OrderRecord, status: OrderStatus, reason: str) -> None:
         order = record.order

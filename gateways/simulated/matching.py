@@ -25,6 +25,8 @@ from gateways.simulated.prices import MarketStep, round_to_tick
 
 __all__ = ["FillIntent", "OrderRecord", "SymbolBook"]
 
+_ZERO = Decimal(0)
+
 _ALLOWED = {
     OrderStatus.NEW: frozenset(
         {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED,
@@ -36,12 +38,22 @@ _ALLOWED = {
 }
 
 
-@attrs.define
+def _plus(total: Decimal, value: Decimal) -> Decimal:
+    """``total + value``, keeping ``value``'s own object when ``total`` is zero and the sum writes
+    the same (the venue holds every order ever sent: most fill once, and share the Decimal)."""
+    result = total + value
+    if not total and result.same_quantum(value) and result.is_signed() == value.is_signed():
+        return value
+    return result
+
+
+@attrs.define(weakref_slot=False)
 class OrderRecord:
     """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes.
 
     The venue keeps every order it ever held, so a record stores only what its fills cannot
     give back: the filled quantity, the notional and the fees are summed from the fills when asked.
+    Most orders fill once: a lone fill is kept as itself, not in a tuple of one.
     """
 
     order: Order
@@ -49,20 +61,31 @@ class OrderRecord:
     created_at: float
     updated_at: float
     status: OrderStatus = OrderStatus.NEW
-    fills: tuple[OrderFilled, ...] = ()
+    _fills: OrderFilled | tuple[OrderFilled, ...] = ()
+
+    @property
+    def fills(self) -> tuple[OrderFilled, ...]:
+        """The order's fills, in fill order."""
+        fills = self._fills
+        return fills if isinstance(fills, tuple) else (fills,)
 
     @property
     def filled_quantity(self) -> Decimal:
         """Quantity summed over the fills, in fill order."""
-        total = Decimal(0)
+        total = _ZERO
         for fill in self.fills:
-            total += fill.quantity
+            total = _plus(total, fill.quantity)
         return total
 
     @property
     def remaining(self) -> Decimal:
         """Quantity still to fill."""
-        return self.order.quantity - self.filled_quantity
+        quantity = self.order.quantity
+        rest = quantity - self.filled_quantity
+        # Unfilled, the rest writes as the quantity itself: share it (fills then share it too).
+        if rest == quantity and rest.same_quantum(quantity):
+            return quantity
+        return rest
 
     @property
     def filled_notional(self) -> Decimal:
@@ -93,7 +116,8 @@ class OrderRecord:
         remaining = self.remaining
         if fill.quantity <= 0 or fill.quantity > remaining:
             raise RuntimeError(f"fill of {fill.quantity} does not fit the remaining {remaining}")
-        self.fills += (fill,)
+        fills = self._fills
+        self._fills = fill if isinstance(fills, tuple) and not fills else (*self.fills, fill)
         done = fill.quantity == remaining
         self._move(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.timestamp)
 

@@ -9,6 +9,7 @@ executes it.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -36,6 +37,7 @@ from engine.numbers import to_positive
 from engine.orders import Order
 from gateways.simulated.account import Account
 from gateways.simulated.config import (
+    REQUEST_KINDS,
     FaultPlan,
     FeeSchedule,
     LatencyModel,
@@ -123,7 +125,12 @@ class SimulatedVenue:
         self._channel = RequestChannel(
             self._latency, self._faults, seed, self._request_timeout, self._execute
         )
-        self._request_log: list[VenueRequest] = []
+        # The request log in columns: arrival time, kind, client order id and outcome per request
+        # (a weight follows from the kind). ``request_log`` builds the ``VenueRequest``s on access.
+        self._request_times = array("d")
+        self._request_kinds: list[str] = []
+        self._request_ids: list[str | None] = []
+        self._request_outcomes: list[RequestOutcome] = []
         self._opened_at: float | None = None
         self._closed = False
         self._task_group: anyio.abc.TaskGroup | None = None
@@ -213,7 +220,18 @@ class SimulatedVenue:
     @property
     def request_log(self) -> Sequence[VenueRequest]:
         """Every request that reached the venue, in arrival order (refused ones included)."""
-        return tuple(self._request_log)
+        limiter = self._limiter
+        weights = {kind: (limiter.primary_weight(kind), limiter.weights(kind)) for kind in REQUEST_KINDS}
+        return tuple(
+            VenueRequest(
+                timestamp=timestamp, kind=kind, client_order_id=client_order_id,
+                weight=weights[kind][0], outcome=outcome, weights=weights[kind][1],
+            )
+            for timestamp, kind, client_order_id, outcome in zip(
+                self._request_times, self._request_kinds, self._request_ids, self._request_outcomes,
+                strict=True,
+            )
+        )
 
     @property
     def event_log(self) -> Sequence[ExecutionEvent]:
@@ -335,13 +353,10 @@ class SimulatedVenue:
             self._log.warning("rate limited", kind=request.kind, retry_after=retry_after)
         else:
             outcome, result, error = self._desk.handle(request)
-        self._request_log.append(
-            VenueRequest(
-                timestamp=arrived, kind=request.kind, client_order_id=request.client_order_id,
-                weight=self._limiter.primary_weight(request.kind), outcome=outcome,
-                weights=self._limiter.weights(request.kind),
-            )
-        )
+        self._request_times.append(arrived)
+        self._request_kinds.append(request.kind)
+        self._request_ids.append(request.client_order_id)
+        self._request_outcomes.append(outcome)
         return Answer(result, error, dropped=outcome is RequestOutcome.ACK_DROPPED)
 
 
