@@ -144,7 +144,9 @@ class ExecutionMonitor:
         self._lookup_timeout = lookup_timeout
         self._resubscribe_delay = resubscribe_delay
         self._parents: dict[str, _Tracked] = {}
-        self._routes: dict[str, tuple[_Tracked, ChildOrder]] = {}
+        # Child id → its tracked parent (the child itself is the parent's, by the same id): one
+        # shared reference per child rather than a pair each.
+        self._routes: dict[str, _Tracked] = {}
         self._child_waiters: dict[str, anyio.Event] = {}
         self._complete_through = 0
         self._seen_above: set[int] = set()
@@ -226,12 +228,12 @@ class ExecutionMonitor:
                 self._complete_through += 1
                 self._seen_above.discard(self._complete_through)
         self._events += 1
-        route = self._routes.get(event.client_order_id)
-        if route is None:
+        tracked = self._routes.get(event.client_order_id)
+        if tracked is None:
             self._unknown_events += 1
             return
-        tracked, child = route
         parent = tracked.parent
+        child = parent.child(event.client_order_id)
         was_final = child.state.is_final
         if isinstance(event, OrderFilled):
             if child.has_trade(event.trade_id):
@@ -285,8 +287,12 @@ class ExecutionMonitor:
         """Register a child before it is sent; refuses one that could overfill its parent."""
         tracked = self._parents[parent_id]
         tracked.parent.add_child(child)
-        self._routes[child.client_order_id] = (tracked, child)
+        self._routes[child.client_order_id] = tracked
         self._notify(tracked)
+
+    def _route(self, client_order_id: str) -> tuple[_Tracked, ChildOrder]:
+        tracked = self._routes[client_order_id]
+        return tracked, tracked.parent.child(client_order_id)
 
     def transition(self, parent_id: str, state: ParentState, reason: str | None = None) -> None:
         """Move a parent along its transition table (raises ``IllegalTransitionError`` if not allowed)."""
@@ -297,7 +303,7 @@ class ExecutionMonitor:
 
     def record_accepted(self, client_order_id: str, sent_at: float | None) -> None:
         """The venue acknowledged the child."""
-        tracked, child = self._routes[client_order_id]
+        tracked, child = self._route(client_order_id)
         child.sent_at = sent_at
         child.accept()
         self._log.debug("child accepted", parent_id=tracked.parent.parent_id, child_id=client_order_id)
@@ -305,14 +311,14 @@ class ExecutionMonitor:
 
     def record_not_sent(self, client_order_id: str, state: ChildState, reason: str) -> None:
         """The child never reached the venue (rejected, or cancelled before sending): nothing filled."""
-        tracked, child = self._routes[client_order_id]
+        tracked, child = self._route(client_order_id)
         was_final = child.state.is_final
         tracked.parent.finish_child(child, state, ZERO, now(), reason)
         self._after_change(tracked, child, was_final)
 
     def record_unknown(self, client_order_id: str, reason: str) -> None:
         """The send's outcome is open: the child stays committed until ``reconcile`` settles it."""
-        tracked, child = self._routes[client_order_id]
+        tracked, child = self._route(client_order_id)
         child.mark_unknown(reason)
         self._log.warning(
             "child state unknown; will look it up",
@@ -324,7 +330,7 @@ class ExecutionMonitor:
 
     async def reconcile(self, client_order_id: str) -> ChildState:
         """Look the child up at the venue and apply what it says; return the child's state."""
-        tracked, child = self._routes[client_order_id]
+        tracked, child = self._route(client_order_id)
         self._reconciliations += 1
         try:
             with anyio.fail_after(self._lookup_timeout):
@@ -343,11 +349,11 @@ class ExecutionMonitor:
 
     def apply_snapshot(self, snapshot: OrderSnapshot) -> None:
         """Apply a venue snapshot: its fills (deduped) and, if final, its final state."""
-        route = self._routes.get(snapshot.client_order_id)
-        if route is None:
+        tracked = self._routes.get(snapshot.client_order_id)
+        if tracked is None:
             return
-        tracked, child = route
         parent = tracked.parent
+        child = parent.child(snapshot.client_order_id)
         was_final = child.state.is_final
         for fill in snapshot.fills:
             parent.apply_fill(child, fill)
@@ -385,7 +391,7 @@ class ExecutionMonitor:
 
     async def wait_child_final(self, client_order_id: str) -> ChildState:
         """Wait until the child is final; return its state."""
-        _, child = self._routes[client_order_id]
+        _, child = self._route(client_order_id)
         while not child.state.is_final:
             event = self._child_waiters.get(client_order_id)
             if event is None:

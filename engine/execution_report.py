@@ -42,7 +42,7 @@ class SliceStatus(enum.Enum):
     FAILED = "failed"  # every child was rejected or failed to send
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class OrderSlice:
     """One slice: when it was due and sent, how much, what filled at what price, its children."""
 
@@ -126,7 +126,7 @@ def _bps(cost: Decimal, base: Decimal) -> Decimal:
     return (cost / base * _BPS).quantize(_BPS_PLACES)
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class SliceRecord:
     """What the scheduler did with one slice; mutable while the parent runs."""
 

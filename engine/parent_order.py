@@ -30,6 +30,24 @@ __all__ = ["TRANSITIONS", "ChildOrder", "ChildState", "ParentOrder", "ParentStat
 ZERO = Decimal(0)
 
 
+def _shared_sum(total: Decimal, value: Decimal) -> Decimal:
+    """``total + value``; when ``total`` is zero and the sum writes exactly as ``value``, ``value``
+    itself. An engine holds thousands of children at once, and most fill once: their running sums
+    then share the fill's own Decimals instead of each making a copy."""
+    result = total + value
+    if not total and result.same_quantum(value) and result.is_signed() == value.is_signed():
+        return value
+    return result
+
+
+def _shared_difference(value: Decimal, subtracted: Decimal) -> Decimal:
+    """``value - subtracted``, sharing ``value`` itself the same way when ``subtracted`` is zero."""
+    result = value - subtracted
+    if not subtracted and result.same_quantum(value) and result.is_signed() == value.is_signed():
+        return value
+    return result
+
+
 class ParentState(enum.Enum):
     """Where a parent order stands."""
 
@@ -93,7 +111,7 @@ _FINAL_CHILD = frozenset(
 )
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class ChildOrder:
     """One child order and what is confirmed about it: state, fills (deduped), fees."""
 
@@ -105,8 +123,9 @@ class ChildOrder:
     ended_at: float | None = None
     state: ChildState = ChildState.PENDING
     reason: str | None = None
-    # Trade ids seen: a small tuple (most children fill once or a few times), a set past that.
-    _trade_ids: tuple[str, ...] | set[str] = ()
+    # Trade ids seen: the lone id of a child that filled once (most do), a small tuple of a few,
+    # a set past that.
+    _trade_ids: str | tuple[str, ...] | set[str] = ()
     _fill_quantity: Decimal = ZERO
     _fill_notional: Decimal = ZERO
     _fees: Decimal = ZERO
@@ -156,26 +175,38 @@ class ChildOrder:
 
     def has_trade(self, trade_id: str) -> bool:
         """True if a fill with this trade id was already counted."""
-        return trade_id in self._trade_ids
+        seen = self._trade_ids
+        if isinstance(seen, str):
+            return seen == trade_id
+        return trade_id in seen
 
     def apply_fill(self, fill: OrderFilled) -> Decimal:
         """Count a fill once and never past the child's quantity; return the quantity priced."""
-        if fill.trade_id in self._trade_ids:
+        trade_id = fill.trade_id
+        seen = self._trade_ids
+        if isinstance(seen, str):
+            if seen == trade_id:
+                return ZERO
+            self._trade_ids = (seen, trade_id)
+        elif trade_id in seen:
             return ZERO
-        if isinstance(self._trade_ids, set):
-            self._trade_ids.add(fill.trade_id)
-        elif len(self._trade_ids) < 8:
-            self._trade_ids = (*self._trade_ids, fill.trade_id)
+        elif isinstance(seen, set):
+            seen.add(trade_id)
+        elif not seen:
+            self._trade_ids = trade_id
+        elif len(seen) < 8:
+            self._trade_ids = (*seen, trade_id)
         else:
-            self._trade_ids = {*self._trade_ids, fill.trade_id}
+            self._trade_ids = {*seen, trade_id}
         ceiling = self._confirmed_filled if self._confirmed_filled is not None else self.quantity
         counted = min(fill.quantity, ceiling - self._fill_quantity)
         if counted <= 0:
             return ZERO
-        self._fill_quantity += counted
+        self._fill_quantity = _shared_sum(self._fill_quantity, counted)
         self._fill_notional += counted * fill.price
         # A capped fill pays its fee pro rata: the engine books only the part it counts.
-        self._fees += fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
+        fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
+        self._fees = _shared_sum(self._fees, fee)
         if not self.state.is_final and self._fill_quantity >= self.quantity:
             self.state = ChildState.FILLED
             self._confirmed_filled = self.quantity
@@ -226,7 +257,9 @@ class ParentOrder:
     _children: dict[str, ChildOrder] = attrs.field(factory=dict)
     _open_children: dict[str, None] = attrs.field(factory=dict)  # ordered, for reproducible runs
     _history: list[tuple[float, ParentState]] = attrs.field(factory=list)
-    _fills: list[tuple[float, Decimal]] = attrs.field(factory=list)
+    # The fill timeline in two columns (time, quantity): a pair per fill would cost a tuple each.
+    _fill_times: list[float] = attrs.field(factory=list)
+    _fill_quantities: list[Decimal] = attrs.field(factory=list)
     _filled: Decimal = ZERO
     _committed: Decimal = ZERO
     reason: str | None = None
@@ -280,7 +313,7 @@ class ParentOrder:
     @property
     def fill_timeline(self) -> tuple[tuple[float, Decimal], ...]:
         """Every counted fill as (time, quantity), in arrival order."""
-        return tuple(self._fills)
+        return tuple(zip(self._fill_times, self._fill_quantities, strict=True))
 
     def child(self, client_order_id: str) -> ChildOrder:
         """The child with this client order id."""
@@ -335,11 +368,12 @@ class ParentOrder:
         self, child: ChildOrder, was_open: bool, before_filled: Decimal, before_committed: Decimal, at: float
     ) -> Decimal:
         # The one place the parent's totals change.
-        newly_filled = child.filled - before_filled
+        newly_filled = _shared_difference(child.filled, before_filled)
         self._filled += newly_filled
         self._committed += child.committed - before_committed
         if newly_filled > 0:
-            self._fills.append((at, newly_filled))
+            self._fill_times.append(at)
+            self._fill_quantities.append(newly_filled)
         if was_open and child.state.is_final:
             self._open_children.pop(child.client_order_id, None)
         return newly_filled

@@ -154,4 +154,9 @@ def catch_up_quantity(
     wanted = min(wanted, remaining)
     if wanted <= 0:
         return Decimal(0)
-    return instrument.round_quantity(wanted)
+    quantity = instrument.round_quantity(wanted)
+    # On schedule, a slice sends its nominal size: share the plan's Decimal, which every child
+    # order of the parent then holds, instead of one copy per child.
+    if quantity == nominal_slice and quantity.same_quantum(nominal_slice):
+        return nominal_slice
+    return quantity
