@@ -7,6 +7,7 @@ withdraws a request that has not been sent yet.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Generator
 from typing import Any, Protocol
@@ -108,6 +109,7 @@ class OrderHandle:
         "_sent_at",
         "_sequence",
         "_state",
+        "_turn",
         "_weight",
     )
 
@@ -144,6 +146,7 @@ class OrderHandle:
         self._claimed = False  # its caller sends it (``queue.send``): no sender task is woken
         self._result: OrderResult | None = None
         self._event: anyio.Event | None = None
+        self._turn: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -213,15 +216,19 @@ class OrderHandle:
 
     async def _wait_turn(self) -> None:
         """For the caller that sends its own request: wait until it is granted or finished."""
-        if self._event is None:
-            self._event = anyio.Event()
-        await self._event.wait()
+        # A bare future: the engine runs on asyncio, and an anyio.Event costs five times more
+        # to make; one is made per wait on the hottest path of the engine.
+        self._turn = turn = asyncio.get_running_loop().create_future()
+        try:
+            await turn
+        finally:
+            self._turn = None
 
     def _grant(self) -> None:
-        """Wake the caller that sends its own request: its turn has come."""
-        if self._event is not None:
-            self._event.set()
-            self._event = None
+        """Wake the caller that sends its own request: its turn has come (or its result)."""
+        turn = self._turn
+        if turn is not None and not turn.done():
+            turn.set_result(None)
 
     def _resolve(self, result: OrderResult) -> None:
         """Settle the handle; the queue's one way to finish a request."""
@@ -229,3 +236,4 @@ class OrderHandle:
         self._state = HandleState.DONE
         if self._event is not None:
             self._event.set()
+        self._grant()

@@ -56,6 +56,7 @@ from engine._queue_outcomes import QueueOutcomes
 from engine.errors import (
     DeadlineExceededError,
     InvalidInputError,
+    OrderStateUnknownError,
     QueueClosedError,
     QueueFullError,
     RateLimitedError,
@@ -325,22 +326,19 @@ class RateLimitedOrderQueue(QueueOutcomes):
         """
         self._check_running()
         handle = self._submit(order, lane, deadline, weight, claimed=True)
-        sending = False
         try:
             while handle._result is None:
                 if handle._state is HandleState.IN_FLIGHT:
-                    sending = True
-                    with self._shielded():
-                        await self._send(handle)
-                    sending = False
+                    await self._send(handle)
                 else:
                     await handle._wait_turn()
         except BaseException:
-            handle._claimed = False
-            if handle._state is HandleState.IN_FLIGHT and not sending:
-                self._hand_over(handle)  # granted as the caller gave up: it goes out all the same
-            elif handle._result is None:
-                self._withdraw_handle(handle)
+            if handle._claimed:  # not cut off mid-request (``_send`` hands that to a look-up)
+                handle._claimed = False
+                if handle._state is HandleState.IN_FLIGHT:
+                    self._hand_over(handle)  # granted as the caller gave up: it goes out all the same
+                elif handle._result is None:
+                    self._withdraw_handle(handle)
             raise
         return handle._result
 
@@ -708,6 +706,19 @@ class RateLimitedOrderQueue(QueueOutcomes):
                 await self._send_cancel(handle)
             else:
                 await self._send_lookup(handle)
+        except BaseException:
+            # The caller of ``send`` was cancelled mid-request (the queue's own senders are
+            # shielded): the request may have arrived, so a sender task settles it by look-up.
+            if handle._claimed and handle._state is HandleState.IN_FLIGHT:
+                handle._claimed = False
+                self._look_up(
+                    handle,
+                    OrderStateUnknownError(
+                        "the sending task was cancelled before the venue answered",
+                        client_order_id=handle._client_order_id,
+                    ),
+                )
+            raise
         finally:
             self._in_flight -= 1
             if handle._state is HandleState.IN_FLIGHT:  # cut off by shutdown before an answer came
