@@ -128,6 +128,9 @@ class ChildOrder:
     _trade_ids: str | tuple[str, ...] | set[str] = ()
     _fill_quantity: Decimal = ZERO
     _fill_notional: Decimal = ZERO
+    # While one fill is priced (most children), its price: the notional is then worked out when
+    # asked, exactly as the running sum would have it, instead of held as one more Decimal.
+    _sole_price: Decimal | None = None
     _fees: Decimal = ZERO
     _confirmed_filled: Decimal | None = None
 
@@ -156,6 +159,9 @@ class ChildOrder:
     @property
     def notional(self) -> Decimal:
         """Sum of price × quantity over the fills seen."""
+        price = self._sole_price
+        if price is not None:
+            return ZERO + self._fill_quantity * price
         return self._fill_notional
 
     @property
@@ -171,7 +177,7 @@ class ChildOrder:
     @property
     def average_price(self) -> Decimal | None:
         """Average price of the fills seen, or ``None`` before the first."""
-        return self._fill_notional / self._fill_quantity if self._fill_quantity else None
+        return self.notional / self._fill_quantity if self._fill_quantity else None
 
     def has_trade(self, trade_id: str) -> bool:
         """True if a fill with this trade id was already counted."""
@@ -202,8 +208,13 @@ class ChildOrder:
         counted = min(fill.quantity, ceiling - self._fill_quantity)
         if counted <= 0:
             return ZERO
-        self._fill_quantity = _shared_sum(self._fill_quantity, counted)
-        self._fill_notional += counted * fill.price
+        filled = _shared_sum(self._fill_quantity, counted)
+        if not self._fill_quantity and filled is counted:
+            self._sole_price = fill.price
+        else:
+            self._fill_notional = self.notional + counted * fill.price
+            self._sole_price = None
+        self._fill_quantity = filled
         # A capped fill pays its fee pro rata: the engine books only the part it counts.
         fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
         self._fees = _shared_sum(self._fees, fee)
