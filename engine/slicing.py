@@ -78,6 +78,49 @@ def _spread_randomly(
     return lots
 
 
+# Thousands of parents may hold their plans at once, most of them alike: plans of one shape share
+# their offsets (no time jitter) and their quantities (the same lots of the same lot size).
+_SHARED_OFFSETS: dict[tuple[int, float], tuple[float, ...]] = {}
+_SHARED_QUANTITIES: dict[tuple[tuple[int, ...], Decimal], tuple[Decimal, tuple[Decimal, ...]]] = {}
+_SHARED_KEPT = 256
+
+
+def _offsets(count: int, duration: float, time_jitter: float, rng: random.Random) -> tuple[float, ...]:
+    key = (count, duration)
+    shareable = time_jitter <= 0 and duration > 0  # a positive duration: no -0.0 or NaN in the key
+    if shareable and (known := _SHARED_OFFSETS.get(key)) is not None:
+        return known
+    interval = duration / count
+    offsets = []
+    for i in range(count):
+        offset = i * interval
+        if time_jitter > 0:
+            offset += rng.uniform(-time_jitter, time_jitter) * interval
+        offsets.append(min(max(offset, 0.0), duration))
+    offsets.sort()
+    result = tuple(offsets)
+    if shareable:
+        if len(_SHARED_OFFSETS) >= _SHARED_KEPT:
+            _SHARED_OFFSETS.clear()
+        _SHARED_OFFSETS[key] = result
+    return result
+
+
+def _quantities(lots: list[int], lot_size: Decimal) -> tuple[Decimal, ...]:
+    key = (tuple(lots), lot_size)
+    known = _SHARED_QUANTITIES.get(key)
+    # An equal lot size of another exponent (1 and 1.0) writes other quantities: not shared.
+    if known is not None and known[0].same_quantum(lot_size):
+        return known[1]
+    # Slices of equal size share one Decimal.
+    sizes: dict[int, Decimal] = {}
+    result = tuple(sizes.setdefault(n, Decimal(n) * lot_size) for n in lots)
+    if len(_SHARED_QUANTITIES) >= _SHARED_KEPT:
+        _SHARED_QUANTITIES.clear()
+    _SHARED_QUANTITIES[key] = (lot_size, result)
+    return result
+
+
 def plan_slices(
     total: Decimal,
     num_slices: int,
@@ -113,20 +156,9 @@ def plan_slices(
         lots = _spread_randomly(total_lots, count, min_lots, size_jitter, generator)
     else:
         lots = _spread_evenly(total_lots, count)
-    interval = duration / count
-    offsets = []
-    for i in range(count):
-        offset = i * interval
-        if time_jitter > 0:
-            offset += generator.uniform(-time_jitter, time_jitter) * interval
-        offsets.append(min(max(offset, 0.0), duration))
-    offsets.sort()
-    # Slices of equal size share one Decimal: thousands of parents keep their plans at once.
-    sizes: dict[int, Decimal] = {}
-    quantities = tuple(sizes.setdefault(n, Decimal(n) * instrument.lot_size) for n in lots)
     return SlicePlan(
-        offsets=tuple(offsets),
-        quantities=quantities,
+        offsets=_offsets(count, duration, time_jitter, generator),
+        quantities=_quantities(lots, instrument.lot_size),
         duration=duration,
         requested_slices=num_slices,
         note=note,
