@@ -101,7 +101,8 @@ async def plan_parent(
         reference,
         size_jitter=params.size_jitter,
         time_jitter=params.time_jitter,
-        rng=random.Random(params.seed),
+        # Salted with the parent's id: parents sharing a seed must not jitter in lockstep.
+        rng=random.Random(None if params.seed is None else f"{params.seed}:{parent_id}"),
     )
     parent = ParentOrder(
         parent_id=parent_id,

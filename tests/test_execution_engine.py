@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import anyio
 import pytest
@@ -16,6 +17,7 @@ from engine import (
     RebalancingPlanner,
     SliceStatus,
     UnknownSymbolError,
+    run_virtual,
 )
 from engine.events import OrderAck
 from engine.orders import Order
@@ -154,3 +156,33 @@ async def test_the_engine_and_its_parts_show_their_state() -> None:
         assert monitor.open_parents == 0, "a finished parent is forgotten by the monitor"
         assert handle.status().filled == 200, "the last status outlives the monitor's record"
     assert report.child_orders == 2
+
+
+async def test_queue_options_reach_the_queue_and_an_unknown_one_is_refused_by_name() -> None:
+    venue = still_venue()
+    options = {"max_in_flight": 3, "when_full": "refuse"}
+    async with venue, ExecutionEngine(venue, queue_options=options) as engine:
+        assert engine.queue._max_in_flight == 3
+        assert engine.queue._refuse_when_full
+    with pytest.raises(InvalidInputError) as caught:
+        ExecutionEngine(venue, queue_options={"max_inflight": 3})
+    assert caught.value.field == "queue_options.max_inflight"
+    with pytest.raises(InvalidInputError) as caught:
+        ExecutionEngine(venue, queue_options={"max_in_flight": 0})
+    assert caught.value.field == "max_in_flight"
+
+
+async def _jittered_schedules() -> list[list[float]]:
+    venue = still_venue()
+    settings: dict[str, Any] = {"time_jitter": 0.4, "num_slices": 5, "interval_seconds": 10}
+    async with venue, ExecutionEngine(venue, seed=9, **settings) as engine:
+        first = await engine.start_twap("AAPL", 100, "buy", seed=5)
+        second = await engine.start_twap("AAPL", 100, "buy", seed=5)
+        reports = [await first.wait(), await second.wait()]
+    return [[s.scheduled_at - r.started_at for s in r.slices] for r in reports]
+
+
+def test_parents_sharing_a_seed_jitter_differently_and_each_reproducibly() -> None:
+    first, second = run_virtual(_jittered_schedules)
+    assert first != second, "two parents with one seed must not move in lockstep"
+    assert run_virtual(_jittered_schedules) == [first, second]
