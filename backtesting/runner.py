@@ -169,7 +169,7 @@ async def _run_variant(
         settings: dict[str, Any] = {**scenario.execution, **variant.overrides, "seed": params.seed}
         async with ExecutionEngine(
             gateway, max_orders_per_minute=scenario.max_orders_per_minute, limits=scenario.queue_limits,
-            seed=scenario.seed, id_prefix="B",
+            queue_options=scenario.queue_options, seed=scenario.seed, id_prefix="B",
         ) as engine, anyio.create_task_group() as watchers:
             watchers.start_soon(sampler.run)
             report = functools.partial(progress, variant.name) if progress is not None else _ignore

@@ -18,7 +18,8 @@
     [rebalance]                  # targets = { AAPL = 0.5, MSFT = 0.5 }, planner settings
     [[orders]]                   # explicit parents: symbol, side, quantity, execution overrides
     [execution]                  # TWAP parameters and the deadline policy, sells_first
-    [queue]                      # max_orders_per_minute, [[queue.limits]]
+    [queue]                      # max_orders_per_minute, [[queue.limits]], safety_margin,
+                                 # max_in_flight, when_full, retries: the queue's keywords
     [[variants]]                 # name + execution overrides: compared in one run
 
 Every key is checked: an unknown key, a wrong type, a missing file or a bad CSV row raises
@@ -39,13 +40,23 @@ import attrs
 from backtesting._toml import NUMBER, Table, parse_toml, read_file
 from backtesting.errors import ScenarioError
 from engine.errors import InvalidInputError
+from engine.execution_engine import QUEUE_OPTIONS
 from engine.fees import FeeModel
 from engine.numbers import ZERO, to_decimal
 from engine.orders import OrderSide
+from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlanner
 from engine.twap_params import TWAPParams
-from gateways.simulated import FaultPlan, FeeSchedule, LatencyModel, PriceReplay, SymbolSpec, VenueRateLimit
+from gateways.simulated import (
+    FaultPlan,
+    FeeSchedule,
+    LatencyModel,
+    PriceReplay,
+    SimulatedVenue,
+    SymbolSpec,
+    VenueRateLimit,
+)
 
 __all__ = [
     "EXECUTION_KEYS",
@@ -140,6 +151,7 @@ class Scenario:
     max_orders_per_minute: int | None
     queue_limits: tuple[RateLimit, ...]
     variants: tuple[Variant, ...]
+    queue_options: Mapping[str, Any] = attrs.field(factory=dict)  # the queue's other keywords
     horizon: float | None = None
     source_text: str = attrs.field(default="", repr=False)
 
@@ -234,6 +246,12 @@ def parse_scenario(text: str, path: str = "<scenario>", *, base_dir: Path | None
     for limit_table in queue_table.tables("limits"):
         queue_limits.append(limit_table.build(RateLimit, limit_table.take_known(_RATE_LIMIT_KEYS)))
         limit_table.finish()
+    queue_options = queue_table.take_known(sorted(QUEUE_OPTIONS))
+    # The queue checks its own settings: build one (never entered) so a bad value is refused now,
+    # naming its key, rather than when the run starts.
+    queue_table.build(
+        lambda **options: RateLimitedOrderQueue(SimulatedVenue(list(venue.specs)), **options), queue_options
+    )
     queue_table.finish()
 
     variants = _variants(top, seed, execution)
@@ -246,6 +264,7 @@ def parse_scenario(text: str, path: str = "<scenario>", *, base_dir: Path | None
         name=name, description=description, seed=seed, path=path, venue=venue, cash=cash,
         positions=positions, rebalance=rebalance, orders=orders, execution=execution,
         sells_first=sells_first, max_orders_per_minute=per_minute, queue_limits=tuple(queue_limits),
+        queue_options=queue_options,
         variants=variants, horizon=None if horizon_raw is None else float(horizon_raw), source_text=text,
     )
 

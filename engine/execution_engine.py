@@ -14,7 +14,8 @@ cancelled, shielded and bounded), then stops the monitor and the queue.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from decimal import Decimal
 from typing import Any
@@ -38,7 +39,7 @@ from engine.rebalancing_plan import RebalancingPlan
 from engine.twap_executor import plan_parent, start_parent
 from engine.twap_params import TWAPParams
 
-__all__ = ["EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
+__all__ = ["QUEUE_OPTIONS", "EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
 
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
@@ -176,10 +177,35 @@ class EngineStatistics:
     failed_parents: int
 
 
+# The queue's keywords an engine passes on; the rates and the seed have their own arguments.
+QUEUE_OPTIONS = frozenset(
+    name
+    for name, parameter in inspect.signature(RateLimitedOrderQueue).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("limits", "seed")
+)
+
+
+def _queue_options(options: Any) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise InvalidInputError("queue_options", options, "expected a mapping of queue keywords")
+    unknown = sorted(str(name) for name in options if name not in QUEUE_OPTIONS)
+    if unknown:
+        raise InvalidInputError(
+            f"queue_options.{unknown[0]}",
+            options[unknown[0]],
+            f"not a queue setting; expected one of {', '.join(sorted(QUEUE_OPTIONS))}",
+        )
+    return dict(options)
+
+
 class ExecutionEngine:
     """Owns the queue, the monitor and a task group with one scheduler task per parent.
 
-    ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``;
+    ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``, and
+    ``queue_options`` any of its other keywords (``safety_margin``, ``max_queued``, ``when_full``,
+    ``max_in_flight``, retries and back-off, ``shutdown_timeout``);
     ``seed`` makes ids and the queue's retry jitter (hence reports) reproducible in backtests;
     parents of one symbol share a quote while it is younger than ``quote_max_age`` seconds; every
     other keyword is a default ``TWAPParams`` field for parents started by this engine.
@@ -194,11 +220,15 @@ class ExecutionEngine:
         seed: int | None = None,
         id_prefix: str = "E",
         quote_max_age: float = 1.0,
+        queue_options: Mapping[str, Any] | None = None,
         **defaults: Any,
     ) -> None:
         self._gateway = gateway
         self._defaults = TWAPParams(**defaults)
-        self._queue = RateLimitedOrderQueue(gateway, max_orders_per_minute, limits=tuple(limits), seed=seed)
+        options = _queue_options(queue_options)
+        self._queue = RateLimitedOrderQueue(
+            gateway, max_orders_per_minute, limits=tuple(limits), seed=seed, **options
+        )
         # look-ups and quotes go through the queue too, so every request counts against the limits
         self._monitor = ExecutionMonitor(gateway, lookup=self._queue.lookup)
         self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)

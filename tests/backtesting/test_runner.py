@@ -118,3 +118,12 @@ def test_a_run_longer_than_its_horizon_stops_with_an_error_naming_the_variant(tm
     path = write(tmp_path, "horizon = 45\n" + SMALL)
     with pytest.raises(BacktestError, match=r"variant 'market'.*45 virtual seconds"):
         run(path)
+
+
+def test_queue_settings_from_the_scenario_reach_the_engines_queue(tmp_path: Path) -> None:
+    # Requests the queue may retry: with one attempt allowed, a 429 is final, so retries stay 0.
+    text = FAULTY.replace("max_orders_per_minute = 30", "max_orders_per_minute = 30\nmax_attempts = 1")
+    result = run(write(tmp_path, text, "one_attempt.toml"))
+    statistics = result.variants[0].queue_statistics
+    assert statistics["retries"] == 0
+    assert statistics["failed"] + statistics["rejected"] > 0

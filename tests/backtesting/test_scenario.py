@@ -145,3 +145,17 @@ def test_targets_or_positions_the_planner_refuses_are_named_when_the_file_loads(
     # Before, they loaded and failed only inside the run (in every sweep worker), naming no file.
     error = _error(tmp_path, SMALL.replace(old, new))
     assert error.key == key
+
+
+def test_the_queue_table_takes_the_queue_settings_and_names_a_bad_one(tmp_path: Path) -> None:
+    def with_queue(extra: str) -> str:
+        return SMALL.replace("max_orders_per_minute = 60", "max_orders_per_minute = 60\n" + extra)
+
+    scenario = load_scenario(write(tmp_path, with_queue('max_in_flight = 4\nwhen_full = "refuse"')))
+    assert scenario.queue_options == {"max_in_flight": 4, "when_full": "refuse"}
+    error = _error(tmp_path, with_queue("max_in_flight = 0"))
+    assert error.key == "queue.max_in_flight"
+    assert error.value == 0
+    error = _error(tmp_path, with_queue("max_inflight = 4"))
+    assert error.key == "queue.max_inflight"
+    assert "unknown key" in str(error)
