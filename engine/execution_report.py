@@ -42,7 +42,7 @@ class SliceStatus(enum.Enum):
     FAILED = "failed"  # every child was rejected or failed to send
 
 
-@attrs.frozen(weakref_slot=False)
+@attrs.frozen
 class OrderSlice:
     """One slice: when it was due and sent, how much, what filled at what price, its children."""
 
