@@ -171,12 +171,28 @@ def _total(values: list[Decimal]) -> Decimal:
     return total
 
 
+def _shared(value: Decimal, candidate: Decimal | None) -> Decimal:
+    """``candidate`` itself when it writes exactly as ``value``, else ``value``: a held report
+    then shares the fill's price instead of keeping an equal copy per slice."""
+    if (
+        candidate is not None
+        and value == candidate
+        and value.same_quantum(candidate)
+        and value.is_signed() == candidate.is_signed()
+    ):
+        return candidate
+    return value
+
+
 def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
     children = [parent.child(cid) for cid in record.child_ids]
     priced = sum((c.priced_quantity for c in children), ZERO)
     notional = sum((c.notional for c in children), ZERO)
     sent = _total([c.quantity for c in children])
     filled = _total([c.filled for c in children])
+    avg_price = notional / priced if priced else None
+    if avg_price is not None and len(children) == 1:
+        avg_price = _shared(avg_price, children[0].sole_price)
     return OrderSlice(
         index=record.index,
         scheduled_at=record.scheduled_at,
@@ -184,7 +200,7 @@ def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
         sent_at=record.sent_at,
         sent_quantity=sent,
         filled_quantity=filled,
-        avg_price=notional / priced if priced else None,
+        avg_price=avg_price,
         status=_slice_status(record, children, filled, sent),
         child_ids=record.child_ids,
         note=record.note,

@@ -175,6 +175,12 @@ class ChildOrder:
         return self._fees
 
     @property
+    def sole_price(self) -> Decimal | None:
+        """The price of the child's one priced fill while it keeps it (most children fill once),
+        else ``None``; a report's slice of one such child shares it as its average price."""
+        return self._sole_price
+
+    @property
     def average_price(self) -> Decimal | None:
         """Average price of the fills seen, or ``None`` before the first."""
         return self.notional / self._fill_quantity if self._fill_quantity else None
