@@ -134,10 +134,21 @@ class SliceRecord:
     scheduled_at: float
     quantity: Decimal
     sent_at: float | None = None
-    # A tuple: most records hold none or one id, and the report then shares the same object.
-    child_ids: tuple[str, ...] = ()
+    # Most slices send one child: its lone id is kept as it is, not in a tuple of one (every
+    # record of every running parent is held at once). ``child_ids`` reads and writes a tuple.
+    _child_ids: str | tuple[str, ...] = ()
     note: str | None = None
     due: bool = False
+
+    @property
+    def child_ids(self) -> tuple[str, ...]:
+        """The ids of the slice's children, in sending order."""
+        ids = self._child_ids
+        return (ids,) if isinstance(ids, str) else ids
+
+    @child_ids.setter
+    def child_ids(self, ids: tuple[str, ...]) -> None:
+        self._child_ids = ids[0] if len(ids) == 1 else tuple(ids)
 
 
 def _slice_status(

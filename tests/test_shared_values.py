@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.events import OrderFilled
+from engine.execution_report import SliceRecord
 from engine.instruments import Instrument
 from engine.numbers import to_decimal
 from engine.orders import Order, OrderSide
@@ -99,3 +100,14 @@ def test_plans_of_one_shape_share_offsets_and_quantities_and_on_schedule_slices_
         nominal_slice=nominal, cap_multiple=Decimal(2), instrument=instrument,
     )
     assert sent is nominal
+
+
+def test_a_slice_record_keeps_a_lone_child_id_and_reads_every_id_as_a_tuple() -> None:
+    record = SliceRecord(index=0, scheduled_at=0.0, quantity=Decimal(10))
+    assert record.child_ids == ()
+    record.child_ids += ("C1",)
+    assert record.child_ids == ("C1",)
+    record.child_ids += ("C2",)
+    assert record.child_ids == ("C1", "C2")
+    given = SliceRecord(index=1, scheduled_at=60.0, quantity=Decimal(10), child_ids=("C3",))
+    assert given.child_ids == ("C3",)
