@@ -176,14 +176,16 @@ class ParentRunner:
         completed_aggressively = False
         if not self._cancel_requested:
             monitor.transition(pid, ParentState.WORKING)
+        deadline = parent.deadline if parent.deadline is not None else self._start
         try:
-            with anyio.CancelScope() as self._scope:
+            # One scope ends the schedule, at the deadline or on cancel(): thousands of parents
+            # wait here at once, and each scope costs memory.
+            with anyio.CancelScope(deadline=deadline) as self._scope:
                 if self._cancel_requested:
                     self._scope.cancel()
-                deadline = parent.deadline if parent.deadline is not None else self._start
-                with anyio.move_on_after(max(0.0, deadline - now())):
-                    await self._run_schedule()
-                if self._params.complete_at_deadline:
+                await self._run_schedule()
+            if self._params.complete_at_deadline and not self._cancel_requested:
+                with anyio.CancelScope() as self._scope:
                     completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
         except Exception as error:
             self._log.exception("parent failed")
