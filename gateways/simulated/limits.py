@@ -118,6 +118,8 @@ class RateLimiter:
     def try_admit(self, kind: str, now: float) -> float | None:
         """Admit one request of ``kind`` at ``now`` and return ``None``, or return a retry-after."""
         assert kind in REQUEST_KINDS, kind
+        if not self._windows:
+            return None  # a venue without limits: nothing to count
         waits = [
             wait for window in self._windows
             if (wait := window.retry_after(window.limit.weight(kind), now)) is not None
