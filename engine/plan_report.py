@@ -23,11 +23,16 @@ def _quantity(value: Decimal) -> str:
     return f"{value.normalize():f}" if value else "0"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def format_plan(plan: RebalancingPlan) -> str:
     """Render ``plan`` as text: what trades, what it costs, and why each symbol ends where it does."""
     trades = {trade.symbol: trade for trade in plan.trades}
     lines = [
-        f"Rebalancing plan: {len(plan.trades)} trades ({len(plan.sells)} sells, {len(plan.buys)} buys), "
+        f"Rebalancing plan: {_count(len(plan.trades), 'trade')} "
+        f"({_count(len(plan.sells), 'sell')}, {_count(len(plan.buys), 'buy')}), "
         f"turnover {_percent(plan.turnover)}, rounding error {plan.rounding_error:.6f}",
         f"cash {_money(plan.cash_before)} -> {_money(plan.cash_after)} "
         f"(weight {_percent(plan.cash_weight_before)} -> {_percent(plan.cash_weight_after)}, "

@@ -262,6 +262,7 @@ def test_the_plan_reads_as_a_table() -> None:
     assert plan.to_table() == str(plan)
     lines = str(plan).splitlines()
     assert lines[0].startswith("Rebalancing plan: 2 trades (0 sells, 2 buys)")
+    assert "(1 sell, " not in lines[0]
     assert "cash 70,000.00 -> " in lines[1]
     assert lines[2].split() == ["symbol", "side", "quantity", "est.", "price", "notional", "fee",
                                 "before", "target", "after", "reason"]
