@@ -236,12 +236,18 @@ class QueueOutcomes:
         if self._state != "open" and not handle._outcome_unknown:
             self._finish_unsent(handle)
             return
+        if self._state == "closed":  # a caller's own send that outlived the queue: no one reads the lanes
+            self._finish_abandoned(handle)
+            return
         self._lanes.delay(handle, clock.now() + delay)
         self._wake()
 
     def _requeue(self, handle: OrderHandle) -> None:
         if self._state != "open" and not handle._outcome_unknown:
             self._finish_unsent(handle)  # closing: only look-ups of unknown outcomes still go out
+            return
+        if self._state == "closed":  # a caller's own send that outlived the queue: no one reads the lanes
+            self._finish_abandoned(handle)
             return
         self._lanes.put_back(handle)
         self._wake()

@@ -321,14 +321,16 @@ class RateLimitedOrderQueue(QueueOutcomes):
         when its turn comes the caller makes the request itself instead of handing it to one of
         the queue's sender tasks, and when the lanes are empty and every limit allows it, it goes
         out at once without waking the dispatcher. If the caller is cancelled before the order
-        left, the order is withdrawn (``CANCELLED``); once it left, it is settled as usual, by the
-        queue's sender tasks if need be.
+        left, the order is withdrawn (``CANCELLED``, never sent); if it is cancelled while the
+        request is out, the queue settles it by looking the order up (and never sends it again).
+        Either way the cancelled caller gets no result: follow the order by its client order id.
         """
         self._check_running()
         handle = self._submit(order, lane, deadline, weight, claimed=True)
         try:
             while handle._result is None:
                 if handle._state is HandleState.IN_FLIGHT:
+                    self._record_send(handle, clock.now())
                     await self._send(handle)
                 else:
                     await handle._wait_turn()
@@ -336,11 +338,22 @@ class RateLimitedOrderQueue(QueueOutcomes):
             if handle._claimed:  # not cut off mid-request (``_send`` hands that to a look-up)
                 handle._claimed = False
                 if handle._state is HandleState.IN_FLIGHT:
-                    self._hand_over(handle)  # granted as the caller gave up: it goes out all the same
+                    self._give_up_turn(handle)
                 elif handle._result is None:
                     self._withdraw_handle(handle)
             raise
         return handle._result
+
+    def _give_up_turn(self, handle: OrderHandle) -> None:
+        """The caller of ``send`` was cancelled after its turn came, before it made the request."""
+        if handle._kind is RequestKind.SUBMIT and not handle._may_have_arrived:
+            self._in_flight -= 1
+            self._finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
+            self._wake()  # a slot is free again
+        else:
+            # a look-up of an unknown outcome, or a resend that may yet land: it must go out
+            self._record_send(handle, clock.now())
+            self._hand_over(handle)
 
     def cancel(
         self, client_order_id: str, *, lane: Lane = Lane.CANCEL, deadline: float | None = None
@@ -557,6 +570,8 @@ class RateLimitedOrderQueue(QueueOutcomes):
         if self._state != "open" or self._in_flight >= self._max_in_flight:
             return False
         now = clock.now()
+        if handle._deadline is not None and handle._deadline <= now:
+            return False  # too late to send: the dispatcher fails it, as for any request
         weight = _weight(handle)
         if not self._lanes.is_idle(now) or self._group.ready_at(handle._kind, weight, now) > now:
             return False
@@ -663,6 +678,15 @@ class RateLimitedOrderQueue(QueueOutcomes):
 
     def _start(self, handle: OrderHandle, now: float) -> None:
         handle._state = HandleState.IN_FLIGHT
+        self._in_flight += 1
+        if handle._claimed:
+            handle._grant()  # its caller sends it, and records it then
+        else:
+            self._record_send(handle, now)
+            self._hand_over(handle)
+
+    def _record_send(self, handle: OrderHandle, now: float) -> None:
+        """Count the request that goes out now: an attempt, or a look-up."""
         if handle._kind is RequestKind.LOOKUP:
             handle._lookups += 1
             self._counts["lookups"] += 1
@@ -673,13 +697,12 @@ class RateLimitedOrderQueue(QueueOutcomes):
                 if handle._request is RequestKind.SUBMIT:
                     self._sent_ids.add(handle._client_order_id)
         self._counts["sent"] += 1
-        self._in_flight += 1
-        if handle._claimed:
-            handle._grant()  # its caller sends it
-        else:
-            self._hand_over(handle)
 
     def _hand_over(self, handle: OrderHandle) -> None:
+        if self._state == "closed":  # no sender task is left to make the request
+            self._in_flight -= 1
+            self._finish_abandoned(handle)
+            return
         # hand it to an idle sender task; start a new one only when all are busy (at most
         # max_in_flight exist): cheaper than a task per request
         if self._idle_senders:
@@ -711,6 +734,7 @@ class RateLimitedOrderQueue(QueueOutcomes):
             # shielded): the request may have arrived, so a sender task settles it by look-up.
             if handle._claimed and handle._state is HandleState.IN_FLIGHT:
                 handle._claimed = False
+                handle._cancel_requested = True  # its caller gave up: if it never arrived, do not resend
                 self._look_up(
                     handle,
                     OrderStateUnknownError(

@@ -11,10 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import (
+    DeadlineExceededError,
     InvalidInputError,
     Lane,
     Order,
+    OrderResult,
     OrderResultStatus,
+    OrderStateUnknownError,
     QueueClosedError,
     RateLimitedOrderQueue,
 )
@@ -175,3 +178,74 @@ def test_sends_and_submits_mixed_under_faults_reach_the_venue_at_most_once_withi
     for client_order_id, status in results.items():
         if status is OrderResultStatus.CANCELLED:
             assert client_order_id not in arrived
+
+
+async def test_a_send_cancelled_as_its_turn_comes_is_withdrawn_and_frees_its_slot() -> None:
+    slow = LatencyModel(request=1.0, request_jitter=0.0, event=0.0, event_jitter=0.0)
+    async with (
+        make_venue(latency=slow) as venue,
+        RateLimitedOrderQueue(venue, max_in_flight=1) as queue,
+        anyio.create_task_group() as group,
+    ):
+        first, second = resting_order(), resting_order()
+        second_scope = anyio.CancelScope()
+
+        async def send_second() -> None:
+            with second_scope:
+                await queue.send(second)
+
+        async def send_first_then_cancel_second() -> None:
+            await queue.send(first)
+            # The dispatcher was just woken to grant the second its turn; cancel it before it runs.
+            second_scope.cancel()
+
+        group.start_soon(send_first_then_cancel_second)
+        await anyio.sleep(0.5)  # the first is out; the second waits for the only slot
+        group.start_soon(send_second)
+    statistics = queue.statistics()
+    assert submits_at_venue(venue) == [first.client_order_id]
+    assert (statistics.sent, statistics.cancelled, statistics.in_flight) == (1, 1, 0)
+
+
+async def test_a_send_cancelled_mid_request_is_looked_up_and_a_rejected_order_is_never_resent() -> None:
+    always_reject = FaultPlan(reject=1.0)
+    async with (
+        make_venue(latency=LatencyModel.zero(), faults=always_reject) as venue,
+        RateLimitedOrderQueue(venue) as queue,
+    ):
+        order = resting_order()
+        with anyio.move_on_after(0):  # cut off at the request's checkpoint, after the venue answered
+            await queue.send(order)
+        await anyio.sleep(30)
+        statistics = queue.statistics()
+    kinds = [(r.kind, r.outcome) for r in venue.request_log]
+    assert kinds == [("submit", RequestOutcome.REJECTED), ("get_order", RequestOutcome.UNKNOWN_ORDER)]
+    assert statistics.in_flight == statistics.queued == 0
+
+
+async def test_a_send_whose_deadline_has_passed_never_leaves() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
+        result = await queue.send(resting_order(), deadline=now() - 1.0)
+    assert result.status is OrderResultStatus.FAILED
+    assert isinstance(result.error, DeadlineExceededError)
+    assert submits_at_venue(venue) == []
+
+
+async def test_a_send_that_outlives_its_queue_still_resolves() -> None:
+    lost_acks = FaultPlan(drop_ack=1.0)
+    async with make_venue(latency=LatencyModel.zero(), faults=lost_acks, request_timeout=5.0) as venue:
+        queue = RateLimitedOrderQueue(venue, shutdown_timeout=1.0)
+        results: list[OrderResult] = []
+
+        async def caller() -> None:
+            results.append(await queue.send(resting_order()))
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group, queue:
+                group.start_soon(caller)
+                await anyio.sleep(0.1)
+                # the queue closed at 1.1 s; the venue's answer is lost and times out at 5 s
+    (result,) = results
+    assert result.status is OrderResultStatus.FAILED
+    assert isinstance(result.error, OrderStateUnknownError)
+    assert queue.statistics().in_flight == 0
