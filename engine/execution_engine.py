@@ -226,9 +226,14 @@ class ExecutionEngine:
         self._gateway = gateway
         self._defaults = TWAPParams(**defaults)
         options = _queue_options(queue_options)
-        self._queue = RateLimitedOrderQueue(
-            gateway, max_orders_per_minute, limits=tuple(limits), seed=seed, **options
-        )
+        try:
+            self._queue = RateLimitedOrderQueue(
+                gateway, max_orders_per_minute, limits=tuple(limits), seed=seed, **options
+            )
+        except InvalidInputError as error:
+            if error.field not in options:
+                raise
+            raise InvalidInputError(f"queue_options.{error.field}", error.value, error.reason) from None
         # look-ups and quotes go through the queue too, so every request counts against the limits
         self._monitor = ExecutionMonitor(gateway, lookup=self._queue.lookup)
         self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
@@ -240,6 +245,7 @@ class ExecutionEngine:
             quotes=QuoteCache(gateway, max_age=quote_max_age, quote=self._queue.quote),
         )
         self._running: dict[str, TWAPHandle] = {}
+        self._parents_started = 0
         self._finished_count = self._failed_count = 0
         self._stack: AsyncExitStack | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
@@ -298,6 +304,8 @@ class ExecutionEngine:
         self, parent_id: str, symbol: str, quantity: Any, side: Any, params: dict[str, Any]
     ) -> Callable[[], Awaitable[ParentRunner]]:
         merged = self._defaults.evolve(**params) if params else self._defaults
+        number = self._parents_started  # counted in call order, so a seeded run repeats itself
+        self._parents_started += 1
 
         async def prepare() -> ParentRunner:
             planned = await plan_parent(
@@ -308,6 +316,7 @@ class ExecutionEngine:
                 total_quantity=quantity,
                 side=side,
                 params=merged,
+                number=number,
             )
             return start_parent(self._parts, planned, merged)
 

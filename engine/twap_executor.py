@@ -69,8 +69,12 @@ async def plan_parent(
     total_quantity: Any,
     side: Any,
     params: TWAPParams,
+    number: int = 0,
 ) -> PlannedParent:
     """Validate one TWAP request, take the arrival quote and plan its slices.
+
+    ``number`` counts the parents started by the same engine or executor: with the seed it keys
+    the parent's jitter, so parents sharing a seed do not jitter in lockstep.
 
     Raises ``InvalidInputError`` (naming the field) before anything is registered or sent.
     """
@@ -101,8 +105,9 @@ async def plan_parent(
         reference,
         size_jitter=params.size_jitter,
         time_jitter=params.time_jitter,
-        # Salted with the parent's id: parents sharing a seed must not jitter in lockstep.
-        rng=random.Random(None if params.seed is None else f"{params.seed}:{parent_id}"),
+        # Keyed by the parent's number too: parents sharing a seed must not jitter in lockstep.
+        # (Not by its id, which is random unless the engine's ids are seeded.)
+        rng=random.Random(None if params.seed is None else f"{params.seed}:{number}"),
     )
     parent = ParentOrder(
         parent_id=parent_id,
@@ -198,6 +203,7 @@ class TWAPExecutor:
             total_quantity=total_quantity,
             side=side,
             params=params,
+            number=self._executed,
         )
         self._executed += 1
         if self._queue is not None and self._monitor is not None:

@@ -135,7 +135,8 @@ class TWAPParams:
     clock; ``None`` = now), or spread between ``start_time`` and ``end_time`` when an end is given.
     The end of the schedule is the deadline. ``size_jitter`` (±share of the slice size, below 1)
     and ``time_jitter`` (±share of the interval, up to 0.5) randomise from ``seed`` and the
-    parent's id (parents that share a seed draw different jitter, each reproducibly).
+    parent's number in its engine (parents that share a seed draw different jitter, each
+    reproducibly).
     ``catch_up`` rolls a short slice's remainder into later slices, at most ``catch_up_cap`` ×
     the nominal slice (``None``: no cap). ``limit_price`` is a price the parent never trades
     beyond. At the deadline the remainder is sent marketable (``complete_at_deadline``), capped at
