@@ -23,7 +23,7 @@ retried with capped exponential back-off; an unknown outcome is never resent bli
 order id is looked up at the venue (retrying the look-up), and only "no such order" lets the same
 order, with the same id, go out again; a rejection is final. ``max_attempts`` and ``deadline``
 bound each request. That policy lives in ``_queue_outcomes.py``; this module holds the lifetime,
-the public calls, the enqueueing and the dispatcher.
+the public calls and the enqueueing; ``_queue_dispatch.py`` holds the dispatcher and the sending.
 
 Look-ups and quotes: ``await queue.lookup(client_order_id)`` and ``await queue.quote(symbol)``
 ask the venue directly, but first take their place in a lane and their capacity under the limits
@@ -38,10 +38,9 @@ Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet s
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -51,12 +50,10 @@ import attrs
 import structlog
 
 from engine import clock
+from engine._queue_dispatch import QueueDispatch
 from engine._queue_lanes import Lanes
-from engine._queue_outcomes import QueueOutcomes
 from engine.errors import (
-    DeadlineExceededError,
     InvalidInputError,
-    OrderStateUnknownError,
     QueueClosedError,
     QueueFullError,
     RateLimitedError,
@@ -71,8 +68,6 @@ from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_
 
 __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
 
-_YIELD_EVERY = 64  # sends between checkpoints, so a long burst does not hog the loop
-
 
 def _count(value: Any, field: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -84,11 +79,6 @@ def _fraction(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InvalidInputError(field, value, "expected a number from 0 to 1")
     return float(value)
-
-
-def _weight(handle: OrderHandle) -> int:
-    # the caller's weight is that of the order endpoint; a look-up costs the look-up's own weight
-    return 1 if handle._kind is RequestKind.LOOKUP else handle._weight
 
 
 def _lane(value: Any) -> Lane:
@@ -123,7 +113,7 @@ class QueueStatistics:
         return sum(count for _, count in self.queued_per_lane)
 
 
-class RateLimitedOrderQueue(QueueOutcomes):
+class RateLimitedOrderQueue(QueueDispatch):
     """Sends orders and cancels to a gateway within its rate limits, by priority; see the module.
 
     ``max_orders_per_minute=N`` means never more than N submits and cancels in any rolling 60 s;
@@ -344,17 +334,6 @@ class RateLimitedOrderQueue(QueueOutcomes):
             raise
         return handle._result
 
-    def _give_up_turn(self, handle: OrderHandle) -> None:
-        """The caller of ``send`` was cancelled after its turn came, before it made the request."""
-        if handle._kind is RequestKind.SUBMIT and not handle._may_have_arrived:
-            self._in_flight -= 1
-            self._finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
-            self._wake()  # a slot is free again
-        else:
-            # a look-up of an unknown outcome, or a resend that may yet land: it must go out
-            self._record_send(handle, clock.now())
-            self._hand_over(handle)
-
     def cancel(
         self, client_order_id: str, *, lane: Lane = Lane.CANCEL, deadline: float | None = None
     ) -> OrderHandle:
@@ -452,11 +431,6 @@ class RateLimitedOrderQueue(QueueOutcomes):
                 self._counts["lookups" if kind is RequestKind.LOOKUP else "quotes"] += 1
                 return True
             await anyio.sleep(ready - now)
-
-    def _grant(self, handle: OrderHandle) -> None:
-        """A look-up's or quote's capacity is counted: let its caller ask the venue."""
-        self._counts["lookups" if handle._request is RequestKind.LOOKUP else "quotes"] += 1
-        self._finish(handle, OrderResultStatus.ACCEPTED, None)
 
     def _on_venue_rate_limited(self, error: RateLimitedError) -> None:
         """The venue answered a counted look-up or quote with 429: pause the group, as for orders."""
@@ -561,25 +535,6 @@ class RateLimitedOrderQueue(QueueOutcomes):
             self._wake()
         return handle
 
-    def _goes_out_now(self, handle: OrderHandle) -> bool:
-        """Start ``handle`` at once if nothing waits ahead of it and every limit allows it.
-
-        This is the dispatcher's own decision, taken early: with empty lanes and nothing due,
-        the dispatcher would send it next, at this same instant.
-        """
-        if self._state != "open" or self._in_flight >= self._max_in_flight:
-            return False
-        now = clock.now()
-        if handle._deadline is not None and handle._deadline <= now:
-            return False  # too late to send: the dispatcher fails it, as for any request
-        weight = _weight(handle)
-        if not self._lanes.is_idle(now) or self._group.ready_at(handle._kind, weight, now) > now:
-            return False
-        self._lanes.take_direct(handle)
-        self._group.record(handle._kind, weight, now)
-        self._start(handle, now)
-        return True
-
     def _enqueue_time(self) -> float:
         # a burst of submits shares one float object: 24 bytes less per queued order
         try:
@@ -605,149 +560,3 @@ class RateLimitedOrderQueue(QueueOutcomes):
         self._finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
         self._wake()
         return True
-
-    # -- the dispatcher ------------------------------------------------------------------------
-
-    def _wake(self) -> None:
-        if self._wakeup is not None:
-            self._wakeup.set()
-
-    async def _sleep_until(self, when: float) -> None:
-        self._wakeup = wakeup = anyio.Event()
-        try:
-            if when == math.inf:
-                await wakeup.wait()
-            else:
-                with anyio.move_on_after(max(0.0, when - clock.now())):
-                    await wakeup.wait()
-        finally:
-            self._wakeup = None
-
-    @contextlib.contextmanager
-    def _shielded(self) -> Iterator[None]:
-        scope = anyio.CancelScope(shield=True)
-        self._task_scopes.add(scope)
-        try:
-            with scope:
-                yield
-        finally:
-            self._task_scopes.discard(scope)
-
-    async def _dispatch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        with self._shielded():
-            task_status.started()
-            await self._dispatch_forever()
-
-    async def _dispatch_forever(self) -> None:
-        lanes, group = self._lanes, self._group
-        since_yield = 0
-        while True:
-            now = clock.now()
-            for handle in lanes.expire(now):
-                self._finish(
-                    handle,
-                    OrderResultStatus.FAILED,
-                    DeadlineExceededError(handle._deadline or now, client_order_id=handle._client_order_id),
-                )
-            lanes.promote_due(now)
-            next_timer = lanes.next_timer()
-            head = lanes.peek()
-            if head is None or self._in_flight >= self._max_in_flight:
-                since_yield = 0
-                self._waiting_for_slots = head is not None
-                await self._sleep_until(next_timer)
-                self._waiting_for_slots = False
-                continue
-            weight = _weight(head)
-            ready = group.ready_at(head._kind, weight, now)
-            if ready > now:
-                since_yield = 0
-                await self._sleep_until(min(ready, next_timer))
-                self._time_throttled += clock.now() - now
-                continue
-            lanes.pop(head)
-            group.record(head._kind, weight, now)
-            if head._request is RequestKind.LOOKUP or head._request is RequestKind.QUOTE:
-                self._grant(head)  # a permit: its caller sends the request itself
-            else:
-                self._start(head, now)
-            since_yield += 1
-            if since_yield >= _YIELD_EVERY:
-                since_yield = 0
-                await anyio.lowlevel.checkpoint()
-
-    def _start(self, handle: OrderHandle, now: float) -> None:
-        handle._state = HandleState.IN_FLIGHT
-        self._in_flight += 1
-        if handle._claimed:
-            handle._grant()  # its caller sends it, and records it then
-        else:
-            self._record_send(handle, now)
-            self._hand_over(handle)
-
-    def _record_send(self, handle: OrderHandle, now: float) -> None:
-        """Count the request that goes out now: an attempt, or a look-up."""
-        if handle._kind is RequestKind.LOOKUP:
-            handle._lookups += 1
-            self._counts["lookups"] += 1
-        else:
-            handle._attempts += 1
-            if handle._sent_at is None:
-                handle._sent_at = now
-                if handle._request is RequestKind.SUBMIT:
-                    self._sent_ids.add(handle._client_order_id)
-        self._counts["sent"] += 1
-
-    def _hand_over(self, handle: OrderHandle) -> None:
-        if self._state == "closed":  # no sender task is left to make the request
-            self._in_flight -= 1
-            self._finish_abandoned(handle)
-            return
-        # hand it to an idle sender task; start a new one only when all are busy (at most
-        # max_in_flight exist): cheaper than a task per request
-        if self._idle_senders:
-            self._idle_senders -= 1
-            self._outbox_send.send_nowait(handle)
-        else:
-            assert self._task_group is not None
-            self._task_group.start_soon(self._sender, handle)
-
-    async def _sender(self, handle: OrderHandle) -> None:
-        with self._shielded():
-            while True:
-                await self._send(handle)
-                self._idle_senders += 1
-                handle = await self._outbox_receive.receive()
-
-    # -- sending -------------------------------------------------------------------------------
-
-    async def _send(self, handle: OrderHandle) -> None:
-        try:
-            if handle._kind is RequestKind.SUBMIT:
-                await self._send_submit(handle)
-            elif handle._kind is RequestKind.CANCEL:
-                await self._send_cancel(handle)
-            else:
-                await self._send_lookup(handle)
-        except BaseException:
-            # The caller of ``send`` was cancelled mid-request (the queue's own senders are
-            # shielded): the request may have arrived, so a sender task settles it by look-up.
-            if handle._claimed and handle._state is HandleState.IN_FLIGHT:
-                handle._claimed = False
-                handle._cancel_requested = True  # its caller gave up: if it never arrived, do not resend
-                self._look_up(
-                    handle,
-                    OrderStateUnknownError(
-                        "the sending task was cancelled before the venue answered",
-                        client_order_id=handle._client_order_id,
-                    ),
-                )
-            raise
-        finally:
-            self._in_flight -= 1
-            if handle._state is HandleState.IN_FLIGHT:  # cut off by shutdown before an answer came
-                self._finish_abandoned(handle)
-            # wake a dispatcher held back by max_in_flight once a quarter of the slots are free,
-            # not on every completion: it then sends a batch instead of ping-ponging one by one
-            if self._waiting_for_slots and self._in_flight <= self._resume_below:
-                self._wake()
