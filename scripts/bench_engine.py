@@ -7,7 +7,7 @@ Prints progress lines and, on its last line, one JSON object:
   second of wall time;
 - ``child_orders_per_s_gc_tuned``: the same run with ``gc.set_threshold(10_000, 10, 10)``, as an
   application running big backtests may set it (the default collector's full passes over the
-  books the venue and the engine keep are a large share of the time at this size);
+  books the venue and the engine keep grow with the run);
 - ``virtual_ratio``: that rate ÷ the rate of a bare virtual-time loop doing the same number of
   sleeps (1,000 tasks × 100 sleeps) in the same run; ``venue_only_orders_per_s`` is the simulated
   venue alone taking the same orders from 1,000 tasks (the floor under the whole path);
@@ -203,7 +203,7 @@ def main() -> None:
         flush=True,
     )
     # The same run with the collector tuned as a big backtest may tune it: its full passes over
-    # the growing books (every order, fill and event is kept) are a large share of the time.
+    # the growing books (every order, fill and event is kept) cost more as the run grows.
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_TUNED)
     try:
