@@ -16,11 +16,13 @@ from collections.abc import Iterator
 import anyio
 
 from engine.order_handle import HandleState, Lane, OrderHandle
+from engine.rate_limits import RequestKind
 
 __all__ = ["Lanes"]
 
 _UNSENT = (HandleState.QUEUED, HandleState.DELAYED, HandleState.WAITING_FOR_ROOM)
 _LANES = tuple(Lane)
+_PERMITS = (RequestKind.LOOKUP, RequestKind.QUOTE)
 
 
 class Lanes:
@@ -32,6 +34,9 @@ class Lanes:
         self._returned: list[list[tuple[int, OrderHandle]]] = [[] for _ in _LANES]
         self._queued = [0] * len(_LANES)
         self._queued_total = 0
+        # look-up and quote permits wait in the lanes too (for their priority), but they are not
+        # orders: they never count toward ``max_queued``, so they cannot refuse a submit
+        self._permits = 0
         self._held: collections.deque[OrderHandle] = collections.deque()
         self._held_count = 0
         self._delayed: list[tuple[float, int, OrderHandle]] = []
@@ -46,7 +51,7 @@ class Lanes:
 
     def is_full(self) -> bool:
         """True when the lanes hold ``max_queued`` requests."""
-        return self._queued_total >= self._max_queued
+        return self._queued_total - self._permits >= self._max_queued
 
     @property
     def waiting_for_room(self) -> int:
@@ -80,6 +85,8 @@ class Lanes:
         self._fresh[handle._lane].append(handle)
         self._queued[handle._lane] += 1
         self._queued_total += 1
+        if handle._request in _PERMITS:
+            self._permits += 1
         self._watch_deadline(handle)
 
     def hold(self, handle: OrderHandle) -> None:
@@ -112,6 +119,8 @@ class Lanes:
         if state is HandleState.QUEUED:
             self._queued[handle._lane] -= 1
             self._queued_total -= 1
+            if handle._request in _PERMITS:
+                self._permits -= 1
         elif state is HandleState.DELAYED:
             self._delayed_count -= 1
         elif state is HandleState.WAITING_FOR_ROOM:
@@ -147,6 +156,8 @@ class Lanes:
         handle._sequence = next(self._sequence)  # its place, should it come back for another attempt
         self._queued[handle._lane] -= 1
         self._queued_total -= 1
+        if handle._request in _PERMITS:
+            self._permits -= 1
         handle._state = HandleState.IN_FLIGHT
         self._admit()
 
@@ -161,12 +172,12 @@ class Lanes:
 
     def _admit(self) -> None:
         held = self._held
-        while held and self._queued_total < self._max_queued:
+        while held and not self.is_full():
             handle = held.popleft()
             if handle._state is HandleState.WAITING_FOR_ROOM:
                 self._held_count -= 1
                 self.push(handle)
-        if self._room is not None and self._queued_total < self._max_queued and not self._held_count:
+        if self._room is not None and not self.is_full() and not self._held_count:
             self._room.set()
             self._room = None
 

@@ -195,3 +195,20 @@ async def test_a_counted_quote_the_venue_refuses_pauses_the_queue_until_its_retr
     assert result.ok
     assert result.sent_at == pytest.approx(10.0)  # the pause held it back; the venue took it
     assert venue.statistics().rate_limit_violations == 1
+
+
+async def test_quotes_waiting_for_capacity_never_count_toward_max_queued() -> None:
+    venue = SimulatedVenue(SYMBOLS, seed=3, latency=LatencyModel.zero(), cash=1_000_000)
+    limit = RateLimit(1, 10.0, quote_weight=1)
+    async with (
+        venue,
+        RateLimitedOrderQueue(venue, limits=[limit], max_queued=2, when_full="refuse") as queue,
+        anyio.create_task_group() as group,
+    ):
+        for _ in range(4):  # the first takes the window; three wait in the lanes
+            group.start_soon(queue.quote, "AAPL")
+        await anyio.sleep(1.0)
+        assert queue.statistics().queued == 3
+        # two orders still fit: the waiting quotes are not orders
+        handles = [queue.submit(resting_buy()) for _ in range(2)]
+        assert all([(await handle).ok for handle in handles])
