@@ -327,6 +327,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         except BaseException:
             if handle._claimed:  # not cut off mid-request (``_send`` hands that to a look-up)
                 handle._claimed = False
+                handle._cancel_requested = True  # its caller gave up: if it never arrived, never resend
                 if handle._state is HandleState.IN_FLIGHT:
                     self._give_up_turn(handle)
                 elif handle._result is None:

@@ -19,9 +19,11 @@ from engine import (
     OrderResultStatus,
     OrderStateUnknownError,
     QueueClosedError,
+    RateLimit,
     RateLimitedOrderQueue,
 )
 from engine.clock import now, run_virtual
+from engine.events import OrderAck
 from engine.rate_limits import max_window_count
 from gateways.simulated import FaultPlan, LatencyModel, RequestOutcome, SimulatedVenue, SymbolSpec
 
@@ -249,3 +251,28 @@ async def test_a_send_that_outlives_its_queue_still_resolves() -> None:
     assert result.status is OrderResultStatus.FAILED
     assert isinstance(result.error, OrderStateUnknownError)
     assert queue.statistics().in_flight == 0
+
+
+class SubmitsLostOnTheWay(SimulatedVenue):
+    """A venue whose submits never arrive, and whose callers learn only that the outcome is unknown."""
+
+    def __init__(self) -> None:
+        super().__init__([SymbolSpec(symbol="AAPL", price=150, volatility=0)], seed=7, cash=10**9)
+        self.submits = 0
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        self.submits += 1
+        await anyio.sleep(1.0)
+        raise OrderStateUnknownError("no answer", client_order_id=order.client_order_id)
+
+
+async def test_a_send_given_up_while_its_unknown_outcome_waits_for_a_look_up_is_never_resent() -> None:
+    venue = SubmitsLostOnTheWay()
+    one_per_window = RateLimit(1, 10.0, lookup_weight=1)  # the look-up waits for the next window
+    async with venue, RateLimitedOrderQueue(venue, limits=[one_per_window]) as queue:
+        with anyio.move_on_after(5.0):  # the caller gives up while its look-up waits
+            await queue.send(resting_order())
+        await anyio.sleep(60)
+        statistics = queue.statistics()
+    assert venue.submits == 1, "the venue never had it, but its caller gave up: no resend"
+    assert (statistics.cancelled, statistics.in_flight, statistics.queued) == (1, 0, 0)
