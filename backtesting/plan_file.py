@@ -40,6 +40,7 @@ __all__ = ["plan_from_file"]
 _PLANNER_KEYS = (
     "slippage_bps", "cash_reserve", "absolute_band", "relative_band", "min_trade_notional", "mode",
     "turnover_cap", "untargeted", "max_leverage", "allow_short", "rounding", "hold_tolerance",
+    "max_gross_leverage",
 )
 
 

@@ -75,6 +75,7 @@ _SPEC_KEYS = tuple(field.name for field in attrs.fields(SymbolSpec))
 _PLANNER_KEYS = (
     "slippage_bps", "cash_reserve", "absolute_band", "relative_band", "min_trade_notional", "mode",
     "turnover_cap", "untargeted", "max_leverage", "allow_short", "rounding", "hold_tolerance",
+    "max_gross_leverage",
 )
 _RATE_LIMIT_KEYS = tuple(field.name for field in attrs.fields(RateLimit))
 

@@ -288,6 +288,10 @@ def leverage(value: Number) -> Decimal:
     return result
 
 
+def gross_leverage(value: Number | None) -> Decimal | None:
+    return None if value is None else to_positive(value, "max_gross_leverage")
+
+
 def flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidInputError("allow_short", value, "expected True or False")

@@ -27,6 +27,9 @@ from engine.orders import OrderSide
 from engine.plan_report import format_plan
 from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 
+# As for the net sum of the weights: weights given as floats may add up a hair over a round cap.
+_GROSS_SLACK = Decimal("1e-9")
+
 __all__ = ["PlannedTrade", "RebalancingPlan", "RebalancingPlanner", "SymbolAllocation"]
 
 _BPS = Decimal(10_000)
@@ -202,6 +205,9 @@ class RebalancingPlanner:
     - ``untargeted``: sell (default) or freeze symbols that are held but have no target.
     - ``max_leverage`` (target weights may add up to this; cash may go down to the reserve minus
       the borrowed part) and ``allow_short`` (negative weights and positions).
+      ``max_gross_leverage`` caps the gross exposure after the plan: long plus short target
+      weights (absolute values), plus frozen untargeted positions; ``None`` (default) leaves it
+      uncapped. A 130/30 portfolio has a gross exposure of 1.6.
     - ``rounding``: largest remainder (default) or exact (scipy's MILP, ``exact_time_limit``
       seconds at most; never worse than the default).
     - ``hold_tolerance``: a position within one lot plus this fraction of its target value is
@@ -225,6 +231,7 @@ class RebalancingPlanner:
     )
     exact_time_limit: float = attrs.field(default=1.0, converter=convert.time_limit)
     hold_tolerance: Decimal = attrs.field(default=Decimal("0.002"), converter=convert.hold_tolerance)
+    max_gross_leverage: Decimal | None = attrs.field(default=None, converter=convert.gross_leverage)
 
     def _settings(self) -> PlannerSettings:
         return PlannerSettings(
@@ -235,6 +242,28 @@ class RebalancingPlanner:
             rounding=self.rounding, exact_time_limit=self.exact_time_limit,
             hold_tolerance=self.hold_tolerance,
         )
+
+    def _check_gross_exposure(self, inputs: PlanInputs) -> None:
+        cap = self.max_gross_leverage
+        if cap is None:
+            return
+        gross = sum((abs(weight) for weight in inputs.weights.values()), ZERO)
+        frozen = ""
+        if self.untargeted is UntargetedPolicy.FREEZE and inputs.portfolio_value > 0:
+            held = sum(
+                (abs(q * inputs.prices[s]) for s, q in inputs.positions.items() if s not in inputs.weights),
+                ZERO,
+            )
+            if held:
+                gross += held / inputs.portfolio_value
+                frozen = " and frozen untargeted positions"
+        if gross > cap + _GROSS_SLACK:
+            raise InvalidInputError(
+                "target_weights",
+                dict(inputs.weights),
+                f"long and short weights{frozen} add up to a gross exposure of {gross:.4f}, "
+                f"above max_gross_leverage {cap}",
+            )
 
     def create_plan(
         self,
@@ -261,6 +290,7 @@ class RebalancingPlanner:
             cash_weight=cash_weight, instruments=instruments, default_instruments=self.instruments,
             max_leverage=self.max_leverage, allow_short=self.allow_short,
         )
+        self._check_gross_exposure(inputs)
         allocation = allocate(inputs, self._settings())
         return _settle(inputs, self, allocation)
 

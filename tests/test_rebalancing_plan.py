@@ -9,6 +9,7 @@ import pytest
 from engine import (
     FeeModel,
     Instrument,
+    InvalidInputError,
     OrderSide,
     RebalanceMode,
     RebalancingPlan,
@@ -345,3 +346,34 @@ def test_a_leveraged_plan_with_fees_leaves_nothing_for_a_re_plan_to_sell() -> No
                                  prices={"XYZ": "0.5"}, cash=first.cash_after)
     assert second.trades == ()
     assert second.cash_after >= second.cash_floor
+
+
+def test_a_gross_leverage_cap_counts_shorts_and_frozen_positions_and_names_the_weights() -> None:
+    prices = {"A": 100, "B": 50, "C": 10}
+    long_short = {"A": "1.3", "B": "-0.3"}  # 130/30: net 1.0, gross 1.6
+    capped = RebalancingPlanner(allow_short=True, max_gross_leverage="1.6", max_leverage="1.3")
+    plan = capped.create_plan(current_positions={}, target_weights=long_short, cash=10_000, prices=prices)
+    assert plan.allocation("A").quantity_after == 130
+    assert plan.allocation("B").quantity_after == -60
+    tighter = RebalancingPlanner(allow_short=True, max_gross_leverage="1.5", max_leverage="1.3")
+    with pytest.raises(InvalidInputError) as caught:
+        tighter.create_plan(current_positions={}, target_weights=long_short, cash=10_000, prices=prices)
+    assert caught.value.field == "target_weights"
+    assert "gross exposure of 1.6000" in str(caught.value)
+    # A frozen position the plan keeps counts too: C is 10% of the portfolio.
+    frozen = RebalancingPlanner(allow_short=True, max_gross_leverage="1.6", max_leverage="1.3",
+                                untargeted="freeze")
+    with pytest.raises(InvalidInputError, match="frozen untargeted positions"):
+        frozen.create_plan(current_positions={"C": 100}, target_weights=long_short, cash=9_000,
+                           prices=prices)
+    # Without a cap (the default) the same long/short plan is made as before.
+    assert RebalancingPlanner(allow_short=True, max_leverage="1.3").create_plan(
+        current_positions={}, target_weights=long_short, cash=10_000, prices=prices
+    ).allocation("B").quantity_after == -60
+
+
+def test_a_gross_leverage_cap_that_is_not_a_positive_number_is_refused_by_name() -> None:
+    for bad in (0, -1, "x", float("nan")):
+        with pytest.raises(InvalidInputError) as caught:
+            RebalancingPlanner(max_gross_leverage=bad)
+        assert caught.value.field == "max_gross_leverage"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,17 @@ def test_the_queue_table_takes_the_queue_settings_and_names_a_bad_one(tmp_path: 
     error = _error(tmp_path, with_queue("max_inflight = 4"))
     assert error.key == "queue.max_inflight"
     assert "unknown key" in str(error)
+
+
+def test_the_rebalance_table_takes_a_gross_leverage_cap_and_names_a_bad_one(tmp_path: Path) -> None:
+    def with_cap(value: str) -> str:
+        targets = "targets = { AAA = 0.5, BBB = 0.5 }"
+        return SMALL.replace(targets, f"{targets}\nmax_gross_leverage = {value}")
+
+    scenario = load_scenario(write(tmp_path, with_cap("1.5")))
+    assert scenario.rebalance is not None
+    assert scenario.rebalance.planner.max_gross_leverage == Decimal("1.5")
+    error = _error(tmp_path, with_cap("0"))
+    assert error.key == "rebalance.max_gross_leverage"
+    error = _error(tmp_path, with_cap("0.5"))  # the targets' gross exposure is 1.0
+    assert error.key == "rebalance.targets"
