@@ -201,7 +201,10 @@ class RebalancingPlanner:
     - ``absolute_band`` / ``relative_band``: a symbol whose weight is within every given band of
       its target keeps its position; ``min_trade_notional``: smaller trades are not made.
     - ``mode``: full rebalance, invest cash only (buys) or raise cash (sells);
-      ``turnover_cap``: the most traded notional as a fraction of the portfolio value.
+      ``turnover_cap``: the most traded notional as a fraction of the portfolio value. When cash
+      starts below ``cash_reserve``, raising it to the reserve comes first, past the cap if need
+      be (the reserve is what keeps costs paid and the account solvent; the cap is a preference
+      on trading): those sells say ``TradeReason.CASH_LIMIT``.
     - ``untargeted``: sell (default) or freeze symbols that are held but have no target.
     - ``max_leverage`` (target weights may add up to this; cash may go down to the reserve minus
       the borrowed part) and ``allow_short`` (negative weights and positions).

@@ -377,3 +377,13 @@ def test_a_gross_leverage_cap_that_is_not_a_positive_number_is_refused_by_name()
         with pytest.raises(InvalidInputError) as caught:
             RebalancingPlanner(max_gross_leverage=bad)
         assert caught.value.field == "max_gross_leverage"
+
+
+def test_when_cash_starts_below_the_reserve_raising_it_comes_before_the_turnover_cap() -> None:
+    capped = RebalancingPlanner(cash_reserve=5000, turnover_cap="0.01")
+    plan = capped.create_plan(current_positions={"A": 990}, target_weights={"A": 1}, prices={"A": 100},
+                              cash=1000)
+    assert plan.cash_after >= 5000
+    assert plan.traded_notional > Decimal("0.01") * plan.portfolio_value_before
+    assert [t.side for t in plan.trades] == [OrderSide.SELL]
+    assert plan.allocation("A").reason is TradeReason.CASH_LIMIT
