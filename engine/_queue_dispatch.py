@@ -77,14 +77,20 @@ class QueueDispatch(QueueOutcomes):
 
     def _give_up_turn(self, handle: OrderHandle) -> None:
         """The caller of ``send`` was cancelled after its turn came, before it made the request."""
-        if handle._kind is RequestKind.SUBMIT and not handle._may_have_arrived:
+        if handle._kind is RequestKind.SUBMIT:
+            # never sent now (a resend included): the caller gave up on it
             self._in_flight -= 1
             self._finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
+            if handle._may_have_arrived:
+                self._ask_venue_to_cancel(handle._client_order_id)  # an earlier send may yet land
             self._wake()  # a slot is free again
         else:
-            # a look-up of an unknown outcome, or a resend that may yet land: it must go out
+            # a look-up of an unknown outcome must go out: only the venue can settle it
             self._record_send(handle, clock.now())
             self._hand_over(handle)
+
+    def _ask_venue_to_cancel(self, client_order_id: str) -> None:
+        raise NotImplementedError  # the queue enqueues a cancel request
 
     # -- the dispatcher ------------------------------------------------------------------------
 

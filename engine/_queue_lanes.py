@@ -50,7 +50,7 @@ class Lanes:
     # -- sizes ---------------------------------------------------------------------------------
 
     def is_full(self) -> bool:
-        """True when the lanes hold ``max_queued`` requests."""
+        """True when the lanes hold ``max_queued`` orders and cancels (permits do not count)."""
         return self._queued_total - self._permits >= self._max_queued
 
     @property
@@ -102,6 +102,8 @@ class Lanes:
         heapq.heappush(self._returned[handle._lane], (handle._sequence, handle))
         self._queued[handle._lane] += 1
         self._queued_total += 1
+        if handle._request in _PERMITS:  # never happens today: permits are not retried
+            self._permits += 1
         self._watch_deadline(handle)
 
     def delay(self, handle: OrderHandle, due: float) -> None:

@@ -330,10 +330,15 @@ class RateLimitedOrderQueue(QueueDispatch):
                 handle._cancel_requested = True  # its caller gave up: if it never arrived, never resend
                 if handle._state is HandleState.IN_FLIGHT:
                     self._give_up_turn(handle)
-                elif handle._result is None:
-                    self._withdraw_handle(handle)
+                elif handle._result is None and self._withdraw_handle(handle) and handle._may_have_arrived:
+                    self._ask_venue_to_cancel(handle._client_order_id)  # an earlier send may yet land
             raise
         return handle._result
+
+    def _ask_venue_to_cancel(self, client_order_id: str) -> None:
+        """Send the venue a cancel for an order withdrawn here whose earlier send may still land."""
+        if self._state == "open":  # a closing queue takes no new request
+            self._new_handle(RequestKind.CANCEL, client_order_id, None, Lane.CANCEL, None, 1)
 
     def cancel(
         self, client_order_id: str, *, lane: Lane = Lane.CANCEL, deadline: float | None = None

@@ -276,3 +276,37 @@ async def test_a_send_given_up_while_its_unknown_outcome_waits_for_a_look_up_is_
         statistics = queue.statistics()
     assert venue.submits == 1, "the venue never had it, but its caller gave up: no resend"
     assert (statistics.cancelled, statistics.in_flight, statistics.queued) == (1, 0, 0)
+
+
+class FirstSubmitLostOnTheWay(SimulatedVenue):
+    """A venue whose first submit never arrives (its caller learns only that the outcome is
+    unknown); later submits arrive as usual."""
+
+    def __init__(self) -> None:
+        super().__init__([SymbolSpec(symbol="AAPL", price=150, volatility=0)], seed=7, cash=10**9)
+        self.lost = 0
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        if not self.lost:
+            self.lost += 1
+            await anyio.sleep(1.0)
+            raise OrderStateUnknownError("no answer", client_order_id=order.client_order_id)
+        return await super().submit_order(order)
+
+
+async def test_a_send_given_up_before_its_resend_is_not_resent_and_the_venue_is_asked_to_cancel() -> None:
+    # The look-up says the first send never arrived; the resend waits for the next window, and
+    # the caller gives up just then. A late arrival of the first send stays possible, so the
+    # queue asks the venue to cancel that id instead of sending the order again.
+    venue = FirstSubmitLostOnTheWay()
+    async with venue, RateLimitedOrderQueue(venue, limits=[RateLimit(1, 10.0)]) as queue:
+        order = resting_order()
+        with anyio.move_on_after(10.0):
+            await queue.send(order)
+        await anyio.sleep(30)
+        statistics = queue.statistics()
+    at_venue = [(r.kind, r.client_order_id) for r in venue.request_log]
+    assert ("submit", order.client_order_id) not in at_venue
+    assert ("get_order", order.client_order_id) in at_venue
+    assert ("cancel", order.client_order_id) in at_venue
+    assert (statistics.in_flight, statistics.queued) == (0, 0)
