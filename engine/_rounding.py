@@ -142,6 +142,12 @@ def _sell_more(problem: RoundingProblem, result: RoundingResult, shortfall: floa
             break
         unit = problem.lot[i] * problem.price[i] * problem.sell_factor
         new = max(ks[i] - math.ceil(shortfall / unit), lowest[i])
+        if new < ks[i] and not (-problem.min_lots[i] < new + 1 < 0):
+            # The floor carries a float safety margin, so a need that is a whole number of lots
+            # rounds up to one lot too many: keep one lot less when the exact check allows it.
+            fewer_cash = result.cash + problem.cashflow(i, new + 1) - problem.cashflow(i, ks[i])
+            if exactly_feasible(problem, ks, i, fewer_cash, new + 1):
+                new += 1
         if -problem.min_lots[i] < new < 0:
             if -problem.min_lots[i] < lowest[i]:
                 continue

@@ -204,13 +204,14 @@ class RebalancingPlanner:
       ``turnover_cap``: the most traded notional as a fraction of the portfolio value. When cash
       starts below ``cash_reserve``, raising it to the reserve comes first, past the cap if need
       be (the reserve is what keeps costs paid and the account solvent; the cap is a preference
-      on trading): those sells say ``TradeReason.CASH_LIMIT``.
+      on trading).
     - ``untargeted``: sell (default) or freeze symbols that are held but have no target.
     - ``max_leverage`` (target weights may add up to this; cash may go down to the reserve minus
       the borrowed part) and ``allow_short`` (negative weights and positions).
-      ``max_gross_leverage`` caps the gross exposure after the plan: long plus short target
-      weights (absolute values), plus frozen untargeted positions; ``None`` (default) leaves it
-      uncapped. A 130/30 portfolio has a gross exposure of 1.6.
+      ``max_gross_leverage`` refuses targets whose gross exposure is above it: long plus short
+      target weights (absolute values), plus frozen untargeted positions; ``None`` (default)
+      leaves it uncapped. A 130/30 portfolio has a gross exposure of 1.6. It checks the targets:
+      bands, rounding, ``mode`` and the turnover cap can leave the plan a little off them.
     - ``rounding``: largest remainder (default) or exact (scipy's MILP, ``exact_time_limit``
       seconds at most; never worse than the default).
     - ``hold_tolerance``: a position within one lot plus this fraction of its target value is

@@ -385,5 +385,10 @@ def test_when_cash_starts_below_the_reserve_raising_it_comes_before_the_turnover
                               cash=1000)
     assert plan.cash_after >= 5000
     assert plan.traded_notional > Decimal("0.01") * plan.portfolio_value_before
-    assert [t.side for t in plan.trades] == [OrderSide.SELL]
-    assert plan.allocation("A").reason is TradeReason.CASH_LIMIT
+    assert [(t.side, t.quantity) for t in plan.trades] == [(OrderSide.SELL, Decimal(40))]  # no more
+    assert plan.cash_after == 5000
+    for lot in (1, 10):  # not a lot more than the reserve needs, whatever the lot
+        lots = RebalancingPlanner(cash_reserve=5000, turnover_cap="0.01",
+                                  instruments=[Instrument("A", lot_size=lot)])
+        assert lots.create_plan(current_positions={"A": 990}, target_weights={"A": 1},
+                                prices={"A": 100}, cash=1000).cash_after == 5000
