@@ -254,20 +254,24 @@ async def test_a_send_that_outlives_its_queue_still_resolves() -> None:
 
 
 class SubmitsLostOnTheWay(SimulatedVenue):
-    """A venue whose submits never arrive, and whose callers learn only that the outcome is unknown."""
+    """A venue whose first ``lost`` submits never arrive (their callers learn only that the
+    outcome is unknown); later submits arrive as usual."""
 
-    def __init__(self) -> None:
+    def __init__(self, lost: int) -> None:
         super().__init__([SymbolSpec(symbol="AAPL", price=150, volatility=0)], seed=7, cash=10**9)
+        self.lost = lost
         self.submits = 0
 
     async def submit_order(self, order: Order) -> OrderAck:
         self.submits += 1
-        await anyio.sleep(1.0)
-        raise OrderStateUnknownError("no answer", client_order_id=order.client_order_id)
+        if self.submits <= self.lost:
+            await anyio.sleep(1.0)
+            raise OrderStateUnknownError("no answer", client_order_id=order.client_order_id)
+        return await super().submit_order(order)
 
 
 async def test_a_send_given_up_while_its_unknown_outcome_waits_for_a_look_up_is_never_resent() -> None:
-    venue = SubmitsLostOnTheWay()
+    venue = SubmitsLostOnTheWay(lost=100)  # every submit is lost
     one_per_window = RateLimit(1, 10.0, lookup_weight=1)  # the look-up waits for the next window
     async with venue, RateLimitedOrderQueue(venue, limits=[one_per_window]) as queue:
         with anyio.move_on_after(5.0):  # the caller gives up while its look-up waits
@@ -278,27 +282,11 @@ async def test_a_send_given_up_while_its_unknown_outcome_waits_for_a_look_up_is_
     assert (statistics.cancelled, statistics.in_flight, statistics.queued) == (1, 0, 0)
 
 
-class FirstSubmitLostOnTheWay(SimulatedVenue):
-    """A venue whose first submit never arrives (its caller learns only that the outcome is
-    unknown); later submits arrive as usual."""
-
-    def __init__(self) -> None:
-        super().__init__([SymbolSpec(symbol="AAPL", price=150, volatility=0)], seed=7, cash=10**9)
-        self.lost = 0
-
-    async def submit_order(self, order: Order) -> OrderAck:
-        if not self.lost:
-            self.lost += 1
-            await anyio.sleep(1.0)
-            raise OrderStateUnknownError("no answer", client_order_id=order.client_order_id)
-        return await super().submit_order(order)
-
-
 async def test_a_send_given_up_before_its_resend_is_not_resent_and_the_venue_is_asked_to_cancel() -> None:
     # The look-up says the first send never arrived; the resend waits for the next window, and
     # the caller gives up just then. A late arrival of the first send stays possible, so the
     # queue asks the venue to cancel that id instead of sending the order again.
-    venue = FirstSubmitLostOnTheWay()
+    venue = SubmitsLostOnTheWay(lost=1)
     async with venue, RateLimitedOrderQueue(venue, limits=[RateLimit(1, 10.0)]) as queue:
         order = resting_order()
         with anyio.move_on_after(10.0):
