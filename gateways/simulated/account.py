@@ -12,9 +12,9 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.errors import InvalidInputError
-from engine.events import OrderFilled
 from engine.instruments import validate_symbol
 from engine.numbers import to_decimal
+from engine.orders import OrderSide
 
 __all__ = ["Account"]
 
@@ -51,10 +51,12 @@ class Account:
         """Total fees paid (rebates count negative)."""
         return self._fees
 
-    def apply_fill(self, fill: OrderFilled) -> None:
+    def apply_fill(
+        self, symbol: str, side: OrderSide, quantity: Decimal, price: Decimal, fee: Decimal
+    ) -> None:
         """Book one fill: move the position, the cash and the fee total."""
-        signed = fill.side.sign * fill.quantity
-        self._positions[fill.symbol] = self._positions.get(fill.symbol, Decimal(0)) + signed
-        self._cash -= signed * fill.price + fill.fee
-        self._fees += fill.fee
+        signed = side.sign * quantity
+        self._positions[symbol] = self._positions.get(symbol, Decimal(0)) + signed
+        self._cash -= signed * price + fee
+        self._fees += fee
 

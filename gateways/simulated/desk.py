@@ -21,11 +21,9 @@ from engine.errors import (
 )
 from engine.events import (
     ExecutionEvent,
-    OrderAccepted,
     OrderAck,
     OrderCancelled,
     OrderExpired,
-    OrderFilled,
     OrderRejected,
     OrderStatus,
 )
@@ -34,6 +32,7 @@ from engine.orders import Order, OrderType, TimeInForce
 from gateways.simulated.account import Account
 from gateways.simulated.config import FeeSchedule
 from gateways.simulated.faults import FaultInjector
+from gateways.simulated.journal import EventJournal
 from gateways.simulated.limits import RequestOutcome
 from gateways.simulated.market import SimulatedMarket
 from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
@@ -54,6 +53,7 @@ class OrderDesk:
         instruments: Mapping[str, Instrument],
         market: SimulatedMarket,
         wire: EventWire,
+        journal: EventJournal,
         account: Account,
         fees: FeeSchedule,
         faults: FaultInjector,
@@ -61,12 +61,12 @@ class OrderDesk:
         self._instruments = instruments
         self._market = market
         self._wire = wire
+        self._journal = journal
         self._account = account
         self._fees = fees
         self._faults = faults
         self._orders: dict[str, OrderRecord] = {}
         self._counts = dict.fromkeys(("orders", "fills", "cancels", "rejects", "expired"), 0)
-        self._trade_ids = 0
         # Fees of recent fills by (quantity, price, maker): the journal keeps every fill's fee,
         # and fills of equal size at one price level share one Decimal.
         self._recent_fees: dict[tuple[Decimal, Decimal, bool], tuple[Decimal, Decimal, Decimal]] = {}
@@ -109,8 +109,9 @@ class OrderDesk:
         if record is None:
             return RequestOutcome.UNKNOWN_ORDER, None, UnknownOrderError(client_order_id)
         if request.kind == "get_order":
-            return RequestOutcome.OK, record.snapshot(), None
-        self._cancel(record)
+            return RequestOutcome.OK, self._journal.snapshot(record), None
+        if record.status.is_open:
+            self._finish(record, OrderStatus.CANCELLED, "cancelled", self._now())
         return RequestOutcome.OK, None, None
 
     def _reject(self, order: Order, reason: str) -> tuple[RequestOutcome, object, GatewayError]:
@@ -132,61 +133,57 @@ class OrderDesk:
             return self._reject(order, str(error))
         if self._faults.fire("reject"):
             return self._reject(order, "simulated venue reject")
+        # One reading of the clock for the whole request: the venue executes it at one instant.
         time = self._now()
         self._counts["orders"] += 1
-        record = OrderRecord(order, f"V{self._counts['orders']}", created_at=time, updated_at=time)
+        journal = self._journal
+        record = journal.new_record(order, time)
         self._orders[order.client_order_id] = record
-        self._wire.publish(
-            OrderAccepted(
-                client_order_id=order.client_order_id, symbol=order.symbol, timestamp=time,
-                venue_order_id=record.venue_order_id, sequence=self._wire.last_sequence + 1,
-            )
-        )
+        self._wire.publish(journal.accepted(record), time)
         if self._faults.fire("reject_after_accept"):
-            self._finish(record, OrderStatus.REJECTED, "simulated reject after accept")
+            self._finish(record, OrderStatus.REJECTED, "simulated reject after accept", time)
         else:
-            self._work(record, book)
+            self._work(record, book, time)
         outcome = RequestOutcome.ACK_DROPPED if self._faults.fire("drop_ack") else RequestOutcome.OK
         return outcome, OrderAck(order.client_order_id, record.venue_order_id, time), None
 
-    def _work(self, record: OrderRecord, book: SymbolBook) -> None:
+    def _work(self, record: OrderRecord, book: SymbolBook, time: float) -> None:
         """Fill what is marketable now; rest or expire the remainder."""
         order = record.order
         if book.is_marketable(order):
             for intent in book.take(record):
-                self.fill(intent)
+                self._book_fill(record, intent.quantity, intent.price, intent.is_maker, time)
         if record.status.is_final:
             return
         if order.order_type is OrderType.MARKET:
-            self._finish(record, OrderStatus.EXPIRED, "no more liquidity for the market order")
+            self._finish(record, OrderStatus.EXPIRED, "no more liquidity for the market order", time)
         elif order.time_in_force is TimeInForce.IOC:
-            self._finish(record, OrderStatus.EXPIRED, "immediate-or-cancel remainder")
+            self._finish(record, OrderStatus.EXPIRED, "immediate-or-cancel remainder", time)
         else:
             book.rest(record)
             self._market.order_rested()
 
     def fill(self, intent: FillIntent) -> None:
-        """Book one fill: the order, the account, the event; the one place fills happen."""
-        record = intent.record
+        """Book a fill the market decided on as it stepped (a resting order's)."""
+        self._book_fill(intent.record, intent.quantity, intent.price, intent.is_maker, self._now())
+
+    def _book_fill(
+        self, record: OrderRecord, quantity: Decimal, price: Decimal, is_maker: bool, time: float
+    ) -> None:
+        """Book one fill: the journal, the order, the account, the wire; the one place fills happen."""
         order = record.order
-        self._trade_ids += 1
-        fill = OrderFilled(
-            client_order_id=order.client_order_id, symbol=order.symbol, timestamp=self._now(),
-            trade_id=f"T{self._trade_ids}", side=order.side, quantity=intent.quantity,
-            price=intent.price, fee=self._fee(intent),
-            is_maker=intent.is_maker, sequence=self._wire.last_sequence + 1,
-        )
-        published = self._wire.publish(fill)
-        assert isinstance(published, OrderFilled)
-        record.apply_fill(published)
-        self._account.apply_fill(published)
+        fee = self._fee(quantity, price, is_maker)
+        journal = self._journal
+        number = journal.filled(record, time, quantity, price, fee, is_maker)
+        record.apply_fill(quantity, time, number)
+        self._account.apply_fill(order.symbol, order.side, quantity, price, fee)
         self._counts["fills"] += 1
+        self._wire.publish(len(journal), time)
         if record.status is OrderStatus.FILLED:
             self._market.book(order.symbol).remove(record)
 
-    def _fee(self, intent: FillIntent) -> Decimal:
+    def _fee(self, quantity: Decimal, price: Decimal, is_maker: bool) -> Decimal:
         """The fee of one fill; the same object as an earlier fill's when it would write the same."""
-        quantity, price, is_maker = intent.quantity, intent.price, intent.is_maker
         key = (quantity, price, is_maker)
         known = self._recent_fees.get(key)
         # Equal values may differ in exponent (10 and 10.0), and so would their fees.
@@ -198,14 +195,13 @@ class OrderDesk:
         self._recent_fees[key] = (quantity, price, fee)
         return fee
 
-    def _finish(self, record: OrderRecord, status: OrderStatus, reason: str) -> None:
+    def _finish(self, record: OrderRecord, status: OrderStatus, reason: str, time: float) -> None:
         order = record.order
-        time = self._now()
         record.finish(status, time)
         self._market.book(order.symbol).remove(record)
         event: ExecutionEvent
         cid, symbol, filled = order.client_order_id, order.symbol, record.filled_quantity
-        sequence = self._wire.last_sequence + 1
+        sequence = len(self._journal) + 1
         if status is OrderStatus.CANCELLED:
             self._counts["cancels"] += 1
             event = OrderCancelled(
@@ -223,8 +219,4 @@ class OrderDesk:
             event = OrderRejected(
                 client_order_id=cid, symbol=symbol, timestamp=time, reason=reason, sequence=sequence
             )
-        self._wire.publish(event)
-
-    def _cancel(self, record: OrderRecord) -> None:
-        if record.status.is_open:
-            self._finish(record, OrderStatus.CANCELLED, "cancelled")
+        self._wire.publish(self._journal.kept(event), time)

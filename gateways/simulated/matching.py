@@ -18,7 +18,7 @@ from decimal import ROUND_FLOOR, Decimal
 import attrs
 
 from engine.errors import IllegalTransitionError
-from engine.events import OrderFilled, OrderSnapshot, OrderStatus
+from engine.events import OrderStatus
 from engine.orders import Order, OrderSide
 from gateways.simulated.config import SymbolSpec
 from gateways.simulated.prices import MarketStep, round_to_tick
@@ -47,61 +47,51 @@ def _plus(total: Decimal, value: Decimal) -> Decimal:
     return result
 
 
-@attrs.define(weakref_slot=False)
+@attrs.define(weakref_slot=False, eq=False)
 class OrderRecord:
     """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes.
 
-    The venue keeps every order it ever held, so a record stores only what its fills cannot
-    give back: the filled quantity, the notional and the fees are summed from the fills when asked.
-    Most orders fill once: a lone fill is kept as itself, not in a tuple of one.
+    The venue keeps every order it ever held, so a record keeps little: its number at the venue
+    (the venue order id is written from it when asked), the filled quantity, and the numbers of
+    its fills in the venue's journal (which holds their details, see journal.py). Most orders fill
+    once: a lone fill number is kept as itself, not in a tuple of one. Records compare by identity:
+    each is one order's only record.
     """
 
     order: Order
-    venue_order_id: str
+    number: int
     created_at: float
     updated_at: float
     status: OrderStatus = OrderStatus.NEW
-    _fills: OrderFilled | tuple[OrderFilled, ...] = ()
+    _filled: Decimal = _ZERO
+    _fills: int | tuple[int, ...] = ()
 
     @property
-    def fills(self) -> tuple[OrderFilled, ...]:
-        """The order's fills, in fill order."""
+    def venue_order_id(self) -> str:
+        """The venue's id of the order."""
+        return f"V{self.number}"
+
+    @property
+    def fill_numbers(self) -> tuple[int, ...]:
+        """The journal numbers of the order's fills, in fill order."""
         fills = self._fills
         return fills if isinstance(fills, tuple) else (fills,)
 
     @property
     def filled_quantity(self) -> Decimal:
         """Quantity summed over the fills, in fill order."""
-        total = _ZERO
-        for fill in self.fills:
-            total = _plus(total, fill.quantity)
-        return total
+        return self._filled
 
     @property
     def remaining(self) -> Decimal:
         """Quantity still to fill."""
         quantity = self.order.quantity
-        rest = quantity - self.filled_quantity
-        # Unfilled, the rest writes as the quantity itself: share it (fills then share it too).
-        if rest == quantity and rest.same_quantum(quantity):
-            return quantity
-        return rest
-
-    @property
-    def filled_notional(self) -> Decimal:
-        """Quantity × price summed over the fills, in fill order."""
-        total = Decimal(0)
-        for fill in self.fills:
-            total += fill.quantity * fill.price
-        return total
-
-    @property
-    def fees(self) -> Decimal:
-        """Fees summed over the fills, in fill order."""
-        total = Decimal(0)
-        for fill in self.fills:
-            total += fill.fee
-        return total
+        filled = self._filled
+        if not filled:
+            # Unfilled, the rest writes as the quantity itself: share it (fills then share it too).
+            rest = quantity - filled
+            return quantity if rest.same_quantum(quantity) else rest
+        return quantity - filled
 
     def _move(self, status: OrderStatus, time: float) -> None:
         if status not in _ALLOWED.get(self.status, frozenset()):
@@ -111,28 +101,19 @@ class OrderRecord:
         self.status = status
         self.updated_at = time
 
-    def apply_fill(self, fill: OrderFilled) -> None:
-        """Count one fill; refuses (as a bug) anything that would overfill."""
+    def apply_fill(self, quantity: Decimal, time: float, number: int) -> None:
+        """Count fill ``number`` of ``quantity``; refuses (as a bug) anything that would overfill."""
         remaining = self.remaining
-        if fill.quantity <= 0 or fill.quantity > remaining:
-            raise RuntimeError(f"fill of {fill.quantity} does not fit the remaining {remaining}")
+        if quantity <= 0 or quantity > remaining:
+            raise RuntimeError(f"fill of {quantity} does not fit the remaining {remaining}")
         fills = self._fills
-        self._fills = fill if isinstance(fills, tuple) and not fills else (*self.fills, fill)
-        done = fill.quantity == remaining
-        self._move(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.timestamp)
+        self._fills = number if isinstance(fills, tuple) and not fills else (*self.fill_numbers, number)
+        self._filled = _plus(self._filled, quantity)
+        self._move(OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED, time)
 
     def finish(self, status: OrderStatus, time: float) -> None:
         """End the order as cancelled, expired or rejected."""
         self._move(status, time)
-
-    def snapshot(self) -> OrderSnapshot:
-        """The frozen look-up answer."""
-        filled = self.filled_quantity
-        return OrderSnapshot(
-            order=self.order, venue_order_id=self.venue_order_id, status=self.status,
-            filled_quantity=filled, average_price=self.filled_notional / filled if filled else None,
-            fees=self.fees, fills=self.fills, created_at=self.created_at, updated_at=self.updated_at,
-        )
 
 
 @attrs.frozen

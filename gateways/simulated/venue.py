@@ -47,6 +47,7 @@ from gateways.simulated.config import (
 )
 from gateways.simulated.desk import OrderDesk
 from gateways.simulated.faults import FaultInjector
+from gateways.simulated.journal import EventJournal
 from gateways.simulated.limits import RateLimiter, RequestOutcome, VenueRequest
 from gateways.simulated.market import SimulatedMarket
 from gateways.simulated.matching import FillIntent
@@ -118,9 +119,11 @@ class SimulatedVenue:
         self._instruments = {spec.symbol: spec.instrument for spec in specs}
         self._market = SimulatedMarket(source, self._specs, share, self._fill)
         self._account = Account(cash, positions)
-        self._wire = EventWire(self._latency, self._faults, seed)
+        self._journal = EventJournal()
+        self._wire = EventWire(self._latency, self._faults, seed, self._journal)
         self._desk = OrderDesk(
-            self._instruments, self._market, self._wire, self._account, self._fees, self._faults
+            self._instruments, self._market, self._wire, self._journal, self._account, self._fees,
+            self._faults,
         )
         self._channel = RequestChannel(
             self._latency, self._faults, seed, self._request_timeout, self._execute
@@ -236,7 +239,7 @@ class SimulatedVenue:
     @property
     def event_log(self) -> Sequence[ExecutionEvent]:
         """Every event the venue published, in sequence order (what it would replay)."""
-        return self._wire.journal
+        return self._journal.events()
 
     @property
     def cash(self) -> Decimal:

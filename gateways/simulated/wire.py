@@ -1,9 +1,10 @@
 """The venue's event stream: a sequenced journal, delivery with latency, faults and replay.
 
-Every event the venue publishes gets the next sequence number and goes into the journal (the
-venue's own record, in sequence order). It is delivered on the wire after the event latency, in
+Every event the venue publishes gets the next sequence number in the journal (the venue's own
+record, in sequence order, journal.py). It is delivered on the wire after the event latency, in
 publish order unless a fault says otherwise. The wire's delivered entries form one feed that every
-subscription reads, so all subscribers see the same thing.
+subscription reads, so all subscribers see the same thing. The wire carries sequence numbers; a
+subscription writes each event from the journal as it yields it.
 
 Resubscribing after ``EventStreamDroppedError(last_sequence)``: pass
 ``after_sequence=error.last_sequence``. ``last_sequence`` is the subscription's *watermark*: the
@@ -18,17 +19,19 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import anyio
 import attrs
 
 from engine.clock import now
 from engine.errors import EventStreamDroppedError
-from engine.events import ExecutionEvent, OrderFilled
+from engine.events import ExecutionEvent
 from gateways.simulated.config import LatencyModel
 from gateways.simulated.faults import FaultInjector
+from gateways.simulated.journal import EventJournal
 
 __all__ = ["EventWire"]
 
@@ -36,18 +39,14 @@ __all__ = ["EventWire"]
 _REORDER_WINDOW = 1.0
 
 
-@attrs.frozen
-class _Drop:
-    """A marker in the feed: the connection dropped here."""
-
-
-_DROP = _Drop()
+# A marker in the feed (where sequences start at 1): the connection dropped here.
+_DROP = 0
 
 
 @attrs.define
 class _Held:
     deadline: float
-    entries: list[ExecutionEvent]
+    entries: list[int]
 
 
 class _Watermark:
@@ -70,15 +69,17 @@ class _Watermark:
 class EventWire:
     """Journal, delivery task and subscriptions of one venue's execution events."""
 
-    def __init__(self, latency: LatencyModel, faults: FaultInjector, seed: int) -> None:
+    def __init__(
+        self, latency: LatencyModel, faults: FaultInjector, seed: int, journal: EventJournal
+    ) -> None:
         self._latency = latency
         self._faults = faults
         self._rng = random.Random(f"{seed}:events")
-        self._journal: list[ExecutionEvent] = []
-        self._pending: deque[tuple[float, ExecutionEvent]] = deque()
+        self._journal = journal
+        self._pending: deque[tuple[float, int]] = deque()
         self._held: _Held | None = None
         self._last_delivery = -math.inf
-        self._feed: list[ExecutionEvent | _Drop] = []
+        self._feed = array("q")  # delivered sequences, and drop markers
         # Made when a subscriber first waits on it, so deliveries nobody waits for cost no event.
         self._feed_changed: anyio.Event | None = None
         self._wake = anyio.Event()
@@ -96,11 +97,6 @@ class EventWire:
         )
 
     @property
-    def journal(self) -> Sequence[ExecutionEvent]:
-        """Every published event, in sequence order."""
-        return tuple(self._journal)
-
-    @property
     def last_sequence(self) -> int:
         """The sequence of the latest published event (0 before any)."""
         return len(self._journal)
@@ -110,25 +106,21 @@ class EventWire:
         """How many events (duplicates included) the wire delivered."""
         return self._delivered
 
-    def publish(self, event: ExecutionEvent) -> ExecutionEvent:
-        """Give ``event`` the next sequence number, journal it and schedule its delivery."""
-        sequence = len(self._journal) + 1
-        if event.sequence != sequence:  # a publisher that knew its sequence saves the copy
-            event = attrs.evolve(event, sequence=sequence)
-        self._journal.append(event)
+    def publish(self, sequence: int, time: float) -> None:
+        """Schedule the delivery of the journal's event ``sequence``, published at ``time``."""
         if self._instant:
-            deliver_at = now()
+            deliver_at = time
         else:
             delay = self._latency.event + self._rng.uniform(0.0, self._latency.event_jitter)
-            deliver_at = max(now() + delay, self._last_delivery)
+            deliver_at = max(time + delay, self._last_delivery)
         self._last_delivery = deliver_at
         if not self._faults.enabled:
-            self._pending.append((deliver_at, event))
+            self._pending.append((deliver_at, sequence))
             self._wake.set()
-            return event
-        entries = [event]
-        if isinstance(event, OrderFilled) and self._faults.fire("duplicate_fill"):
-            entries.append(event)
+            return
+        entries = [sequence]
+        if self._journal.is_fill(sequence) and self._faults.fire("duplicate_fill"):
+            entries.append(sequence)
         if self._held is not None:
             # The held event goes out right behind this one: that is the reordering.
             entries.extend(self._held.entries)
@@ -140,7 +132,6 @@ class EventWire:
         else:
             self._pending.extend((deliver_at, entry) for entry in entries)
         self._wake.set()
-        return event
 
     def close(self) -> None:
         """End every subscription once it has read what was delivered."""
@@ -158,7 +149,7 @@ class EventWire:
             self._feed_changed = anyio.Event()
         return self._feed_changed
 
-    def _deliver(self, entries: list[ExecutionEvent]) -> None:
+    def _deliver(self, entries: list[int]) -> None:
         if not self._faults.enabled:
             self._feed.extend(entries)
             self._delivered += len(entries)
@@ -202,25 +193,23 @@ class EventWire:
         """Replay delivered events above ``after_sequence``, then follow the feed live."""
         start = len(self._feed)
         watermark = _Watermark(after_sequence)
-        replay = sorted(
-            {entry.sequence for entry in self._feed[:start]
-             if not isinstance(entry, _Drop) and entry.sequence > after_sequence}
-        )
+        replay = sorted({entry for entry in self._feed[:start] if entry > after_sequence})
         self._subscriptions.append(start)
+        journal = self._journal
         try:
             for sequence in replay:
                 watermark.see(sequence)
-                yield self._journal[sequence - 1]
+                yield journal.event(sequence)
             index = start
             while True:
                 if index < len(self._feed):
                     entry = self._feed[index]
                     index += 1
-                    if isinstance(entry, _Drop):
+                    if entry == _DROP:
                         raise EventStreamDroppedError(watermark.value)
-                    if entry.sequence > after_sequence:
-                        watermark.see(entry.sequence)
-                        yield entry
+                    if entry > after_sequence:
+                        watermark.see(entry)
+                        yield journal.event(entry)
                     continue
                 if self._closed:
                     return
