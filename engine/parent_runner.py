@@ -75,6 +75,22 @@ async def sleep_until(deadline: float) -> None:
         await anyio.lowlevel.checkpoint()
 
 
+_last_times: tuple[tuple[float, ...], float, tuple[float, ...]] = ((), 0.0, ())
+
+
+def _slice_times(start: float, offsets: tuple[float, ...]) -> tuple[float, ...]:
+    """The slice times ``start + offset``, shared with the parent planned just before when its
+    plan and start were the same (an ``execute_plan`` starts every trade at once, and plans of one
+    shape are shared): thousands of parents then hold one set of times, not a float per slice."""
+    global _last_times
+    last_offsets, last_start, last = _last_times
+    if offsets is last_offsets and start == last_start:
+        return last
+    times = tuple(start + offset for offset in offsets)
+    _last_times = (offsets, start, times)
+    return times
+
+
 def _is_final(child: ChildOrder) -> bool:
     # A call, so the type checker does not narrow the child's state across awaits.
     return child.state.is_final
@@ -90,7 +106,6 @@ class ParentRunner:
         "_completion_handler",
         "_interval",
         "_last_mid",
-        "_log",
         "_mid_count",
         "_mid_sum",
         "_new_id",
@@ -127,8 +142,8 @@ class ParentRunner:
         self._mid_count = 1 if arrival is not None else 0
         self._last_mid = arrival.mid if arrival is not None else None
         self._records = [
-            SliceRecord(index=i, scheduled_at=start + offset, quantity=q)
-            for i, (offset, q) in enumerate(zip(plan.offsets, plan.quantities, strict=True))
+            SliceRecord(index=i, scheduled_at=at, quantity=q)
+            for i, (at, q) in enumerate(zip(_slice_times(start, plan.offsets), plan.quantities, strict=True))
         ]
         self._notes: list[str] = [plan.note] if plan.note else []
         self._interval = plan.duration / max(plan.num_slices, 1)
@@ -141,7 +156,6 @@ class ParentRunner:
         self._scope: anyio.CancelScope | None = None
         self._completion_handler: AggressiveCompletionHandler | None = None
         self._new_id = parts.new_child_id
-        self._log = _log.bind(parent_id=parent.parent_id, symbol=parent.symbol)
         self.report: ExecutionReport | None = None
 
     def _handler(self) -> AggressiveCompletionHandler:
@@ -157,6 +171,11 @@ class ParentRunner:
                 new_client_order_id=self._parts.new_child_id,
             )
         return self._completion_handler
+
+    @property
+    def _log(self) -> structlog.typing.FilteringBoundLogger:
+        # Bound when a line is written, not held: tens of thousands of runners may wait at once.
+        return _log.bind(parent_id=self._parent.parent_id, symbol=self._parent.symbol)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"<ParentRunner {self._parent!r} cancel_requested={self._cancel_requested}>"
@@ -347,7 +366,14 @@ class ParentRunner:
         monitor.add_child(parent.parent_id, child)
         record.child_ids += (cid,)
         # Raw values: a filtered debug call must not pay for formatting them.
-        self._log.debug("send child", child_id=cid, slice=record.index, quantity=quantity, price=price)
+        _log.debug(
+            "send child",
+            parent_id=parent.parent_id,
+            child_id=cid,
+            slice=record.index,
+            quantity=quantity,
+            price=price,
+        )
         # The queue settles every request; waiting for it must not be cut short, or the child's
         # outcome would be lost to the books.
         with anyio.CancelScope(shield=True):
@@ -381,7 +407,7 @@ class ParentRunner:
             if not child.state.is_final:
                 # Re-price: the replacement is sized only once the cancel is confirmed.
                 self._parts.queue.cancel(cid)
-                self._log.debug("re-price: cancel child", child_id=cid)
+                _log.debug("re-price: cancel child", parent_id=parent.parent_id, child_id=cid)
                 with anyio.move_on_after(self._params.settle_timeout):
                     await monitor.wait_child_final(cid)
                 if not child.state.is_final:
