@@ -151,9 +151,9 @@ class OrderDesk:
         """Fill what is marketable now; rest or expire the remainder."""
         order = record.order
         if book.is_marketable(order):
-            for intent in book.take(record):
-                self._book_fill(record, intent.quantity, intent.price, intent.is_maker, time)
-        if record.status.is_final:
+            for quantity, price in book.take(record):
+                self._book_fill(record, quantity, price, False, time)
+        if record.status is OrderStatus.FILLED:  # the only final status a fill leads to
             return
         if order.order_type is OrderType.MARKET:
             self._finish(record, OrderStatus.EXPIRED, "no more liquidity for the market order", time)

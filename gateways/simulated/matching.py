@@ -27,15 +27,15 @@ __all__ = ["FillIntent", "OrderRecord", "SymbolBook"]
 
 _ZERO = Decimal(0)
 
-_ALLOWED = {
-    OrderStatus.NEW: frozenset(
-        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED,
-         OrderStatus.EXPIRED}
-    ),
-    OrderStatus.PARTIALLY_FILLED: frozenset(
-        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
-    ),
-}
+# The transitions: from new, and from partially filled; a final status allows none. Tuples, as
+# ``in`` on a tuple finds an enum member by identity, without hashing it.
+_FROM_NEW: tuple[OrderStatus, ...] = (
+    OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED,
+    OrderStatus.EXPIRED,
+)
+_FROM_PARTIALLY_FILLED: tuple[OrderStatus, ...] = (
+    OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED,
+)
 
 
 def _plus(total: Decimal, value: Decimal) -> Decimal:
@@ -94,7 +94,14 @@ class OrderRecord:
         return quantity - filled
 
     def _move(self, status: OrderStatus, time: float) -> None:
-        if status not in _ALLOWED.get(self.status, frozenset()):
+        current = self.status
+        if current is OrderStatus.NEW:
+            allowed = _FROM_NEW
+        elif current is OrderStatus.PARTIALLY_FILLED:
+            allowed = _FROM_PARTIALLY_FILLED
+        else:
+            allowed = ()
+        if status not in allowed:
             raise IllegalTransitionError(
                 f"order {self.order.client_order_id}", self.status.name, status.name
             )
@@ -139,13 +146,14 @@ class SymbolBook:
         self.spec = spec
         self.market = opening
         self._participation = participation
-        self._taken = {OrderSide.BUY: Decimal(0), OrderSide.SELL: Decimal(0)}
         self._resting: list[OrderRecord] = []
         self._size = _floor_lot(spec.displayed_size, spec.lot_size)
-        # Per side, this step's level prices and the first level takers have not emptied yet:
-        # built on first use after a step, so an order costs only the levels it touches.
-        self._prices: dict[OrderSide, list[Decimal]] = {}
-        self._front = {OrderSide.BUY: 0, OrderSide.SELL: 0}
+        # Per side (buy first, then sell; lists, not dicts keyed by the side, which hash it): what
+        # takers took this step, this step's level prices (built on first use after a step, so an
+        # order costs only the levels it touches) and the first level takers have not emptied.
+        self._taken = [_ZERO, _ZERO]
+        self._prices: list[list[Decimal] | None] = [None, None]
+        self._front = [0, 0]
 
     def __repr__(self) -> str:
         return (
@@ -162,9 +170,9 @@ class SymbolBook:
         """The price a taker on ``side`` meets first: the ask for a buy, the bid for a sell."""
         return self.market.ask if side is OrderSide.BUY else self.market.bid
 
-    def _level_prices(self, side: OrderSide) -> list[Decimal]:
+    def _level_prices(self, side: OrderSide, slot: int) -> list[Decimal]:
         """This step's price of each level a taker on ``side`` can reach (positive prices only)."""
-        prices = self._prices.get(side)
+        prices = self._prices[slot]
         if prices is None:
             spec = self.spec
             touch = self.touch(side)
@@ -176,36 +184,35 @@ class SymbolBook:
                 if price <= 0:
                     break
                 prices.append(price)
-            self._prices[side] = prices
+            self._prices[slot] = prices
         return prices
 
-    def _available(self, side: OrderSide, index: int) -> Decimal:
-        """What level ``index`` still shows this step: takers empty the levels front to back."""
-        size = self._size
-        return max(Decimal(0), size - max(Decimal(0), self._taken[side] - index * size))
-
-    def take(self, record: OrderRecord) -> list[FillIntent]:
-        """Fill ``record`` against the book as far as liquidity and its limit price allow."""
+    def take(self, record: OrderRecord) -> list[tuple[Decimal, Decimal]]:
+        """Fill ``record`` against the book as far as liquidity and its limit price allow: the
+        quantity and price of each taker fill, in order."""
         order = record.order
         side = order.side
+        slot = 0 if side is OrderSide.BUY else 1
         limit = order.limit_price
         wanted = record.remaining
         fills = []
-        prices = self._level_prices(side)
-        index = self._front[side]
+        prices = self._level_prices(side, slot)
+        index = self._front[slot]
+        size = self._size
         while index < len(prices) and wanted > 0:
-            available = self._available(side, index)
+            # What level ``index`` still shows this step: takers empty the levels front to back.
+            available = max(_ZERO, size - max(_ZERO, self._taken[slot] - index * size))
             if available <= 0:
                 # Emptied for the rest of the step: later takers start past it.
                 index += 1
-                self._front[side] = index
+                self._front[slot] = index
                 continue
             price = prices[index]
             if limit is not None and (price - limit) * side.sign > 0:
                 break
             quantity = min(wanted, available)
-            fills.append(FillIntent(record, quantity, price, is_maker=False))
-            self._taken[side] += quantity
+            fills.append((quantity, price))
+            self._taken[slot] += quantity
             wanted -= quantity
             index += 1
         return fills
@@ -228,9 +235,9 @@ class SymbolBook:
     def step(self, market: MarketStep) -> list[FillIntent]:
         """Move to the next market step and fill resting orders the market traded through."""
         self.market = market
-        self._taken = {OrderSide.BUY: Decimal(0), OrderSide.SELL: Decimal(0)}
-        self._prices = {}
-        self._front = {OrderSide.BUY: 0, OrderSide.SELL: 0}
+        self._taken = [_ZERO, _ZERO]
+        self._prices = [None, None]
+        self._front = [0, 0]
         fills: list[FillIntent] = []
         for side in (OrderSide.BUY, OrderSide.SELL):
             capacity = _floor_lot(market.volume * self._participation, self.spec.lot_size)
