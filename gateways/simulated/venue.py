@@ -60,6 +60,17 @@ from gateways.simulated.wire import EventWire
 __all__ = ["SimulatedVenue"]
 
 
+# A request's kind and outcome in one byte of the request log: kind index × 8 + outcome index.
+_OUTCOMES = tuple(RequestOutcome)
+_OUTCOME_BITS = 3
+_OUTCOME_MASK = (1 << _OUTCOME_BITS) - 1
+_OUTCOME_CODES = {outcome: index for index, outcome in enumerate(_OUTCOMES)}
+_KIND_CODES = {kind: index << _OUTCOME_BITS for index, kind in enumerate(REQUEST_KINDS)}
+assert _OUTCOMES[0] is RequestOutcome.OK
+assert len(_OUTCOMES) <= 1 << _OUTCOME_BITS
+assert len(REQUEST_KINDS) << _OUTCOME_BITS <= 256
+
+
 def _participation(value: Any) -> Decimal:
     share = to_positive(value, "participation")
     if share > 1:
@@ -128,12 +139,12 @@ class SimulatedVenue:
         self._channel = RequestChannel(
             self._latency, self._faults, seed, self._request_timeout, self._execute
         )
-        # The request log in columns: arrival time, kind, client order id and outcome per request
-        # (a weight follows from the kind). ``request_log`` builds the ``VenueRequest``s on access.
+        # The request log in columns: arrival time, client order id, and kind and outcome in one
+        # byte per request (a weight follows from the kind). ``request_log`` builds the
+        # ``VenueRequest``s on access.
         self._request_times = array("d")
-        self._request_kinds: list[str] = []
         self._request_ids: list[str | None] = []
-        self._request_outcomes: list[RequestOutcome] = []
+        self._request_codes = bytearray()
         self._opened_at: float | None = None
         self._closed = False
         self._task_group: anyio.abc.TaskGroup | None = None
@@ -225,16 +236,19 @@ class SimulatedVenue:
         """Every request that reached the venue, in arrival order (refused ones included)."""
         limiter = self._limiter
         weights = {kind: (limiter.primary_weight(kind), limiter.weights(kind)) for kind in REQUEST_KINDS}
-        return tuple(
-            VenueRequest(
-                timestamp=timestamp, kind=kind, client_order_id=client_order_id,
-                weight=weights[kind][0], outcome=outcome, weights=weights[kind][1],
+        requests = []
+        for timestamp, client_order_id, code in zip(
+            self._request_times, self._request_ids, self._request_codes, strict=True
+        ):
+            kind = REQUEST_KINDS[code >> _OUTCOME_BITS]
+            requests.append(
+                VenueRequest(
+                    timestamp=timestamp, kind=kind, client_order_id=client_order_id,
+                    weight=weights[kind][0], outcome=_OUTCOMES[code & _OUTCOME_MASK],
+                    weights=weights[kind][1],
+                )
             )
-            for timestamp, kind, client_order_id, outcome in zip(
-                self._request_times, self._request_kinds, self._request_ids, self._request_outcomes,
-                strict=True,
-            )
-        )
+        return tuple(requests)
 
     @property
     def event_log(self) -> Sequence[ExecutionEvent]:
@@ -357,9 +371,10 @@ class SimulatedVenue:
         else:
             outcome, result, error = self._desk.handle(request)
         self._request_times.append(arrived)
-        self._request_kinds.append(request.kind)
         self._request_ids.append(request.client_order_id)
-        self._request_outcomes.append(outcome)
+        self._request_codes.append(
+            _KIND_CODES[request.kind] | (0 if outcome is RequestOutcome.OK else _OUTCOME_CODES[outcome])
+        )
         return Answer(result, error, dropped=outcome is RequestOutcome.ACK_DROPPED)
 
 

@@ -21,7 +21,7 @@ import math
 import random
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
 import attrs
@@ -47,6 +47,28 @@ _DROP = 0
 class _Held:
     deadline: float
     entries: list[int]
+
+
+class _InOrderFeed:
+    """The feed of a wire without faults: every event is delivered once, in sequence order, so
+    entry ``i`` is sequence ``i + 1`` and only their count is kept."""
+
+    __slots__ = ("_length",)
+
+    def __init__(self) -> None:
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> int:
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        return index + 1
+
+    def extend(self, entries: list[int]) -> None:
+        assert not entries or entries[0] == self._length + 1, (entries, self._length)
+        self._length += len(entries)
 
 
 class _Watermark:
@@ -79,7 +101,8 @@ class EventWire:
         self._pending: deque[tuple[float, int]] = deque()
         self._held: _Held | None = None
         self._last_delivery = -math.inf
-        self._feed = array("q")  # delivered sequences, and drop markers
+        # Delivered sequences, and drop markers; without faults, only how many were delivered.
+        self._feed: array[int] | _InOrderFeed = _InOrderFeed() if not faults.enabled else array("q")
         # Made when a subscriber first waits on it, so deliveries nobody waits for cost no event.
         self._feed_changed: anyio.Event | None = None
         self._wake = anyio.Event()
@@ -155,15 +178,17 @@ class EventWire:
             self._delivered += len(entries)
             self._notify()
             return
+        feed = self._feed
+        assert isinstance(feed, array)
         for entry in entries:
-            self._feed.append(entry)
+            feed.append(entry)
             self._delivered += 1
             # Only a subscription that started after the last drop is still connected; with
             # none, there is no connection to drop.
             connected = any(start > self._last_drop for start in self._subscriptions)
             if connected and self._faults.fire("drop_stream"):
-                self._last_drop = len(self._feed)
-                self._feed.append(_DROP)
+                self._last_drop = len(feed)
+                feed.append(_DROP)
         self._notify()
 
     async def run(self) -> None:
@@ -193,7 +218,12 @@ class EventWire:
         """Replay delivered events above ``after_sequence``, then follow the feed live."""
         start = len(self._feed)
         watermark = _Watermark(after_sequence)
-        replay = sorted({entry for entry in self._feed[:start] if entry > after_sequence})
+        feed = self._feed
+        replay: Sequence[int]
+        if isinstance(feed, _InOrderFeed):
+            replay = range(after_sequence + 1, start + 1)
+        else:
+            replay = sorted({entry for entry in feed[:start] if entry > after_sequence})
         self._subscriptions.append(start)
         journal = self._journal
         try:

@@ -123,3 +123,24 @@ async def test_a_reject_after_accept_is_journaled_after_the_acceptance() -> None
     assert isinstance(rejected, OrderRejected)
     assert (accepted.sequence, rejected.sequence) == (1, 2)
     assert rejected.client_order_id == order.client_order_id
+
+
+async def test_a_late_subscription_replays_what_was_delivered_above_its_sequence_then_goes_live() -> None:
+    async with quiet_venue() as venue:
+        for _ in range(3):
+            await venue.submit_order(market("AAPL", "buy", 10))
+        await anyio.sleep(0.1)  # everything published so far is delivered
+        delivered = list(venue.event_log)
+        seen: list[ExecutionEvent] = []
+
+        async def watch() -> None:
+            seen.extend(await collect(venue, 1.0, after_sequence=2))
+
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(watch)
+            await anyio.sleep(0.1)
+            await venue.submit_order(market("AAPL", "buy", 10))
+        log = list(venue.event_log)
+    assert len(delivered) == 6
+    assert seen == log[2:]
+    assert [event.sequence for event in seen] == list(range(3, 9))
