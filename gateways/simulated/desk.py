@@ -174,8 +174,8 @@ class OrderDesk:
         order = record.order
         fee = self._fee(quantity, price, is_maker)
         journal = self._journal
-        number = journal.filled(record, time, quantity, price, fee, is_maker)
-        record.apply_fill(quantity, time, number)
+        journal.filled(record, time, quantity, price, fee, is_maker)
+        record.apply_fill(quantity, time)
         self._account.apply_fill(order.symbol, order.side, quantity, price, fee)
         self._counts["fills"] += 1
         self._wire.publish(len(journal), time)

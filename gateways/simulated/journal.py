@@ -48,6 +48,10 @@ class EventJournal:
         self._fill_prices: list[Decimal] = []
         self._fill_fees: list[Decimal] = []
         self._fill_makers = bytearray()
+        # Each order's fills: the first by record number - 1 (0: none yet), the rest, of the few
+        # orders that fill more than once, by record number.
+        self._first_fills = array("q")
+        self._later_fills: dict[int, list[int]] = {}
 
     def __repr__(self) -> str:
         return f"<EventJournal events={len(self._kinds)} orders={len(self._records)} fills={self.fills}>"
@@ -66,6 +70,7 @@ class EventJournal:
         """A record for an order the venue accepts now, numbered after the last one."""
         record = OrderRecord(order, len(self._records) + 1, created_at=time, updated_at=time)
         self._records.append(record)
+        self._first_fills.append(0)
         return record
 
     def accepted(self, record: OrderRecord) -> int:
@@ -78,8 +83,8 @@ class EventJournal:
         self, record: OrderRecord, time: float, quantity: Decimal, price: Decimal, fee: Decimal,
         is_maker: bool,
     ) -> int:
-        """Journal a fill of ``record``; return its fill number (its sequence is the journal's
-        length)."""
+        """Journal a fill of ``record`` (before the record counts it); return its fill number (its
+        sequence is the journal's length)."""
         self._kinds.append(_FILLED)
         number = len(self._fill_times) + 1
         self._refs.append(number)
@@ -90,6 +95,11 @@ class EventJournal:
         self._fill_prices.append(price)
         self._fill_fees.append(fee)
         self._fill_makers.append(is_maker)
+        index = record.number - 1
+        if self._first_fills[index]:
+            self._later_fills.setdefault(record.number, []).append(number)
+        else:
+            self._first_fills[index] = number
         return number
 
     def kept(self, event: ExecutionEvent) -> int:
@@ -133,13 +143,20 @@ class EventJournal:
             is_maker=bool(self._fill_makers[index]),
         )
 
+    def fill_numbers(self, record: OrderRecord) -> tuple[int, ...]:
+        """The numbers of ``record``'s fills, in fill order."""
+        first = self._first_fills[record.number - 1]
+        if not first:
+            return ()
+        return (first, *self._later_fills.get(record.number, ()))
+
     def events(self) -> tuple[ExecutionEvent, ...]:
         """Every event, in sequence order."""
         return tuple(self.event(sequence) for sequence in range(1, len(self._kinds) + 1))
 
     def snapshot(self, record: OrderRecord) -> OrderSnapshot:
         """The frozen look-up answer for ``record``: its sums are taken over its fills in order."""
-        fills = tuple(self.fill(number) for number in record.fill_numbers)
+        fills = tuple(self.fill(number) for number in self.fill_numbers(record))
         filled = record.filled_quantity
         notional = Decimal(0)
         fees = Decimal(0)

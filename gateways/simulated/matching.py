@@ -52,10 +52,9 @@ class OrderRecord:
     """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes.
 
     The venue keeps every order it ever held, so a record keeps little: its number at the venue
-    (the venue order id is written from it when asked), the filled quantity, and the numbers of
-    its fills in the venue's journal (which holds their details, see journal.py). Most orders fill
-    once: a lone fill number is kept as itself, not in a tuple of one. Records compare by identity:
-    each is one order's only record.
+    (the venue order id is written from it when asked) and the filled quantity; the venue's
+    journal holds its fills (journal.py). Records compare by identity: each is one order's only
+    record.
     """
 
     order: Order
@@ -64,18 +63,11 @@ class OrderRecord:
     updated_at: float
     status: OrderStatus = OrderStatus.NEW
     _filled: Decimal = _ZERO
-    _fills: int | tuple[int, ...] = ()
 
     @property
     def venue_order_id(self) -> str:
         """The venue's id of the order."""
         return f"V{self.number}"
-
-    @property
-    def fill_numbers(self) -> tuple[int, ...]:
-        """The journal numbers of the order's fills, in fill order."""
-        fills = self._fills
-        return fills if isinstance(fills, tuple) else (fills,)
 
     @property
     def filled_quantity(self) -> Decimal:
@@ -108,13 +100,11 @@ class OrderRecord:
         self.status = status
         self.updated_at = time
 
-    def apply_fill(self, quantity: Decimal, time: float, number: int) -> None:
-        """Count fill ``number`` of ``quantity``; refuses (as a bug) anything that would overfill."""
+    def apply_fill(self, quantity: Decimal, time: float) -> None:
+        """Count a fill of ``quantity``; refuses (as a bug) anything that would overfill."""
         remaining = self.remaining
         if quantity <= 0 or quantity > remaining:
             raise RuntimeError(f"fill of {quantity} does not fit the remaining {remaining}")
-        fills = self._fills
-        self._fills = number if isinstance(fills, tuple) and not fills else (*self.fill_numbers, number)
         self._filled = _plus(self._filled, quantity)
         self._move(OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED, time)
 
