@@ -52,6 +52,9 @@ class RunnerParts:
     monitor: ExecutionMonitor
     new_child_id: Callable[[], str]
     quotes: QuoteCache
+    # Bound once for all parents: the module's lazy logger binds anew on every call, which a
+    # line per child would pay even when its level is filtered out.
+    log: structlog.typing.FilteringBoundLogger = attrs.field(factory=lambda: _log.bind())
 
 
 # The selector rounds timeouts up to whole milliseconds, so on a real clock a timer fires up to
@@ -190,7 +193,7 @@ class ParentRunner:
     @property
     def _log(self) -> structlog.typing.FilteringBoundLogger:
         # Bound when a line is written, not held: tens of thousands of runners may wait at once.
-        return _log.bind(parent_id=self._parent.parent_id, symbol=self._parent.symbol)  # type: ignore[no-any-return]
+        return self._parts.log.bind(parent_id=self._parent.parent_id, symbol=self._parent.symbol)
 
     def __repr__(self) -> str:
         return f"<ParentRunner {self._parent!r} cancel_requested={self._cancel_requested}>"
@@ -385,7 +388,7 @@ class ParentRunner:
         monitor.add_child(parent.parent_id, child)
         record.child_ids += (cid,)
         # Raw values: a filtered debug call must not pay for formatting them.
-        _log.debug(
+        self._parts.log.debug(
             "send child",
             parent_id=parent.parent_id,
             child_id=cid,
@@ -426,7 +429,7 @@ class ParentRunner:
             if not child.state.is_final:
                 # Re-price: the replacement is sized only once the cancel is confirmed.
                 self._parts.queue.cancel(cid)
-                _log.debug("re-price: cancel child", parent_id=parent.parent_id, child_id=cid)
+                self._parts.log.debug("re-price: cancel child", parent_id=parent.parent_id, child_id=cid)
                 with anyio.move_on_after(self._params.settle_timeout):
                     await monitor.wait_child_final(cid)
                 if not child.state.is_final:
