@@ -36,7 +36,8 @@ class Lanes:
         self._queued_total = 0
         # look-up and quote permits wait in the lanes too (for their priority), but they are not
         # orders: they never count toward ``max_queued``, so they cannot refuse a submit
-        self._permits = 0
+        self._permits = [0] * len(_LANES)
+        self._permits_total = 0
         self._held: collections.deque[OrderHandle] = collections.deque()
         self._held_count = 0
         self._delayed: list[tuple[float, int, OrderHandle]] = []
@@ -51,7 +52,7 @@ class Lanes:
 
     def is_full(self) -> bool:
         """True when the lanes hold ``max_queued`` orders and cancels (permits do not count)."""
-        return self._queued_total - self._permits >= self._max_queued
+        return self._queued_total - self._permits_total >= self._max_queued
 
     @property
     def waiting_for_room(self) -> int:
@@ -63,9 +64,14 @@ class Lanes:
         """Requests backing off before their next attempt."""
         return self._delayed_count
 
+    @property
+    def permits_waiting(self) -> int:
+        """Look-up and quote permits waiting in the lanes for their capacity."""
+        return self._permits_total
+
     def queued_per_lane(self) -> tuple[tuple[str, int], ...]:
-        """``(lane name, count)`` for every lane."""
-        return tuple((lane.name, self._queued[lane]) for lane in _LANES)
+        """``(lane name, orders and cancels waiting in it)`` for every lane; permits not counted."""
+        return tuple((lane.name, self._queued[lane] - self._permits[lane]) for lane in _LANES)
 
     async def wait_for_room(self) -> None:
         """Wait until the next time room appears."""
@@ -86,8 +92,12 @@ class Lanes:
         self._queued[handle._lane] += 1
         self._queued_total += 1
         if handle._request in _PERMITS:
-            self._permits += 1
+            self._count_permit(handle, 1)
         self._watch_deadline(handle)
+
+    def _count_permit(self, handle: OrderHandle, change: int) -> None:
+        self._permits[handle._lane] += change
+        self._permits_total += change
 
     def hold(self, handle: OrderHandle) -> None:
         """Keep a request that found the queue full in line for a place."""
@@ -103,7 +113,7 @@ class Lanes:
         self._queued[handle._lane] += 1
         self._queued_total += 1
         if handle._request in _PERMITS:  # never happens today: permits are not retried
-            self._permits += 1
+            self._count_permit(handle, 1)
         self._watch_deadline(handle)
 
     def delay(self, handle: OrderHandle, due: float) -> None:
@@ -122,7 +132,7 @@ class Lanes:
             self._queued[handle._lane] -= 1
             self._queued_total -= 1
             if handle._request in _PERMITS:
-                self._permits -= 1
+                self._count_permit(handle, -1)
         elif state is HandleState.DELAYED:
             self._delayed_count -= 1
         elif state is HandleState.WAITING_FOR_ROOM:
@@ -159,7 +169,7 @@ class Lanes:
         self._queued[handle._lane] -= 1
         self._queued_total -= 1
         if handle._request in _PERMITS:
-            self._permits -= 1
+            self._count_permit(handle, -1)
         handle._state = HandleState.IN_FLIGHT
         self._admit()
 

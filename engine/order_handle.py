@@ -85,7 +85,9 @@ class OrderHandle:
     """An awaitable for one queued request: ``result = await handle``.
 
     ``kind`` is ``RequestKind.SUBMIT`` for orders and ``RequestKind.CANCEL`` for cancel requests.
-    The queue drives the private fields; the public surface only reads them.
+    (The queue also keeps one, of kind ``LOOKUP`` or ``QUOTE``, for each look-up or quote waiting
+    for its capacity: a permit, never handed out.) The queue drives the private fields; the public
+    surface only reads them.
     """
 
     __slots__ = (

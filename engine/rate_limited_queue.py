@@ -29,6 +29,8 @@ Look-ups and quotes: ``await queue.lookup(client_order_id)`` and ``await queue.q
 ask the venue directly, but first take their place in a lane and their capacity under the limits
 (by the weight the limits give ``get_order`` and ``get_quote``), so every request the engine makes
 counts. A kind no limit counts (weight zero, the default) goes straight to the gateway, unqueued.
+A look-up or quote waiting in a lane is a permit, not an order: it never counts toward
+``max_queued``, and ``statistics()`` reports it as ``permits_waiting``, apart from ``queued``.
 
 Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet sent resolve
 ``CANCELLED``; requests in flight (and look-ups of unknown outcomes) are awaited for up to
@@ -89,7 +91,16 @@ def _lane(value: Any) -> Lane:
 
 @attrs.frozen
 class QueueStatistics:
-    """A snapshot of a :class:`RateLimitedOrderQueue`."""
+    """A snapshot of a :class:`RateLimitedOrderQueue`.
+
+    ``queued_per_lane`` (and its sum, ``queued``) counts the orders and cancels waiting in each
+    lane: what ``max_queued`` counts, so a new order waits for room (or is refused) once
+    ``queued`` reaches it (only cancels, which are never held back, and retries returning to
+    their place take it past). ``permits_waiting`` counts the look-ups and quotes waiting in the lanes
+    for their capacity; they never count toward ``max_queued``.
+    ``waiting_for_room`` counts requests accepted while the queue was full, not yet in a lane;
+    ``delayed`` those backing off before another attempt.
+    """
 
     queued_per_lane: tuple[tuple[str, int], ...]
     waiting_for_room: int
@@ -106,10 +117,11 @@ class QueueStatistics:
     time_throttled: float
     rate_factor: float
     quotes: int = 0
+    permits_waiting: int = 0
 
     @property
     def queued(self) -> int:
-        """Requests waiting in the lanes."""
+        """Orders and cancels waiting in the lanes (look-up and quote permits not counted)."""
         return sum(count for _, count in self.queued_per_lane)
 
 
@@ -218,6 +230,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         lanes = ", ".join(f"{name.lower()}: {count}" for name, count in self._lanes.queued_per_lane())
         return (
             f"<RateLimitedOrderQueue {self._state} [{lanes}, "
+            f"permits waiting: {self._lanes.permits_waiting}, "
             f"waiting for room: {self._lanes.waiting_for_room}, "
             f"in flight: {self._in_flight}, sent: {self._counts['sent']}] {self._group!r}>"
         )
@@ -478,6 +491,7 @@ class RateLimitedOrderQueue(QueueDispatch):
             time_throttled=self._time_throttled,
             rate_factor=self._group.rate_factor(clock.now()) if self._state == "open" else 1.0,
             quotes=counts["quotes"],
+            permits_waiting=self._lanes.permits_waiting,
         )
 
     # -- enqueueing ----------------------------------------------------------------------------

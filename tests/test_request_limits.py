@@ -208,7 +208,8 @@ async def test_quotes_waiting_for_capacity_never_count_toward_max_queued() -> No
         for _ in range(4):  # the first takes the window; three wait in the lanes
             group.start_soon(queue.quote, "AAPL")
         await anyio.sleep(1.0)
-        assert queue.statistics().queued == 3
+        statistics = queue.statistics()
+        assert (statistics.queued, statistics.permits_waiting) == (0, 3)
         # two orders still fit: the waiting quotes are not orders
         handles = [queue.submit(resting_buy()) for _ in range(2)]
         assert all([(await handle).ok for handle in handles])
