@@ -17,7 +17,9 @@
     [instruments.GOOGL]         # optional venue rules: lot_size, tick_size, min_quantity, min_notional
     lot_size = 1
 
-A full scenario file works too: its prices are then the venue's starting prices.
+A full scenario file works too: its prices are then the venue's starting prices. Errors name
+the key as the file spells it (``rebalance.targets.AAPL``, ``portfolio.positions.AAPL``,
+``prices.AAPL``), as a scenario file's do.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from typing import Any
 from backtesting._toml import NUMBER, Table, parse_toml, read_file
 from backtesting.errors import ScenarioError
 from backtesting.runner import plan_for
-from backtesting.scenario import parse_scenario
+from backtesting.scenario import parse_scenario, plan_error
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
 from engine.instruments import Instrument
-from engine.numbers import to_decimal
+from engine.numbers import to_decimal, to_positive
 from engine.rebalancing_plan import RebalancingPlan, RebalancingPlanner
 
 __all__ = ["plan_from_file"]
@@ -42,6 +44,8 @@ _PLANNER_KEYS = (
     "turnover_cap", "untargeted", "max_leverage", "allow_short", "rounding", "hold_tolerance",
     "max_gross_leverage",
 )
+# The planner's fields a plan file holds and a scenario does not (the rest are spelled alike).
+_FILE_KEYS = {"prices": "prices", "instruments": "instruments"}
 
 
 def plan_from_file(path: str | Path) -> RebalancingPlan:
@@ -69,6 +73,15 @@ def _numbers(table: Table, name: str) -> dict[str, Any]:
     return values
 
 
+def _price(prices: Table, symbol: str) -> Any:
+    raw = prices.take(symbol, NUMBER)
+    try:
+        to_positive(raw, symbol)
+    except InvalidInputError as error:
+        raise prices.error(symbol, raw, error.reason) from None
+    return raw
+
+
 def _light(top: Table) -> RebalancingPlan:
     portfolio = top.table("portfolio") or Table(top.path, "portfolio", {}, top.base_dir)
     cash = portfolio.take("cash", NUMBER, default=0)
@@ -77,7 +90,7 @@ def _light(top: Table) -> RebalancingPlan:
     prices = top.table("prices")
     if prices is None:
         raise top.error("prices", None, "missing; give a [prices] table of symbol = price")
-    price_values = {name: prices.take(name, NUMBER) for name in prices.names()}
+    price_values = {name: _price(prices, name) for name in prices.names()}
     prices.finish()
     rebalance = top.table("rebalance")
     if rebalance is None:
@@ -102,9 +115,11 @@ def _light(top: Table) -> RebalancingPlan:
             table.finish()
         rules.finish()
     top.finish()
-    return top.build(
-        lambda **kwargs: planner.create_plan(**kwargs),
-        {"current_positions": positions, "target_weights": targets, "prices": price_values, "cash": cash,
-         "cash_weight": cash_weight, "instruments": instruments or None},
-    )
+    try:
+        return planner.create_plan(
+            current_positions=positions, target_weights=targets, prices=price_values, cash=cash,
+            cash_weight=cash_weight, instruments=instruments or None,
+        )
+    except InvalidInputError as error:  # named by the planner's field: rename it to the file's key
+        raise plan_error(top.path, error, _FILE_KEYS) from None
 
