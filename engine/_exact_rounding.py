@@ -46,14 +46,22 @@ def round_exact(problem: RoundingProblem, time_limit: float) -> RoundingResult:
                       for i in free])
     extra = np.array([problem.turnover(i, problem.k_high[i]) - problem.turnover(i, problem.k_low[i])
                       for i in free])
-    cost = np.concatenate([gain, [1.0]])
-    rows = [np.concatenate([spend, [0.0]]), np.concatenate([-spend, [1.0]]), np.concatenate([spend, [1.0]])]
-    lower = [problem.cash_floor - base.cash, base.cash - problem.cash_target, problem.cash_target - base.cash]
+    # Every amount here is money. In currency units the rows reach thousands, and the solver
+    # (HiGHS) now and then found its integer solutions off by more than its absolute tolerance
+    # (1e-6) in the original rows and "repaired" them, printing a debug line to standard output
+    # each time, whatever its options say. Measured in units of the dearest step, the program is
+    # the same, with the same optimum, but well scaled; the checks below still run in currency.
+    unit = max(1.0, float(np.abs(spend).max()))
+    cost = np.concatenate([gain / unit, [1.0]])  # the last variable: the cash error, in units
+    step = spend / unit
+    rows = [np.concatenate([step, [0.0]]), np.concatenate([-step, [1.0]]), np.concatenate([step, [1.0]])]
+    lower = [(problem.cash_floor - base.cash) / unit, (base.cash - problem.cash_target) / unit,
+             (problem.cash_target - base.cash) / unit]
     upper = [math.inf, math.inf, math.inf]
     if math.isfinite(problem.turnover_cap):
-        rows.append(np.concatenate([extra, [0.0]]))
+        rows.append(np.concatenate([extra / unit, [0.0]]))
         lower.append(-math.inf)
-        upper.append(problem.turnover_cap - base.turnover)
+        upper.append((problem.turnover_cap - base.turnover) / unit)
     integrality = np.concatenate([np.ones(n), [0.0]])
     bounds = Bounds(np.zeros(n + 1), np.concatenate([np.ones(n), [math.inf]]))
     solution = milp(

@@ -48,3 +48,27 @@ def test_asking_for_exact_rounding_without_scipy_says_how_to_get_it(monkeypatch:
         RebalancingPlanner(rounding=RoundingMethod.EXACT)
     assert caught.value.field == "rounding"
     assert RebalancingPlanner().rounding is RoundingMethod.LARGEST_REMAINDER  # the default needs nothing
+
+
+# A portfolio on which the solver, given the program in currency units, repaired an integer
+# solution and printed a debug line to standard output: the planner must print nothing.
+REPAIRED_PRICES = {
+    "S0": "207.57", "S1": "281.92", "S2": "131.77", "S3": "111.29", "S4": "34.2",
+    "S5": "1036.68", "S6": "466.64", "S7": "1249.83", "S8": "941.62", "S9": "206.06",
+}
+REPAIRED_WEIGHTS = {
+    "S0": 0.00898928, "S1": 0.12168636, "S2": 0.08604091, "S3": 0.05470178, "S4": 0.23084574,
+    "S5": 0.30217756, "S6": 0.04438132, "S7": 0.07557957, "S8": 0.00226556, "S9": 0.05141315,
+}
+
+
+def test_exact_rounding_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    plan = RebalancingPlanner(rounding=RoundingMethod.EXACT).create_plan(
+        current_positions={}, target_weights=REPAIRED_WEIGHTS, prices=REPAIRED_PRICES, cash="6770.94"
+    )
+    fast = RebalancingPlanner().create_plan(
+        current_positions={}, target_weights=REPAIRED_WEIGHTS, prices=REPAIRED_PRICES, cash="6770.94"
+    )
+    assert capfd.readouterr() == ("", "")
+    assert plan.cash_after >= 0
+    assert plan.rounding_error <= fast.rounding_error + Decimal("1e-9")
