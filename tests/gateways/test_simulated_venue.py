@@ -271,7 +271,7 @@ async def test_requests_travel_with_latency_and_arrive_in_sending_order() -> Non
     assert arrivals[0][0] - start >= 0.02  # the request latency
 
 
-async def test_without_latency_requests_arrive_in_call_order_and_the_caller_still_yields() -> None:
+async def test_without_latency_requests_arrive_in_call_order_and_a_sending_loop_still_yields() -> None:
     async with quiet_venue() as venue:
         orders = [limit("AAPL", "buy", 1, "100.00") for _ in range(50)]
         sent_by_other: list[int] = []
@@ -281,7 +281,7 @@ async def test_without_latency_requests_arrive_in_call_order_and_the_caller_stil
                 await venue.submit_order(order)
 
         async def other() -> None:
-            # runs only when the sender passes a checkpoint: once per request, as on a real wire
+            # runs only when the sender passes a checkpoint: at every request after its first
             while len(sent_by_other) < 10:
                 sent_by_other.append(len(venue.request_log))
                 await anyio.lowlevel.checkpoint()
@@ -293,7 +293,37 @@ async def test_without_latency_requests_arrive_in_call_order_and_the_caller_stil
         arrivals = [(r.timestamp, r.client_order_id) for r in venue.request_log]
     assert [cid for _, cid in arrivals] == [order.client_order_id for order in orders]
     assert {t for t, _ in arrivals} == {start}  # no latency: every request arrives as it is sent
-    assert sent_by_other == list(range(1, 11))  # interleaved one request at a time, not starved
+    assert sent_by_other == list(range(2, 12))  # interleaved one request at a time, not starved
+
+
+async def test_without_latency_tasks_taking_turns_are_answered_without_a_checkpoint() -> None:
+    # Every parent sends one child at a slice time: each is answered at once, with no loop pass.
+    async with quiet_venue() as venue:
+        passes = 0
+        seen: list[int] = []
+        stop = anyio.Event()
+
+        async def counter() -> None:
+            nonlocal passes
+            while not stop.is_set():
+                passes += 1
+                await anyio.lowlevel.checkpoint()
+
+        async def one() -> None:
+            before = passes
+            await venue.submit_order(limit("AAPL", "buy", 1, "100.00"))
+            seen.append(passes - before)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(counter)
+            await anyio.lowlevel.checkpoint()
+            for _ in range(5):
+                group.start_soon(one)
+            while len(seen) < 5:
+                await anyio.lowlevel.checkpoint()
+            stop.set()
+    assert seen == [0, 0, 0, 0, 0]
+    assert len(venue.request_log) == 5
 
 
 async def _seeded_scenario(seed: int) -> list[object]:
