@@ -129,6 +129,7 @@ class ParentRunner:
         "_params",
         "_parent",
         "_parts",
+        "_pending_quote",
         "_plan",
         "_quote_first",
         "_records",
@@ -158,6 +159,7 @@ class ParentRunner:
         self._mid_sum = arrival.mid if arrival is not None else ZERO
         self._mid_count = 1 if arrival is not None else 0
         self._last_mid = arrival.mid if arrival is not None else None
+        self._pending_quote: anyio.Event | None = None  # a quote request whose mid it will take
         self._records = [
             SliceRecord(index=i, scheduled_at=at, quantity=q)
             for i, (at, q) in enumerate(zip(_slice_times(start, plan.offsets), plan.quantities, strict=True))
@@ -262,7 +264,10 @@ class ParentRunner:
 
     async def _price_missing_fills(self) -> None:
         # A cancel can confirm fills whose own events are still in flight; fetch their prices.
+        # And a mid sampled after the last slice may still be on its way: the report counts it.
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._params.settle_timeout):
+            if self._pending_quote is not None:
+                await self._pending_quote.wait()
             for child in self._parent.children:
                 if child.priced_quantity < child.filled:
                     await self._parts.monitor.reconcile(child.client_order_id)
@@ -294,10 +299,27 @@ class ParentRunner:
             except GatewayError as error:
                 self._log.warning("quote failed", error=str(error))
                 return None
+        self._take_mid(quote)
+        return quote
+
+    def _take_mid(self, quote: Quote) -> None:
         self._mid_sum += quote.mid
         self._mid_count += 1
         self._last_mid = quote.mid
-        return quote
+
+    async def _sample_mid(self) -> None:
+        """Sample the mid after a market slice: from the cache, or from a request in flight
+        without waiting for it (another parent of the symbol waits), or by asking."""
+        quotes = self._parts.quotes
+        quote = quotes.get_quote_nowait(self._parent.symbol)
+        if quote is not None:
+            self._take_mid(quote)
+            return
+        pending = quotes.listen(self._parent.symbol, self._take_mid)
+        if pending is not None:
+            self._pending_quote = pending
+            return
+        await self._quote()
 
     async def _run_schedule(self) -> None:
         parent = self._parent
@@ -332,7 +354,7 @@ class ParentRunner:
                     continue
                 await self._send(record, quantity, None)
                 if not self._quote_first:
-                    await self._quote()
+                    await self._sample_mid()
             else:
                 slice_end = self._records[record.index + 1].scheduled_at if record.index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)

@@ -2,7 +2,8 @@
 
 A thousand parents slicing the same symbol at the same instant need one quote, not a thousand
 requests that would also eat the venue's rate limit. A request in flight is shared by everyone
-who asks meanwhile.
+who asks meanwhile, and one who only wants to know its answer, without waiting for it, can
+``listen`` for it instead.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ class QuoteCacheStatistics:
 
 
 class _Fetch:
-    __slots__ = ("done", "error", "quote")
+    __slots__ = ("done", "error", "listeners", "quote")
 
     def __init__(self) -> None:
         self.done = anyio.Event()
         self.quote: Quote | None = None
         self.error: GatewayError | None = None
+        self.listeners: list[Callable[[Quote], object]] = []
 
 
 class QuoteCache:
@@ -76,6 +78,22 @@ class QuoteCache:
             return cached[1]
         return None
 
+    def listen(self, symbol: str, on_quote: Callable[[Quote], object]) -> anyio.Event | None:
+        """If a request for ``symbol`` is in flight, have ``on_quote`` called with its quote.
+
+        Returns the event set once the request ended (``on_quote`` was then called, unless the
+        request failed or its task was cancelled), or ``None`` when no request is in flight (the
+        caller asks with ``get_quote``). A task that only records the quote, like a parent
+        sampling the mid after a market slice, then goes on instead of waiting for the answer:
+        at a slice time shared by a thousand parents, that is a thousand wake-ups saved.
+        """
+        fetch = self._in_flight.get(symbol)
+        if fetch is None:
+            return None
+        self._hits += 1
+        fetch.listeners.append(on_quote)
+        return fetch.done
+
     async def get_quote(self, symbol: str) -> Quote:
         """A quote no older than ``max_age``; raises the gateway's error if the request fails."""
         while True:
@@ -101,6 +119,8 @@ class QuoteCache:
         try:
             quote = fetch.quote = await self._ask(symbol)
             self._quotes[symbol] = (asked_at, quote)
+            for on_quote in fetch.listeners:
+                on_quote(quote)
         except GatewayError as error:
             self._failures += 1
             fetch.error = error

@@ -186,3 +186,23 @@ def test_parents_sharing_a_seed_jitter_differently_and_each_reproducibly() -> No
     first, second = run_virtual(_jittered_schedules)
     assert first != second, "two parents with one seed must not move in lockstep"
     assert run_virtual(_jittered_schedules) == [first, second]
+
+
+async def test_parents_sharing_a_symbol_and_a_slice_clock_all_count_every_mid_sampled() -> None:
+    # One quote request per slice time serves them all: the parent that asks waits for it, the
+    # others take its answer when it comes. Every parent must still count every mid.
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.5)
+    venue = SimulatedVenue(
+        [spec], seed=4, latency=LatencyModel.zero(), cash=10**9, positions={"AAPL": 10**6}
+    )
+    async with venue, ExecutionEngine(venue, seed=2, num_slices=5, interval_seconds=60) as engine:
+        start = anyio.current_time() + 1
+        handles = [
+            await engine.start_twap("AAPL", 500, OrderSide.BUY if i % 2 else OrderSide.SELL, start_time=start)
+            for i in range(20)
+        ]
+        reports = [await handle.wait() for handle in handles]
+    assert len({report.interval_twap for report in reports}) == 1
+    assert len({report.end_price for report in reports}) == 1
+    assert reports[0].end_price != reports[0].arrival_price  # the last sample came in
+    assert all(report.filled_quantity == 500 for report in reports)

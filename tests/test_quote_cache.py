@@ -60,3 +60,45 @@ async def test_the_nowait_read_gives_only_a_fresh_quote_and_never_asks_the_venue
         assert cache.statistics().requests == 1
         assert cache.statistics().hits == 1
     assert [r.kind for r in gateway.request_log].count("get_quote") == 1
+
+
+async def test_a_listener_gets_the_answer_of_the_request_in_flight_without_waiting_for_it() -> None:
+    gateway = venue()
+    async with gateway:
+        cache = QuoteCache(gateway)
+        assert cache.listen("AAPL", print) is None  # nothing in flight: the caller must ask
+        heard: list[object] = []
+        fetched: list[object] = []
+        async def fetcher() -> None:
+            fetched.append(await cache.get_quote("AAPL"))
+
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(fetcher)
+            await anyio.lowlevel.checkpoint()
+            done = cache.listen("AAPL", heard.append)
+            assert done is not None
+            assert not done.is_set()
+            assert heard == []  # the listener went on; the answer has not come yet
+            await done.wait()
+        assert heard == fetched
+        assert len(heard) == 1
+        assert cache.statistics().requests == 1
+
+
+async def test_a_listener_hears_nothing_when_the_request_fails() -> None:
+    gateway = venue()
+    async with gateway:
+        cache = QuoteCache(gateway)
+        heard: list[object] = []
+
+        async def fetcher() -> None:
+            with anyio.move_on_after(0.001):
+                await cache.get_quote("AAPL")  # cancelled before the answer comes
+
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(fetcher)
+            await anyio.lowlevel.checkpoint()
+            done = cache.listen("AAPL", heard.append)
+        assert done is not None
+        assert done.is_set()
+        assert heard == []
