@@ -9,6 +9,7 @@ error naming the field.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, TypeAlias
 
 from engine.errors import InvalidInputError
@@ -88,4 +89,9 @@ def optional_positive(value: Any, field: str) -> Decimal | None:
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
     """True when ``value`` is a whole multiple of ``step`` (exactly, in decimal)."""
-    return step == 0 or value % step == 0
+    try:
+        return step == 0 or value % step == 0
+    except InvalidOperation:
+        # The quotient has more digits than the context's precision (a quantity of 1e30 lots):
+        # decide exactly in fractions rather than fail a check that has an answer.
+        return Fraction(value) % Fraction(step) == 0
