@@ -14,6 +14,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 import attrs
@@ -127,7 +128,9 @@ class RequestChannel:
         self._open = False
         # Without latency every delay is 0: no draws (this generator serves nothing else).
         self._instant = latency.request == 0 and latency.request_jitter == 0
-        self._last_caller = 0  # id() of the task that made the latest instant request
+        # The task that made the latest instant request, itself: its id() would be handed to a
+        # new task once it is freed, and that new task would then count as sending in a loop.
+        self._last_caller: asyncio.Task[Any] | None = None
 
     def __repr__(self) -> str:
         return f"<RequestChannel open={self._open} in_flight={len(self._inbox)}>"
@@ -171,8 +174,8 @@ class RequestChannel:
                 raise OrderStateUnknownError(
                     f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
                 )
-            caller = id(asyncio.current_task())
-            if caller == self._last_caller:
+            caller = asyncio.current_task()
+            if caller is self._last_caller:
                 await asyncio.sleep(0)
             self._last_caller = caller
             if answer.error is not None:
