@@ -226,6 +226,11 @@ class ParentRunner:
                 if self._cancel_requested:
                     self._scope.cancel()
                 await self._run_schedule()
+                if self._pending_quote is not None and not self._pending_quote.is_set():
+                    # The last slice's mid is on its way: take it here, where a waiting parent
+                    # holds little (thousands may wait at once), not while it settles. (Only
+                    # if it is still on its way: a set event's wait() is still a loop pass.)
+                    await self._pending_quote.wait()
             if self._params.complete_at_deadline and not self._cancel_requested:
                 with anyio.CancelScope() as self._scope:
                     completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
@@ -266,8 +271,8 @@ class ParentRunner:
         # A cancel can confirm fills whose own events are still in flight; fetch their prices.
         # And a mid sampled after the last slice may still be on its way: the report counts it.
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._params.settle_timeout):
-            if self._pending_quote is not None:
-                await self._pending_quote.wait()
+            if self._pending_quote is not None and not self._pending_quote.is_set():
+                await self._pending_quote.wait()  # cut off at the deadline or by cancel()
             for child in self._parent.children:
                 if child.priced_quantity < child.filled:
                     await self._parts.monitor.reconcile(child.client_order_id)
