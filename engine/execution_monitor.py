@@ -13,6 +13,7 @@ incomplete parent to the deadline handler.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -114,7 +115,9 @@ class _Tracked:
     parent: ParentOrder
     plan: SlicePlan | None
     started_at: float
-    changed: anyio.Event | None = None
+    # One bare future per waiter (the engine runs on asyncio), not an anyio.Event: thousands of
+    # parents may wait at once at their deadline, and an event costs about 0.9 KB each.
+    changed: list[asyncio.Future[None]] | None = None
 
 
 class ExecutionMonitor:
@@ -402,9 +405,18 @@ class ExecutionMonitor:
     async def wait_changed(self, parent_id: str) -> None:
         """Wait until anything about the parent changes."""
         tracked = self._parents[parent_id]
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if tracked.changed is None:
-            tracked.changed = anyio.Event()
-        await tracked.changed.wait()
+            tracked.changed = [future]
+        else:
+            tracked.changed.append(future)
+        try:
+            await future
+        except BaseException:
+            waiters = tracked.changed
+            if waiters is not None and future in waiters:  # gave up before a change came
+                waiters.remove(future)
+            raise
 
     async def wait_complete(self, parent_id: str) -> CompletionStatus:
         """Wait until the parent is fully filled or final; return its status."""
@@ -428,7 +440,8 @@ class ExecutionMonitor:
         Returns True if the handler ran.
         """
         parent = self._parents[parent_id].parent
-        if parent.deadline is not None:
+        done = parent.state.is_final or parent.filled >= parent.quantity
+        if parent.deadline is not None and not done:
             with anyio.move_on_after(max(0.0, parent.deadline - now())):
                 await self.wait_complete(parent_id)
         if parent.state.is_final or parent.filled >= parent.quantity:
@@ -459,6 +472,9 @@ class ExecutionMonitor:
         self._notify(tracked)
 
     def _notify(self, tracked: _Tracked) -> None:
-        if tracked.changed is not None:
-            tracked.changed.set()
+        waiters = tracked.changed
+        if waiters is not None:
             tracked.changed = None
+            for future in waiters:
+                if not future.done():
+                    future.set_result(None)
