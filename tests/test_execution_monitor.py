@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import cast
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from engine.errors import EventStreamDroppedError, UnknownOrderError
@@ -208,3 +209,23 @@ async def test_progress_subscription_yields_until_final() -> None:
 def test_bad_settings_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="lookup_timeout"):
         ExecutionMonitor(cast(TradingGateway, ScriptedStream([])), lookup_timeout=0)
+
+
+async def test_a_waiter_that_gives_up_leaves_the_others_waiting_and_nothing_behind() -> None:
+    monitor, _ = setup(ScriptedStream([[]]))
+    woken: list[str] = []
+
+    async def waiter(name: str) -> None:
+        await monitor.wait_changed("P")
+        woken.append(name)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(waiter, "stays")
+        with anyio.move_on_after(1.0):
+            await waiter("gives up")
+        await anyio.sleep(1.0)
+        assert woken == []  # one waiter's cancellation neither woke nor cancelled the other
+        assert len(monitor._parents["P"].changed or []) == 1  # the one that gave up is gone
+        monitor.handle_event(fill(1, "A", "TA", 100))
+        await anyio.lowlevel.checkpoint()
+    assert woken == ["stays"]
