@@ -36,7 +36,6 @@ from gateways.simulated.journal import EventJournal
 from gateways.simulated.limits import RequestOutcome
 from gateways.simulated.market import SimulatedMarket
 from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
-from gateways.simulated.requests import PendingRequest
 from gateways.simulated.wire import EventWire
 
 __all__ = ["OrderDesk"]
@@ -60,6 +59,7 @@ class OrderDesk:
     ) -> None:
         self._instruments = instruments
         self._market = market
+        self._books = {symbol: market.book(symbol) for symbol in instruments}
         self._wire = wire
         self._journal = journal
         self._account = account
@@ -70,20 +70,10 @@ class OrderDesk:
         # Fees of recent fills by (quantity, price, maker): the journal keeps every fill's fee,
         # and fills of equal size at one price level share one Decimal.
         self._recent_fees: dict[tuple[Decimal, Decimal, bool], tuple[Decimal, Decimal, Decimal]] = {}
-        self._instant = -1.0
         self._log = structlog.get_logger(__name__).bind(venue="simulated")
 
     def __repr__(self) -> str:
         return f"<OrderDesk orders={len(self._orders)} open={self.open_orders} counts={self._counts}>"
-
-    def _now(self) -> float:
-        """The engine clock; the float already kept while time stands still (many orders share an
-        instant, and the records and events keep every timestamp)."""
-        time = now()
-        if time == self._instant:
-            return self._instant
-        self._instant = time
-        return time
 
     @property
     def counts(self) -> Mapping[str, int]:
@@ -95,23 +85,22 @@ class OrderDesk:
         """Orders that may still fill."""
         return sum(1 for record in self._orders.values() if record.status.is_open)
 
-    def handle(self, request: PendingRequest) -> Handled:
-        """Execute one submit, cancel, look-up or quote request now."""
-        client_order_id = request.client_order_id
-        if request.kind == "submit":
-            assert isinstance(request.payload, Order)
-            return self._submit(request.payload)
-        if request.kind == "get_quote":
-            assert isinstance(request.payload, str)
-            return RequestOutcome.OK, self._market.quote(request.payload), None
+    def handle(self, kind: str, client_order_id: str | None, payload: object, time: float) -> Handled:
+        """Execute one submit, cancel, look-up or quote request now (at ``time``)."""
+        if kind == "submit":
+            assert isinstance(payload, Order)
+            return self._submit(payload, time)
+        if kind == "get_quote":
+            assert isinstance(payload, str)
+            return RequestOutcome.OK, self._market.quote(payload), None
         assert client_order_id is not None
         record = self._orders.get(client_order_id)
         if record is None:
             return RequestOutcome.UNKNOWN_ORDER, None, UnknownOrderError(client_order_id)
-        if request.kind == "get_order":
+        if kind == "get_order":
             return RequestOutcome.OK, self._journal.snapshot(record), None
         if record.status.is_open:
-            self._finish(record, OrderStatus.CANCELLED, "cancelled", self._now())
+            self._finish(record, OrderStatus.CANCELLED, "cancelled", time)
         return RequestOutcome.OK, None, None
 
     def _reject(self, order: Order, reason: str) -> tuple[RequestOutcome, object, GatewayError]:
@@ -120,32 +109,37 @@ class OrderDesk:
         error = OrderRejectedError(reason, client_order_id=order.client_order_id)
         return RequestOutcome.REJECTED, None, error
 
-    def _submit(self, order: Order) -> Handled:
-        if order.client_order_id in self._orders:
+    def _submit(self, order: Order, time: float) -> Handled:
+        client_order_id = order.client_order_id
+        if client_order_id in self._orders:
             self._counts["rejects"] += 1
-            return RequestOutcome.DUPLICATE, None, DuplicateClientOrderIdError(order.client_order_id)
-        if order.symbol not in self._instruments:
-            return self._reject(order, f"symbol={order.symbol!r}: unknown symbol")
-        book = self._market.book(order.symbol)
+            return RequestOutcome.DUPLICATE, None, DuplicateClientOrderIdError(client_order_id)
+        symbol = order.symbol
+        instrument = self._instruments.get(symbol)
+        if instrument is None:
+            return self._reject(order, f"symbol={symbol!r}: unknown symbol")
+        book = self._books[symbol]
         try:
-            self._instruments[order.symbol].check_order(order, reference_price=book.touch(order.side))
+            instrument.check_order(order, reference_price=book.touch(order.side))
         except InvalidInputError as error:
             return self._reject(order, str(error))
-        if self._faults.fire("reject"):
+        faults = self._faults
+        # Without faults no dice are drawn (``fire`` would draw none either).
+        if faults.enabled and faults.fire("reject"):
             return self._reject(order, "simulated venue reject")
-        # One reading of the clock for the whole request: the venue executes it at one instant.
-        time = self._now()
+        # The venue executes the request at one instant, ``time``.
         self._counts["orders"] += 1
         journal = self._journal
         record = journal.new_record(order, time)
-        self._orders[order.client_order_id] = record
+        self._orders[client_order_id] = record
         self._wire.publish(journal.accepted(record), time)
-        if self._faults.fire("reject_after_accept"):
+        if faults.enabled and faults.fire("reject_after_accept"):
             self._finish(record, OrderStatus.REJECTED, "simulated reject after accept", time)
         else:
             self._work(record, book, time)
-        outcome = RequestOutcome.ACK_DROPPED if self._faults.fire("drop_ack") else RequestOutcome.OK
-        return outcome, OrderAck(order.client_order_id, record.venue_order_id, time), None
+        dropped = faults.enabled and faults.fire("drop_ack")
+        outcome = RequestOutcome.ACK_DROPPED if dropped else RequestOutcome.OK
+        return outcome, OrderAck(client_order_id, record.venue_order_id, time), None
 
     def _work(self, record: OrderRecord, book: SymbolBook, time: float) -> None:
         """Fill what is marketable now; rest or expire the remainder."""
@@ -165,12 +159,16 @@ class OrderDesk:
 
     def fill(self, intent: FillIntent) -> None:
         """Book a fill the market decided on as it stepped (a resting order's)."""
-        self._book_fill(intent.record, intent.quantity, intent.price, intent.is_maker, self._now())
+        record = intent.record
+        self._book_fill(record, intent.quantity, intent.price, intent.is_maker, now())
+        if record.status is OrderStatus.FILLED:
+            self._books[record.order.symbol].remove(record)
 
     def _book_fill(
         self, record: OrderRecord, quantity: Decimal, price: Decimal, is_maker: bool, time: float
     ) -> None:
-        """Book one fill: the journal, the order, the account, the wire; the one place fills happen."""
+        """Book one fill: the journal, the order, the account, the wire; the one place fills happen.
+        A filled order that rests is the caller's to take out of the book."""
         order = record.order
         fee = self._fee(quantity, price, is_maker)
         journal = self._journal
@@ -179,8 +177,6 @@ class OrderDesk:
         self._account.apply_fill(order.symbol, order.side, quantity, price, fee)
         self._counts["fills"] += 1
         self._wire.publish(len(journal), time)
-        if record.status is OrderStatus.FILLED:
-            self._market.book(order.symbol).remove(record)
 
     def _fee(self, quantity: Decimal, price: Decimal, is_maker: bool) -> Decimal:
         """The fee of one fill; the same object as an earlier fill's when it would write the same."""
@@ -198,7 +194,10 @@ class OrderDesk:
     def _finish(self, record: OrderRecord, status: OrderStatus, reason: str, time: float) -> None:
         order = record.order
         record.finish(status, time)
-        self._market.book(order.symbol).remove(record)
+        if status is OrderStatus.CANCELLED:
+            # Only a cancel ends an order that may rest: expiries and rejects after acceptance
+            # come before an order rests.
+            self._books[order.symbol].remove(record)
         event: ExecutionEvent
         cid, symbol, filled = order.client_order_id, order.symbol, record.filled_quantity
         sequence = len(self._journal) + 1

@@ -100,6 +100,7 @@ class RateLimiter:
                         f"above the limit {limit.limit}: such a request could never be admitted",
                     )
         self._windows = [_Window(limit) for limit in limits]
+        self.enabled = bool(self._windows)  # False: every request is admitted, nothing counted
 
     def __repr__(self) -> str:
         levels = ", ".join(f"{w.level}/{w.limit.limit} per {w.limit.period}s" for w in self._windows)

@@ -8,6 +8,7 @@ every step so their fills happen at the right time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
@@ -42,6 +43,8 @@ class SimulatedMarket:
         self._stopped = False
         self._wake = anyio.Event()
         self._steps = 0
+        # When the source steps next (market time); only catch_up moves the source on.
+        self._next_time = -math.inf
 
     def __repr__(self) -> str:
         resting = sum(len(book.resting) for book in self._books.values())
@@ -70,11 +73,15 @@ class SimulatedMarket:
         """Tell the market an order now rests, so it steps in detail from now on."""
         self._wake.set()
 
-    def catch_up(self) -> None:
-        """Bring every book to the present: take the steps due, filling resting orders."""
-        if self._opened_at is None or self._stopped:
+    def catch_up(self, time: float | None = None) -> None:
+        """Bring every book to the present (``time``, the engine clock's now if not given): take
+        the steps due, filling resting orders."""
+        opened_at = self._opened_at
+        if opened_at is None or self._stopped:
             return
-        present = now() - self._opened_at
+        present = (now() if time is None else time) - opened_at
+        if present < self._next_time:  # most requests come between two steps
+            return
         while (next_time := self._source.next_time()) is not None and next_time <= present:
             if self._has_resting():
                 self._steps += 1
@@ -84,6 +91,7 @@ class SimulatedMarket:
                 for market in self._source.skip_to(present):
                     self._books[market.symbol].step(market)
                 self._steps += 1
+        self._next_time = math.inf if next_time is None else next_time
 
     def _apply(self, market: MarketStep) -> None:
         for intent in self._books[market.symbol].step(market):

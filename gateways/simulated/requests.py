@@ -17,14 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-import attrs
 
 from engine.clock import now
 from engine.errors import GatewayError, GatewayUnavailableError, OrderStateUnknownError
 from gateways.simulated.config import LatencyModel
 from gateways.simulated.faults import FaultInjector
 
-__all__ = ["Answer", "PendingRequest", "RequestChannel"]
+__all__ = ["Answer", "Execute", "PendingRequest", "RequestChannel"]
 
 
 class PendingRequest:
@@ -97,13 +96,12 @@ class PendingRequest:
         return self._result
 
 
-@attrs.frozen
-class Answer:
-    """What the venue made of a request: a result, an error, or a dropped answer."""
+# What the venue made of a request: ``(result, error, dropped)``; a dropped answer is lost on the
+# way back. A plain tuple: one is made per request, and the caller unpacks it at once.
+Answer = tuple[object, GatewayError | None, bool]
 
-    result: object = None
-    error: GatewayError | None = None
-    dropped: bool = False
+# ``execute(kind, client_order_id, payload, arrival)``: the venue runs one request at ``arrival``.
+Execute = Callable[[str, str | None, object, float], Answer]
 
 
 class RequestChannel:
@@ -115,7 +113,7 @@ class RequestChannel:
         faults: FaultInjector,
         seed: int,
         request_timeout: float,
-        execute: Callable[[PendingRequest], Answer],
+        execute: Execute,
     ) -> None:
         self._latency = latency
         self._faults = faults
@@ -168,8 +166,9 @@ class RequestChannel:
             # Many tasks sending in turn (every parent at a slice time) are answered at once: a
             # checkpoint each would cost a loop pass per request, an eighth of a whole engine run.
             # (asyncio.sleep(0) is anyio's checkpoint on asyncio, minus two coroutine frames.)
-            answer = self._execute(PendingRequest(kind, client_order_id, payload, sent_at))
-            if answer.dropped:
+            # The request is executed as it arrives, so it needs no ``PendingRequest``.
+            result, error, dropped = self._execute(kind, client_order_id, payload, sent_at)
+            if dropped:
                 await asyncio.sleep(self._timeout)
                 raise OrderStateUnknownError(
                     f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
@@ -178,9 +177,9 @@ class RequestChannel:
             if caller is self._last_caller:
                 await asyncio.sleep(0)
             self._last_caller = caller
-            if answer.error is not None:
-                raise answer.error
-            return answer.result
+            if error is not None:
+                raise error
+            return result
         arrival = max(sent_at + self._delay(), self._last_arrival)
         self._last_arrival = arrival
         request = PendingRequest(kind, client_order_id, payload, arrival)
@@ -208,10 +207,13 @@ class RequestChannel:
             request = self._inbox[0]
             await anyio.sleep_until(request.arrival)
             self._inbox.popleft()
-            answer = self._execute(request)
-            if answer.dropped:
+            arrived = now()
+            result, error, dropped = self._execute(
+                request.kind, request.client_order_id, request.payload, arrived
+            )
+            if dropped:
                 request.drop()
-            elif answer.error is not None:
-                request.answer_error(answer.error, now() + self._delay())
+            elif error is not None:
+                request.answer_error(error, arrived + self._delay())
             else:
-                request.answer(answer.result, now() + self._delay())
+                request.answer(result, arrived + self._delay())

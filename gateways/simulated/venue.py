@@ -20,7 +20,6 @@ import structlog
 
 from engine.clock import now
 from engine.errors import (
-    GatewayError,
     InvalidInputError,
     RateLimitedError,
     UnknownSymbolError,
@@ -53,7 +52,7 @@ from gateways.simulated.market import SimulatedMarket
 from gateways.simulated.matching import FillIntent
 from gateways.simulated.prices import PriceSource, RandomWalk
 from gateways.simulated.replay import PriceReplay
-from gateways.simulated.requests import Answer, PendingRequest, RequestChannel
+from gateways.simulated.requests import Answer, RequestChannel
 from gateways.simulated.statistics import VenueStatistics
 from gateways.simulated.wire import EventWire
 
@@ -148,7 +147,9 @@ class SimulatedVenue:
         self._opened_at: float | None = None
         self._closed = False
         self._task_group: anyio.abc.TaskGroup | None = None
-        self._counts = dict.fromkeys(("requests", "rate_limit_violations"), 0)
+        self._requests = 0
+        self._rate_limit_violations = 0
+        self._limited = self._limiter.enabled  # without limits, nothing to count per request
         self._log = structlog.get_logger(__name__).bind(venue="simulated", seed=seed)
 
     @classmethod
@@ -210,20 +211,20 @@ class SimulatedVenue:
         positions = {symbol: str(quantity) for symbol, quantity in self._account.positions.items()}
         return (
             f"<SimulatedVenue clock={clock} open_orders={open_orders} positions={positions} "
-            f"cash={self._account.cash} violations={self._counts['rate_limit_violations']}>"
+            f"cash={self._account.cash} violations={self._rate_limit_violations}>"
         )
 
     def statistics(self) -> VenueStatistics:
         """A frozen snapshot of the venue's counters."""
         desk = self._desk.counts
         return VenueStatistics(
-            requests=self._counts["requests"],
+            requests=self._requests,
             orders=desk["orders"],
             fills=desk["fills"],
             cancels=desk["cancels"],
             rejects=desk["rejects"],
             expired=desk["expired"],
-            rate_limit_violations=self._counts["rate_limit_violations"],
+            rate_limit_violations=self._rate_limit_violations,
             faults_injected=self._faults.counts,
             open_orders=self._desk.open_orders,
             events_published=self._wire.last_sequence,
@@ -355,27 +356,28 @@ class SimulatedVenue:
 
     # --- requests: executed at the venue on arrival -----------------------------------------------
 
-    def _execute(self, request: PendingRequest) -> Answer:
-        """Run one request at the venue now: rate limits, then its kind's handler."""
-        arrived = now()
-        self._market.catch_up()
-        self._counts["requests"] += 1
-        retry_after = self._limiter.try_admit(request.kind, arrived)
-        result: object = None
-        error: GatewayError | None = None
+    def _execute(self, kind: str, client_order_id: str | None, payload: object, arrived: float) -> Answer:
+        """Run one request at the venue at its arrival (now): rate limits, then its kind's handler."""
+        self._market.catch_up(arrived)
+        self._requests += 1
+        retry_after = self._limiter.try_admit(kind, arrived) if self._limited else None
         if retry_after is not None:
-            self._counts["rate_limit_violations"] += 1
-            outcome = RequestOutcome.RATE_LIMITED
-            error = RateLimitedError(retry_after=retry_after, client_order_id=request.client_order_id)
-            self._log.warning("rate limited", kind=request.kind, retry_after=retry_after)
-        else:
-            outcome, result, error = self._desk.handle(request)
+            self._rate_limit_violations += 1
+            self._log.warning("rate limited", kind=kind, retry_after=retry_after)
+            self._log_request(arrived, kind, client_order_id, RequestOutcome.RATE_LIMITED)
+            return None, RateLimitedError(retry_after=retry_after, client_order_id=client_order_id), False
+        outcome, result, error = self._desk.handle(kind, client_order_id, payload, arrived)
+        self._log_request(arrived, kind, client_order_id, outcome)
+        return result, error, outcome is RequestOutcome.ACK_DROPPED
+
+    def _log_request(
+        self, arrived: float, kind: str, client_order_id: str | None, outcome: RequestOutcome
+    ) -> None:
         self._request_times.append(arrived)
-        self._request_ids.append(request.client_order_id)
+        self._request_ids.append(client_order_id)
         self._request_codes.append(
-            _KIND_CODES[request.kind] | (0 if outcome is RequestOutcome.OK else _OUTCOME_CODES[outcome])
+            _KIND_CODES[kind] | (0 if outcome is RequestOutcome.OK else _OUTCOME_CODES[outcome])
         )
-        return Answer(result, error, dropped=outcome is RequestOutcome.ACK_DROPPED)
 
 
 def _typed(value: Any, kind: type[Any], field: str) -> Any:
