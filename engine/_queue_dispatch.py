@@ -56,23 +56,20 @@ class QueueDispatch(QueueOutcomes):
 
     # -- sending now ---------------------------------------------------------------------------
 
-    def _goes_out_now(self, handle: OrderHandle) -> bool:
-        """Start ``handle`` at once if nothing waits ahead of it and every limit allows it.
+    def _goes_out_now(self, handle: OrderHandle, now: float) -> bool:
+        """Start a claimed ``handle`` at once if nothing waits ahead of it and every limit allows it.
 
         This is the dispatcher's own decision, taken early: with empty lanes and nothing due,
-        the dispatcher would send it next, at this same instant.
+        the dispatcher would send it next, at this same instant (``now``). Its caller sends it.
         """
         if self._state != "open" or self._in_flight >= self._max_in_flight:
             return False
-        now = clock.now()
         if handle._deadline is not None and handle._deadline <= now:
             return False  # too late to send: the dispatcher fails it, as for any request
-        weight = _weight(handle)
-        if not self._lanes.is_idle(now) or self._group.ready_at(handle._kind, weight, now) > now:
+        if not self._lanes.is_idle(now) or not self._group.take(handle._kind, _weight(handle), now):
             return False
-        self._lanes.take_direct(handle)
-        self._group.record(handle._kind, weight, now)
-        self._start(handle, now)
+        self._lanes.take_direct(handle)  # in flight now
+        self._in_flight += 1
         return True
 
     def _give_up_turn(self, handle: OrderHandle) -> None:

@@ -180,7 +180,10 @@ class Lanes:
 
     def is_idle(self, now: float) -> bool:
         """True when nothing waits in a lane and no back-off or deadline is due."""
-        return self._queued_total == 0 and not self._held_count and self.next_timer() > now
+        if self._queued_total or self._held_count:
+            return False
+        # no timer at all is the common case: skip the heaps' clean-up
+        return (not self._delayed and not self._deadlines) or self.next_timer() > now
 
     def _admit(self) -> None:
         held = self._held

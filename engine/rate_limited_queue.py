@@ -224,7 +224,6 @@ class RateLimitedOrderQueue(QueueDispatch):
             0,
         )
         self._time_throttled = 0.0
-        self._last_enqueue_time = 0.0
 
     def __repr__(self) -> str:
         lanes = ", ".join(f"{name.lower()}: {count}" for name, count in self._lanes.queued_per_lane())
@@ -331,6 +330,11 @@ class RateLimitedOrderQueue(QueueDispatch):
         self._check_running()
         handle = self._submit(order, lane, deadline, weight, claimed=True)
         try:
+            if handle._state is HandleState.IN_FLIGHT:
+                # it went out as it was enqueued (lanes empty, room under every limit): the
+                # clock has not moved since, so it is sent at its enqueue time
+                self._record_send(handle, handle._enqueued_at)
+                await self._send(handle)
             while handle._result is None:
                 if handle._state is HandleState.IN_FLIGHT:
                     self._record_send(handle, clock.now())
@@ -512,7 +516,8 @@ class RateLimitedOrderQueue(QueueDispatch):
                     "deadline", deadline, "expected an engine-clock time in seconds, or None"
                 )
             deadline = float(deadline)
-        weight = _count(weight, "weight")
+        if weight.__class__ is not int or weight < 1:  # the common 1 passes without a call
+            weight = _count(weight, "weight")
         self._group.check_cost(request, weight)
         return lane, deadline, weight
 
@@ -529,6 +534,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         claimed: bool = False,
     ) -> OrderHandle:
         lane, deadline, weight = self._check_request(request, lane, deadline, weight)
+        now = self._enqueue_time()  # one clock reading for the whole decision
         full = request is not RequestKind.CANCEL and (self._lanes.is_full() or self._lanes.waiting_for_room)
         if full and self._refuse_when_full:
             raise QueueFullError(self._max_queued)
@@ -539,14 +545,14 @@ class RateLimitedOrderQueue(QueueDispatch):
             lane=lane,
             weight=weight,
             deadline=deadline,
-            enqueued_at=self._enqueue_time(),
+            enqueued_at=now,
             owner=self,
         )
         handle._claimed = claimed
         self._open += 1
         if not enqueue:
             handle._state = HandleState.DONE
-        elif claimed and self._goes_out_now(handle):
+        elif claimed and self._goes_out_now(handle, now):
             pass  # the caller sends it now: the dispatcher has nothing to do
         elif full:
             self._lanes.hold(handle)
@@ -556,14 +562,12 @@ class RateLimitedOrderQueue(QueueDispatch):
         return handle
 
     def _enqueue_time(self) -> float:
-        # a burst of submits shares one float object: 24 bytes less per queued order
+        # (``clock.now`` hands a burst at one instant one shared float object: 24 bytes less per
+        # queued order)
         try:
-            time = clock.now()
+            return clock.now()
         except RuntimeError:  # submitted before any event loop runs: the clock starts at zero
-            time = 0.0
-        if time != self._last_enqueue_time:
-            self._last_enqueue_time = time
-        return self._last_enqueue_time
+            return 0.0
 
     def _withdraw(self, handle: OrderHandle) -> bool:
         """Take a not-yet-sent request out of the queue (lazily: its slot is skipped later)."""

@@ -385,6 +385,10 @@ class LimitGroup:
             else TokenBucket(limit, margin)
             for limit in limits
         )
+        # the kinds whose lone, unweighted request fits every limit: ``check_cost``'s common answer
+        self._fits_alone = tuple(
+            kind for kind in RequestKind if all(limit.cost(kind) <= limit.limit for limit in limits)
+        )
         self._backoff_factor = float(backoff_factor)
         self._min_rate_factor = float(min_rate_factor)
         self._recovery_step = float(recovery_step)
@@ -413,6 +417,8 @@ class LimitGroup:
 
     def check_cost(self, kind: RequestKind, request_weight: int, field: str = "weight") -> None:
         """Raise ``InvalidInputError`` if such a request could never fit some limit."""
+        if request_weight == 1 and kind in self._fits_alone:  # a tuple: ``in`` compares by identity
+            return
         for limit in self._limits:
             if limit.cost(kind, request_weight) > limit.limit:
                 raise InvalidInputError(
@@ -440,6 +446,20 @@ class LimitGroup:
         if scale < 1.0 and ready > now:
             ready = min(ready, max(self._clean_since + self._recovery_period, self._paused_until))
         return ready
+
+    def take(self, kind: RequestKind, request_weight: int, now: float) -> bool:
+        """Count a request sent at ``now`` if it fits every limit now; else count nothing, False.
+
+        The same answer as ``ready_at(...) <= now`` followed by ``record``, in one call.
+        """
+        if now < self._paused_until:
+            return False
+        if not self._windows:
+            return True
+        if self.ready_at(kind, request_weight, now) > now:
+            return False
+        self.record(kind, request_weight, now)
+        return True
 
     def record(self, kind: RequestKind, request_weight: int, now: float) -> None:
         """Count a request sent at ``now`` against every limit."""

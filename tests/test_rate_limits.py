@@ -184,6 +184,70 @@ def test_a_request_that_could_never_fit_is_refused_up_front() -> None:
     group.check_cost(RequestKind.SUBMIT, 10)
 
 
+def test_a_kind_whose_lone_request_outweighs_a_limit_is_refused_at_weight_one() -> None:
+    group = LimitGroup([RateLimit(100, 60), RateLimit(2, 60, cancel_weight=3)])
+    with pytest.raises(InvalidInputError, match="a cancel of this weight exceeds the limit 2/60s window"):
+        group.check_cost(RequestKind.CANCEL, 1)
+    group.check_cost(RequestKind.SUBMIT, 1)
+    LimitGroup([]).check_cost(RequestKind.CANCEL, 1)  # no limit: anything fits
+
+
+def test_take_counts_a_request_only_when_it_fits_now() -> None:
+    group = LimitGroup([RateLimit(2, 10)])
+    assert group.take(RequestKind.SUBMIT, 1, 0.0)
+    assert group.take(RequestKind.SUBMIT, 1, 1.0)
+    assert not group.take(RequestKind.SUBMIT, 1, 5.0)
+    assert group.statistics(5.0).usage == (("2/10s window", 2.0),)  # the refused one counted nothing
+    assert group.take(RequestKind.SUBMIT, 1, 10.0)
+    assert group.take(RequestKind.LOOKUP, 1, 10.0)  # weight zero here: always fits
+
+
+def test_take_with_no_limits_admits_everything_but_a_venue_pause() -> None:
+    group = LimitGroup([])
+    assert all(group.take(RequestKind.SUBMIT, 1, 0.0) for _ in range(1000))
+    group.on_rate_limited(1.0, resume_at=3.0)
+    assert not group.take(RequestKind.SUBMIT, 1, 2.9)
+    assert group.take(RequestKind.SUBMIT, 1, 3.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shapes=st.lists(st.sampled_from(list(LimitShape)), min_size=0, max_size=3),
+    margin=st.sampled_from([0.0, 0.05]),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.0, 0.1, 0.7, 3.0]),
+            st.sampled_from([RequestKind.SUBMIT, RequestKind.CANCEL, RequestKind.LOOKUP]),
+            st.integers(min_value=1, max_value=3),
+            st.sampled_from([None, None, None, None, 0.5, 4.0]),
+        ),
+        min_size=1,
+        max_size=80,
+    ),
+)
+def test_take_answers_exactly_as_ready_at_followed_by_record(
+    shapes: list[LimitShape],
+    margin: float,
+    steps: list[tuple[float, RequestKind, int, float | None]],
+) -> None:
+    limits = [
+        RateLimit(3 + 2 * index, 2.0 + index, shape=shape, lookup_weight=index % 2, per_request_weight=True)
+        for index, shape in enumerate(shapes)
+    ]
+    taking, asking = (LimitGroup(limits, safety_margin=margin, backoff_factor=0.5) for _ in range(2))
+    time = 0.0
+    for gap, kind, weight, pause in steps:
+        time += gap
+        if pause is not None:  # a 429 at this instant, as the queue reports it
+            taking.on_rate_limited(time, time + pause)
+            asking.on_rate_limited(time, time + pause)
+        fits = asking.ready_at(kind, weight, time) <= time
+        if fits:
+            asking.record(kind, weight, time)
+        assert taking.take(kind, weight, time) == fits
+        assert taking.statistics(time) == asking.statistics(time)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
