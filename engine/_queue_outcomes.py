@@ -29,7 +29,7 @@ from engine.errors import (
     RateLimitedError,
     UnknownOrderError,
 )
-from engine.events import OrderAck, OrderStatus
+from engine.events import OrderStatus
 from engine.gateway import TradingGateway
 from engine.order_handle import HandleState, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order
@@ -92,7 +92,9 @@ class QueueOutcomes:
         except Exception as error:  # state unknown, or anything unexpected: it may have arrived
             self._look_up(handle, self._as_engine_error(error, handle))
         else:
-            self._accept(handle, ack)
+            self._finish(
+                handle, OrderResultStatus.ACCEPTED, None, venue_order_id=ack.venue_order_id, acknowledged=True
+            )
 
     async def _send_cancel(self, handle: OrderHandle) -> None:
         target = self._by_id.get(handle._client_order_id)  # our submit of that order, if still open
@@ -159,11 +161,6 @@ class QueueOutcomes:
                 )
 
     # -- outcomes ------------------------------------------------------------------------------
-
-    def _accept(self, handle: OrderHandle, ack: OrderAck) -> None:
-        self._finish(
-            handle, OrderResultStatus.ACCEPTED, None, venue_order_id=ack.venue_order_id, acknowledged=True
-        )
 
     def _as_engine_error(self, error: Exception, handle: OrderHandle) -> EngineError:
         if isinstance(error, EngineError):
@@ -252,25 +249,6 @@ class QueueOutcomes:
         self._lanes.put_back(handle)
         self._wake()
 
-    def _result(
-        self,
-        handle: OrderHandle,
-        status: OrderResultStatus,
-        error: EngineError | None = None,
-        venue_order_id: str | None = None,
-        acknowledged: bool = False,
-    ) -> OrderResult:
-        return OrderResult(
-            status=status,
-            client_order_id=handle._client_order_id,
-            venue_order_id=venue_order_id,
-            attempts=handle._attempts,
-            enqueued_at=handle._enqueued_at,
-            sent_at=handle._sent_at,
-            acknowledged_at=clock.now() if acknowledged else None,
-            error=error,
-        )
-
     def _finish(
         self,
         handle: OrderHandle,
@@ -282,13 +260,29 @@ class QueueOutcomes:
     ) -> None:
         if handle._result is not None:
             return
-        handle._resolve(self._result(handle, status, error, venue_order_id, acknowledged))
-        if handle._request is RequestKind.SUBMIT or handle._request is RequestKind.CANCEL:
-            self._counts[status.value] += 1  # a permit for a look-up or quote is counted when granted
+        client_order_id = handle._client_order_id
+        handle._resolve(
+            OrderResult(
+                status,
+                client_order_id,
+                venue_order_id,
+                handle._attempts,
+                handle._enqueued_at,
+                handle._sent_at,
+                clock.now() if acknowledged else None,
+                error,
+            )
+        )
+        request = handle._request
+        if request is RequestKind.SUBMIT:
+            # (``_value_`` is the member's plain attribute; ``value`` goes through a descriptor)
+            self._counts[status._value_] += 1
+            if self._by_id.get(client_order_id) is handle:
+                del self._by_id[client_order_id]
+        elif request is RequestKind.CANCEL:
+            self._counts[status._value_] += 1  # a permit for a look-up or quote is counted when granted
         if status is not OrderResultStatus.ACCEPTED and status is not OrderResultStatus.CANCELLED:
             self._logger(handle).info("order.finished", status=status.value, error=str(error))
-        if handle._request is RequestKind.SUBMIT and self._by_id.get(handle._client_order_id) is handle:
-            del self._by_id[handle._client_order_id]
         self._open -= 1
         if self._open == 0 and self._idle is not None:
             self._idle.set()
