@@ -55,7 +55,9 @@ class Account:
         self, symbol: str, side: OrderSide, quantity: Decimal, price: Decimal, fee: Decimal
     ) -> None:
         """Book one fill: move the position, the cash and the fee total."""
-        signed = side.sign * quantity
+        # ``side.sign * quantity`` without the property and the int product: the same value,
+        # exponent and rounding to the context's precision.
+        signed = +quantity if side is OrderSide.BUY else -quantity
         self._positions[symbol] = self._positions.get(symbol, Decimal(0)) + signed
         self._cash -= signed * price + fee
         self._fees += fee

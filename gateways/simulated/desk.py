@@ -144,7 +144,7 @@ class OrderDesk:
     def _work(self, record: OrderRecord, book: SymbolBook, time: float) -> None:
         """Fill what is marketable now; rest or expire the remainder."""
         order = record.order
-        if book.is_marketable(order):
+        if order.limit_price is None or book.is_marketable(order):  # a market order always is
             for quantity, price in book.take(record):
                 self._book_fill(record, quantity, price, False, time)
         if record.status is OrderStatus.FILLED:  # the only final status a fill leads to

@@ -103,10 +103,17 @@ class OrderRecord:
     def apply_fill(self, quantity: Decimal, time: float) -> None:
         """Count a fill of ``quantity``; refuses (as a bug) anything that would overfill."""
         remaining = self.remaining
-        if quantity <= 0 or quantity > remaining:
+        if quantity <= _ZERO or quantity > remaining:
             raise RuntimeError(f"fill of {quantity} does not fit the remaining {remaining}")
         self._filled = _plus(self._filled, quantity)
-        self._move(OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED, time)
+        moved = OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED
+        status = self.status
+        if status is OrderStatus.NEW or status is OrderStatus.PARTIALLY_FILLED:
+            # Both moves are legal from here: no need for the table.
+            self.status = moved
+            self.updated_at = time
+        else:
+            self._move(moved, time)  # refuses: a final order takes no fill
 
     def finish(self, status: OrderStatus, time: float) -> None:
         """End the order as cancelled, expired or rejected."""
@@ -186,13 +193,16 @@ class SymbolBook:
         limit = order.limit_price
         wanted = record.remaining
         fills = []
-        prices = self._level_prices(side, slot)
+        prices = self._prices[slot] or self._level_prices(side, slot)
         index = self._front[slot]
         size = self._size
-        while index < len(prices) and wanted > 0:
+        taken = self._taken[slot]
+        # ``max``/``min`` spelt as comparisons (the same values and objects, a third of the cost).
+        while index < len(prices) and wanted > _ZERO:
             # What level ``index`` still shows this step: takers empty the levels front to back.
-            available = max(_ZERO, size - max(_ZERO, self._taken[slot] - index * size))
-            if available <= 0:
+            over = taken - index * size
+            available = size - (over if over > _ZERO else _ZERO)
+            if not available > _ZERO:
                 # Emptied for the rest of the step: later takers start past it.
                 index += 1
                 self._front[slot] = index
@@ -200,11 +210,12 @@ class SymbolBook:
             price = prices[index]
             if limit is not None and (price - limit) * side.sign > 0:
                 break
-            quantity = min(wanted, available)
+            quantity = available if available < wanted else wanted
             fills.append((quantity, price))
-            self._taken[slot] += quantity
+            taken += quantity
             wanted -= quantity
             index += 1
+        self._taken[slot] = taken
         return fills
 
     def is_marketable(self, order: Order) -> bool:
