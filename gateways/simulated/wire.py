@@ -51,24 +51,25 @@ class _Held:
 
 class _InOrderFeed:
     """The feed of a wire without faults: every event is delivered once, in sequence order, so
-    entry ``i`` is sequence ``i + 1`` and only their count is kept."""
+    entry ``i`` is sequence ``i + 1`` and only their count, ``length``, is kept."""
 
-    __slots__ = ("_length",)
+    __slots__ = ("length",)
 
     def __init__(self) -> None:
-        self._length = 0
+        self.length = 0
 
     def __len__(self) -> int:
-        return self._length
+        return self.length
 
     def __getitem__(self, index: int) -> int:
-        if not 0 <= index < self._length:
+        if not 0 <= index < self.length:
             raise IndexError(index)
         return index + 1
 
-    def extend(self, entries: list[int]) -> None:
-        assert not entries or entries[0] == self._length + 1, (entries, self._length)
-        self._length += len(entries)
+    def extend_to(self, sequence: int) -> None:
+        """Every sequence up to ``sequence`` is delivered."""
+        assert sequence > self.length, (sequence, self.length)
+        self.length = sequence
 
 
 class _Watermark:
@@ -98,11 +99,14 @@ class EventWire:
         self._faults = faults
         self._rng = random.Random(f"{seed}:events")
         self._journal = journal
+        # Deliveries on their way: (time, sequence) per entry; without faults, (time, the last
+        # sequence due then) per run of sequences published for one delivery time.
         self._pending: deque[tuple[float, int]] = deque()
         self._held: _Held | None = None
         self._last_delivery = -math.inf
         # Delivered sequences, and drop markers; without faults, only how many were delivered.
-        self._feed: array[int] | _InOrderFeed = _InOrderFeed() if not faults.enabled else array("q")
+        self._in_order: _InOrderFeed | None = None if faults.enabled else _InOrderFeed()
+        self._feed: array[int] | _InOrderFeed = self._in_order or array("q")
         # Made when a subscriber first waits on it, so deliveries nobody waits for cost no event.
         self._feed_changed: anyio.Event | None = None
         self._wake = anyio.Event()
@@ -116,8 +120,13 @@ class EventWire:
     def __repr__(self) -> str:
         return (
             f"<EventWire published={len(self._journal)} delivered={self._delivered} "
-            f"in_flight={len(self._pending)} subscribers={len(self._subscriptions)}>"
+            f"in_flight={self._in_flight()} subscribers={len(self._subscriptions)}>"
         )
+
+    def _in_flight(self) -> int:
+        if self._in_order is not None:
+            return len(self._journal) - self._in_order.length
+        return len(self._pending)
 
     @property
     def last_sequence(self) -> int:
@@ -137,8 +146,17 @@ class EventWire:
             delay = self._latency.event + self._rng.uniform(0.0, self._latency.event_jitter)
             deliver_at = max(time + delay, self._last_delivery)
         self._last_delivery = deliver_at
-        if not self._faults.enabled:
-            self._pending.append((deliver_at, sequence))
+        if self._in_order is not None:
+            pending = self._pending
+            if pending and pending[-1][0] == deliver_at:
+                # Due with the run ahead of it (every event of one instant, without latency).
+                pending[-1] = (deliver_at, sequence)
+                if self._instant:
+                    # That run was published at this instant and set the wake, which the wire has
+                    # not taken since (it delivers all that is due each time it runs).
+                    return
+            else:
+                pending.append((deliver_at, sequence))
             self._wake.set()
             return
         entries = [sequence]
@@ -173,11 +191,6 @@ class EventWire:
         return self._feed_changed
 
     def _deliver(self, entries: list[int]) -> None:
-        if not self._faults.enabled:
-            self._feed.extend(entries)
-            self._delivered += len(entries)
-            self._notify()
-            return
         feed = self._feed
         assert isinstance(feed, array)
         for entry in entries:
@@ -197,9 +210,19 @@ class EventWire:
             if self._wake.is_set():
                 self._wake = anyio.Event()
             current = now()
+            pending = self._pending
+            in_order = self._in_order
+            if in_order is not None:
+                last = 0
+                while pending and pending[0][0] <= current:
+                    last = pending.popleft()[1]
+                if last:
+                    self._delivered += last - in_order.length
+                    in_order.extend_to(last)
+                    self._notify()
             due = []
-            while self._pending and self._pending[0][0] <= current:
-                due.append(self._pending.popleft()[1])
+            while pending and pending[0][0] <= current:
+                due.append(pending.popleft()[1])
             if self._held is not None and self._held.deadline <= current:
                 due.extend(self._held.entries)
                 self._held = None
@@ -214,8 +237,34 @@ class EventWire:
             else:
                 await self._wake.wait()
 
-    async def subscribe(self, after_sequence: int) -> AsyncIterator[ExecutionEvent]:
+    def subscribe(self, after_sequence: int) -> AsyncIterator[ExecutionEvent]:
         """Replay delivered events above ``after_sequence``, then follow the feed live."""
+        if self._in_order is not None:
+            return self._follow_in_order(self._in_order, after_sequence)
+        return self._follow(after_sequence)
+
+    async def _follow_in_order(
+        self, feed: _InOrderFeed, after_sequence: int
+    ) -> AsyncIterator[ExecutionEvent]:
+        """``subscribe`` without faults: the feed is sequences 1, 2, ... and never drops, so the
+        replay and the live stream are one count (and no watermark is needed)."""
+        start = feed.length
+        self._subscriptions.append(start)
+        event = self._journal.event
+        try:
+            sequence = after_sequence
+            while True:
+                # Replayed (up to ``start``) or live, every delivered sequence above the last yielded.
+                while sequence < feed.length:
+                    sequence += 1
+                    yield event(sequence)
+                if self._closed:
+                    return
+                await self._changed().wait()
+        finally:
+            self._subscriptions.remove(start)
+
+    async def _follow(self, after_sequence: int) -> AsyncIterator[ExecutionEvent]:
         start = len(self._feed)
         watermark = _Watermark(after_sequence)
         feed = self._feed
