@@ -66,7 +66,8 @@ class QueueDispatch(QueueOutcomes):
             return False
         if handle._deadline is not None and handle._deadline <= now:
             return False  # too late to send: the dispatcher fails it, as for any request
-        if not self._lanes.is_idle(now) or not self._group.take(handle._kind, _weight(handle), now):
+        weight = 1 if handle._kind is RequestKind.LOOKUP else handle._weight  # as ``_weight``
+        if not self._lanes.is_idle(now) or not self._group.take(handle._kind, weight, now):
             return False
         self._lanes.take_direct(handle)  # in flight now
         self._in_flight += 1

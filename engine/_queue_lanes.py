@@ -54,6 +54,10 @@ class Lanes:
         """True when the lanes hold ``max_queued`` orders and cancels (permits do not count)."""
         return self._queued_total - self._permits_total >= self._max_queued
 
+    def has_no_room(self) -> bool:
+        """True when a new order must wait for a place: the lanes are full, or others wait already."""
+        return bool(self._held_count) or self._queued_total - self._permits_total >= self._max_queued
+
     @property
     def waiting_for_room(self) -> int:
         """Requests accepted while the queue was full, not yet in their lane."""

@@ -83,6 +83,12 @@ def _fraction(value: Any, field: str) -> float:
     return float(value)
 
 
+def _deadline(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInputError("deadline", value, "expected an engine-clock time in seconds, or None")
+    return float(value)
+
+
 def _lane(value: Any) -> Lane:
     if isinstance(value, Lane):
         return value
@@ -327,7 +333,8 @@ class RateLimitedOrderQueue(QueueDispatch):
         request is out, the queue settles it by looking the order up (and never sends it again).
         Either way the cancelled caller gets no result: follow the order by its client order id.
         """
-        self._check_running()
+        if self._state != "open":
+            self._check_running()  # (a closed queue is refused as the order is checked)
         handle = self._submit(order, lane, deadline, weight, claimed=True)
         try:
             if handle._state is HandleState.IN_FLIGHT:
@@ -472,7 +479,7 @@ class RateLimitedOrderQueue(QueueDispatch):
 
     async def wait_for_room(self) -> None:
         """Wait until the lanes have room for another request (for producers that pace themselves)."""
-        while self._lanes.is_full() or self._lanes.waiting_for_room:
+        while self._lanes.has_no_room():
             self._check_running()  # room appears only as the dispatcher sends
             await self._lanes.wait_for_room()
 
@@ -505,18 +512,12 @@ class RateLimitedOrderQueue(QueueDispatch):
     ) -> tuple[Lane, float | None, int]:
         if self._state in ("closing", "closed"):
             raise QueueClosedError("the order queue is closed")
-        lane = _lane(lane)
-        if deadline is not None:
-            if (
-                isinstance(deadline, bool)
-                or not isinstance(deadline, int | float)
-                or not math.isfinite(deadline)
-            ):
-                raise InvalidInputError(
-                    "deadline", deadline, "expected an engine-clock time in seconds, or None"
-                )
-            deadline = float(deadline)
-        if weight.__class__ is not int or weight < 1:  # the common 1 passes without a call
+        # the common values (a lane, a finite float or None, a weight of 1) pass without a call
+        if lane.__class__ is not Lane:
+            lane = _lane(lane)
+        if deadline is not None and not (deadline.__class__ is float and -math.inf < deadline < math.inf):
+            deadline = _deadline(deadline)
+        if weight.__class__ is not int or weight < 1:
             weight = _count(weight, "weight")
         self._group.check_cost(request, weight)
         return lane, deadline, weight
@@ -535,7 +536,7 @@ class RateLimitedOrderQueue(QueueDispatch):
     ) -> OrderHandle:
         lane, deadline, weight = self._check_request(request, lane, deadline, weight)
         now = self._enqueue_time()  # one clock reading for the whole decision
-        full = request is not RequestKind.CANCEL and (self._lanes.is_full() or self._lanes.waiting_for_room)
+        full = request is not RequestKind.CANCEL and self._lanes.has_no_room()
         if full and self._refuse_when_full:
             raise QueueFullError(self._max_queued)
         handle = OrderHandle(

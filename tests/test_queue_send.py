@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -231,9 +232,42 @@ async def test_a_send_cancelled_mid_request_is_looked_up_and_a_rejected_order_is
 async def test_a_send_whose_deadline_has_passed_never_leaves() -> None:
     async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
         result = await queue.send(resting_order(), deadline=now() - 1.0)
-    assert result.status is OrderResultStatus.FAILED
+        whole_seconds = await queue.send(resting_order(), deadline=math.floor(now()) - 1)
+        on_time = await queue.send(resting_order(), deadline=math.floor(now()) + 1)
+    assert result.status is whole_seconds.status is OrderResultStatus.FAILED
     assert isinstance(result.error, DeadlineExceededError)
-    assert submits_at_venue(venue) == []
+    assert isinstance(whole_seconds.error, DeadlineExceededError)
+    assert on_time.status is OrderResultStatus.ACCEPTED
+    assert submits_at_venue(venue) == [on_time.client_order_id]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("deadline", math.nan),
+        ("deadline", math.inf),
+        ("deadline", -math.inf),
+        ("deadline", True),
+        ("deadline", "10"),
+        ("lane", 2),
+        ("lane", None),
+        ("weight", True),
+        ("weight", 1.0),
+        ("weight", -1),
+    ],
+)
+async def test_a_send_with_a_bad_lane_deadline_or_weight_is_refused_and_changes_nothing(
+    field: str, value: Any
+) -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
+        before = queue.statistics()
+        order = resting_order()
+        with pytest.raises(InvalidInputError) as caught:
+            await queue.send(order, **{field: value})
+        assert caught.value.field == field
+        assert queue.statistics() == before
+        assert (await queue.send(order)).ok  # its id was never taken
+    assert submits_at_venue(venue) == [order.client_order_id]
 
 
 async def test_a_send_that_outlives_its_queue_still_resolves() -> None:
