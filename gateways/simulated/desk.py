@@ -66,19 +66,21 @@ class OrderDesk:
         self._fees = fees
         self._faults = faults
         self._orders: dict[str, OrderRecord] = {}
-        self._counts = dict.fromkeys(("orders", "fills", "cancels", "rejects", "expired"), 0)
+        # Accepted orders and fills are the journal's records and fills; the rest is counted here.
+        self._counts = dict.fromkeys(("cancels", "rejects", "expired"), 0)
         # Fees of recent fills by (quantity, price, maker): the journal keeps every fill's fee,
         # and fills of equal size at one price level share one Decimal.
         self._recent_fees: dict[tuple[Decimal, Decimal, bool], tuple[Decimal, Decimal, Decimal]] = {}
         self._log = structlog.get_logger(__name__).bind(venue="simulated")
 
     def __repr__(self) -> str:
-        return f"<OrderDesk orders={len(self._orders)} open={self.open_orders} counts={self._counts}>"
+        return f"<OrderDesk orders={len(self._orders)} open={self.open_orders} counts={self.counts}>"
 
     @property
     def counts(self) -> Mapping[str, int]:
         """Orders accepted, fills, cancels, rejects and expiries so far."""
-        return dict(self._counts)
+        journal = self._journal
+        return {"orders": journal.orders, "fills": journal.fills, **self._counts}
 
     @property
     def open_orders(self) -> int:
@@ -128,7 +130,6 @@ class OrderDesk:
         if faults.enabled and faults.fire("reject"):
             return self._reject(order, "simulated venue reject")
         # The venue executes the request at one instant, ``time``.
-        self._counts["orders"] += 1
         journal = self._journal
         record = journal.new_record(order, time)
         self._orders[client_order_id] = record
@@ -172,11 +173,10 @@ class OrderDesk:
         order = record.order
         fee = self._fee(quantity, price, is_maker)
         journal = self._journal
-        journal.filled(record, time, quantity, price, fee, is_maker)
+        sequence = journal.filled(record, time, quantity, price, fee, is_maker)
         record.apply_fill(quantity, time)
         self._account.apply_fill(order.symbol, order.side, quantity, price, fee)
-        self._counts["fills"] += 1
-        self._wire.publish(len(journal), time)
+        self._wire.publish(sequence, time)
 
     def _fee(self, quantity: Decimal, price: Decimal, is_maker: bool) -> Decimal:
         """The fee of one fill; the same object as an earlier fill's when it would write the same."""

@@ -60,6 +60,11 @@ class EventJournal:
         return len(self._kinds)
 
     @property
+    def orders(self) -> int:
+        """How many order records (accepted orders) the journal holds."""
+        return len(self._records)
+
+    @property
     def fills(self) -> int:
         """How many fills the journal holds."""
         return len(self._fill_times)
@@ -68,7 +73,7 @@ class EventJournal:
 
     def new_record(self, order: Order, time: float) -> OrderRecord:
         """A record for an order the venue accepts now, numbered after the last one."""
-        record = OrderRecord(order, len(self._records) + 1, created_at=time, updated_at=time)
+        record = OrderRecord(order, len(self._records) + 1, time, time)  # created and updated now
         self._records.append(record)
         self._first_fills.append(0)
         return record
@@ -83,13 +88,14 @@ class EventJournal:
         self, record: OrderRecord, time: float, quantity: Decimal, price: Decimal, fee: Decimal,
         is_maker: bool,
     ) -> int:
-        """Journal a fill of ``record`` (before the record counts it); return its fill number (its
-        sequence is the journal's length)."""
+        """Journal a fill of ``record`` (before the record counts it); return its sequence (its
+        fill number is the journal's count of fills)."""
         self._kinds.append(_FILLED)
+        sequence = len(self._kinds)
         number = len(self._fill_times) + 1
         self._refs.append(number)
         self._fill_records.append(record.number)
-        self._fill_sequences.append(len(self._kinds))
+        self._fill_sequences.append(sequence)
         self._fill_times.append(time)
         self._fill_quantities.append(quantity)
         self._fill_prices.append(price)
@@ -100,7 +106,7 @@ class EventJournal:
             self._later_fills.setdefault(record.number, []).append(number)
         else:
             self._first_fills[index] = number
-        return number
+        return sequence
 
     def kept(self, event: ExecutionEvent) -> int:
         """Journal ``event`` as it is (its sequence must be the next one); return the sequence."""

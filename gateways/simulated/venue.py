@@ -20,6 +20,7 @@ import structlog
 
 from engine.clock import now
 from engine.errors import (
+    GatewayError,
     InvalidInputError,
     RateLimitedError,
     UnknownSymbolError,
@@ -361,23 +362,21 @@ class SimulatedVenue:
         self._market.catch_up(arrived)
         self._requests += 1
         retry_after = self._limiter.try_admit(kind, arrived) if self._limited else None
+        result: object = None
+        error: GatewayError | None
         if retry_after is not None:
             self._rate_limit_violations += 1
+            outcome = RequestOutcome.RATE_LIMITED
+            error = RateLimitedError(retry_after=retry_after, client_order_id=client_order_id)
             self._log.warning("rate limited", kind=kind, retry_after=retry_after)
-            self._log_request(arrived, kind, client_order_id, RequestOutcome.RATE_LIMITED)
-            return None, RateLimitedError(retry_after=retry_after, client_order_id=client_order_id), False
-        outcome, result, error = self._desk.handle(kind, client_order_id, payload, arrived)
-        self._log_request(arrived, kind, client_order_id, outcome)
-        return result, error, outcome is RequestOutcome.ACK_DROPPED
-
-    def _log_request(
-        self, arrived: float, kind: str, client_order_id: str | None, outcome: RequestOutcome
-    ) -> None:
+        else:
+            outcome, result, error = self._desk.handle(kind, client_order_id, payload, arrived)
         self._request_times.append(arrived)
         self._request_ids.append(client_order_id)
         self._request_codes.append(
             _KIND_CODES[kind] | (0 if outcome is RequestOutcome.OK else _OUTCOME_CODES[outcome])
         )
+        return result, error, outcome is RequestOutcome.ACK_DROPPED
 
 
 def _typed(value: Any, kind: type[Any], field: str) -> Any:
