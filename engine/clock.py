@@ -18,12 +18,15 @@ property-based tests that must be independent of each other.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import anyio
-import looptime
+
+from engine._virtual_loop import VirtualTimeLoop
+from engine.errors import InvalidInputError
 
 __all__ = ["is_virtual", "now", "run_virtual", "virtual_loop_factory"]
 
@@ -53,13 +56,13 @@ def now() -> float:
 
 
 def virtual_loop_factory(start: float = 0.0) -> Callable[[], asyncio.AbstractEventLoop]:
-    """A loop factory for ``anyio.run(..., backend_options={"loop_factory": ...})``."""
-    # looptime idles 42 loop cycles before each jump by default, to let real I/O from threads land;
-    # the engine's simulations have none in flight at a jump (executor futures are still waited
-    # for), and one cycle makes a run of sequential timers about ten times faster.
-    factory: Callable[[], asyncio.AbstractEventLoop] = partial(
-        looptime.new_event_loop, start=start, noop_cycles=1
-    )
+    """A loop factory for ``anyio.run(..., backend_options={"loop_factory": ...})``.
+
+    Each call of the factory makes a fresh virtual-time loop whose clock starts at ``start``.
+    """
+    if isinstance(start, bool) or not isinstance(start, int | float) or not math.isfinite(start):
+        raise InvalidInputError("start", start, "must be a finite number of seconds")
+    factory: Callable[[], asyncio.AbstractEventLoop] = partial(VirtualTimeLoop, float(start))
     return factory
 
 
@@ -77,5 +80,4 @@ def run_virtual(
 
 def is_virtual() -> bool:
     """True when the running loop runs on virtual time."""
-    loop = asyncio.get_running_loop()
-    return bool(getattr(loop, "looptime_on", False))
+    return isinstance(asyncio.get_running_loop(), VirtualTimeLoop)

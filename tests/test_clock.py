@@ -25,3 +25,11 @@ def test_run_virtual_starts_at_the_given_time_and_jumps_timers() -> None:
     assert virtual
     assert first == 1000.0
     assert last == 1000.0 + 86400
+
+
+async def test_readings_of_one_instant_share_one_float() -> None:
+    # Thousands of records stamped at one virtual instant hold one float object, not one each.
+    await anyio.sleep(1.5)
+    first = now()
+    assert first == 1.5
+    assert now() is first
