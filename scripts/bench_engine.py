@@ -22,10 +22,9 @@ Prints progress lines and, on its last line, one JSON object:
   tasks send the same orders straight to the venue (its share of the figure). The two processes
   run side by side: each reports only its own peak, so sharing the cores does not change them.
 
-Every run uses a venue without latency. On virtual time each distinct timer is one clock jump,
-and the loop spends an idle cycle before every jump (``engine.clock`` sets one; looptime's own
-default is 42), so random latencies would give every order its own jump and measure that, not
-the engine.
+Every run uses a venue without latency. On virtual time each distinct timer instant is one clock
+jump (a pass of the loop with an I/O poll), so random latencies would give every order its own
+jump and measure that, not the engine.
 """
 from __future__ import annotations
 
