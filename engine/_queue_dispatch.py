@@ -208,7 +208,21 @@ class QueueDispatch(QueueOutcomes):
     async def _send(self, handle: OrderHandle) -> None:
         try:
             if handle._kind is RequestKind.SUBMIT:
-                await self._send_submit(handle)
+                # awaited here rather than in a helper coroutine: one coroutine less per order
+                order = handle._order
+                assert order is not None
+                try:
+                    ack = await self._gateway.submit_order(order)
+                except Exception as error:
+                    self._on_submit_error(handle, error)
+                else:
+                    self._finish(
+                        handle,
+                        OrderResultStatus.ACCEPTED,
+                        None,
+                        venue_order_id=ack.venue_order_id,
+                        acknowledged=True,
+                    )
             elif handle._kind is RequestKind.CANCEL:
                 await self._send_cancel(handle)
             else:

@@ -74,27 +74,21 @@ class QueueOutcomes:
 
     # -- sending -------------------------------------------------------------------------------
 
-    async def _send_submit(self, handle: OrderHandle) -> None:
-        assert handle._order is not None
-        try:
-            ack = await self._gateway.submit_order(handle._order)
-        except RateLimitedError as error:
+    def _on_submit_error(self, handle: OrderHandle, error: Exception) -> None:
+        """Settle a submit the gateway answered with ``error`` (the sender awaits the gateway itself)."""
+        if isinstance(error, RateLimitedError):
             self._on_rate_limited(handle, error)
-        except DuplicateClientOrderIdError as error:
+        elif isinstance(error, DuplicateClientOrderIdError):
             if handle._may_have_arrived:  # an earlier send of ours may have got there after all
                 self._look_up(handle, error)
             else:
                 self._finish(handle, OrderResultStatus.REJECTED, error)
-        except OrderRejectedError as error:
+        elif isinstance(error, OrderRejectedError):
             self._finish(handle, OrderResultStatus.REJECTED, error)
-        except GatewayUnavailableError as error:
+        elif isinstance(error, GatewayUnavailableError):
             self._retry_later(handle, error)
-        except Exception as error:  # state unknown, or anything unexpected: it may have arrived
+        else:  # state unknown, or anything unexpected: it may have arrived
             self._look_up(handle, self._as_engine_error(error, handle))
-        else:
-            self._finish(
-                handle, OrderResultStatus.ACCEPTED, None, venue_order_id=ack.venue_order_id, acknowledged=True
-            )
 
     async def _send_cancel(self, handle: OrderHandle) -> None:
         target = self._by_id.get(handle._client_order_id)  # our submit of that order, if still open

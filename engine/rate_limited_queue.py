@@ -535,7 +535,10 @@ class RateLimitedOrderQueue(QueueDispatch):
         claimed: bool = False,
     ) -> OrderHandle:
         lane, deadline, weight = self._check_request(request, lane, deadline, weight)
-        now = self._enqueue_time()  # one clock reading for the whole decision
+        try:  # one clock reading for the whole decision (``_enqueue_time``, without the call)
+            now = clock.now()
+        except RuntimeError:
+            now = 0.0
         full = request is not RequestKind.CANCEL and self._lanes.has_no_room()
         if full and self._refuse_when_full:
             raise QueueFullError(self._max_queued)

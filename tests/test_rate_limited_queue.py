@@ -377,6 +377,9 @@ async def test_unavailable_is_retried_with_backoff_and_rejections_are_final() ->
         statistics = queue.statistics()
     assert all(result.ok for result in results)
     assert statistics.retries > 0
+    # known not sent: resent as it is, never looked up first
+    assert statistics.lookups == 0
+    assert not [r for r in venue.request_log if r.kind == "get_order"]
     assert rejected.status is OrderResultStatus.REJECTED
     assert rejected.attempts == 1
 
