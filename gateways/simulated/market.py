@@ -67,7 +67,7 @@ class SimulatedMarket:
         return (self._opened_at or 0.0) + relative
 
     def _has_resting(self) -> bool:
-        return any(book.resting for book in self._books.values())
+        return any(book.has_resting for book in self._books.values())
 
     def order_rested(self) -> None:
         """Tell the market an order now rests, so it steps in detail from now on."""

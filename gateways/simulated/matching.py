@@ -143,7 +143,9 @@ class SymbolBook:
         self.spec = spec
         self.market = opening
         self._participation = participation
-        self._resting: list[OrderRecord] = []
+        # Open limit orders in arrival order: a dict for its order and its removal by key (a
+        # cancel among many resting orders costs one look-up, not a scan of the list).
+        self._resting: dict[OrderRecord, None] = {}
         self._size = _floor_lot(spec.displayed_size, spec.lot_size)
         # Per side (buy first, then sell; lists, not dicts keyed by the side, which hash it): what
         # takers took this step, this step's level prices (built on first use after a step, so an
@@ -162,6 +164,11 @@ class SymbolBook:
     def resting(self) -> tuple[OrderRecord, ...]:
         """Open limit orders waiting in the book, in arrival order."""
         return tuple(self._resting)
+
+    @property
+    def has_resting(self) -> bool:
+        """True if any order rests in the book."""
+        return bool(self._resting)
 
     def touch(self, side: OrderSide) -> Decimal:
         """The price a taker on ``side`` meets first: the ask for a buy, the bid for a sell."""
@@ -226,12 +233,11 @@ class SymbolBook:
 
     def rest(self, record: OrderRecord) -> None:
         """Put an open limit order in the book."""
-        self._resting.append(record)
+        self._resting[record] = None
 
     def remove(self, record: OrderRecord) -> None:
         """Take an order out of the book (cancelled, expired, rejected or filled)."""
-        if record in self._resting:
-            self._resting.remove(record)
+        self._resting.pop(record, None)
 
     def step(self, market: MarketStep) -> list[FillIntent]:
         """Move to the next market step and fill resting orders the market traded through."""
