@@ -25,6 +25,7 @@ import anyio.abc
 import attrs
 import structlog
 
+from engine._parent_tasks import ParentTasks
 from engine.errors import EngineError, InvalidInputError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.execution_report import ExecutionReport
@@ -249,6 +250,10 @@ class ExecutionEngine:
         self._finished_count = self._failed_count = 0
         self._stack: AsyncExitStack | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
+        # One lean task per parent (anyio's own task costs twice the memory), supervised by a task
+        # of the task group, so none outlives the engine.
+        self._parent_tasks = ParentTasks()
+        self._service_scope: anyio.CancelScope | None = None
 
     def __repr__(self) -> str:
         return (
@@ -278,14 +283,24 @@ class ExecutionEngine:
         stack = AsyncExitStack()
         await stack.__aenter__()
         try:
-            await stack.enter_async_context(self._queue)
             task_group = await stack.enter_async_context(anyio.create_task_group())
-            await task_group.start(self._monitor.run)
+            await task_group.start(self._serve)
         except BaseException:
             await stack.__aexit__(None, None, None)
             raise
         self._stack, self._task_group = stack, task_group
         return self
+
+    async def _serve(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        # The queue, the monitor and the parents run under a shield that only __aexit__ lifts: a
+        # cancellation from outside (a timeout around the engine, a shutdown) must not stop the
+        # queue and the monitor while the parents are still cancelling their resting children.
+        with anyio.CancelScope(shield=True) as self._service_scope:
+            async with self._queue, anyio.create_task_group() as services:
+                await services.start(self._monitor.run)
+                await services.start(self._parent_tasks.supervise)
+                task_status.started()
+                await anyio.sleep_forever()
 
     async def __aexit__(self, *exc_info: Any) -> bool | None:
         assert self._stack is not None
@@ -296,6 +311,8 @@ class ExecutionEngine:
         with anyio.CancelScope(shield=True), anyio.move_on_after(30.0):
             for handle in list(self._running.values()):
                 await handle._wait_done()
+        if self._service_scope is not None:
+            self._service_scope.cancel()
         self._task_group.cancel_scope.cancel()
         stack, self._stack, self._task_group = self._stack, None, None
         return await stack.__aexit__(*exc_info)
@@ -322,10 +339,10 @@ class ExecutionEngine:
 
         return prepare
 
-    def _task_group_or_raise(self) -> anyio.abc.TaskGroup:
+    def _parent_tasks_or_raise(self) -> ParentTasks:
         if self._task_group is None:
             raise EngineError("the engine is not running; use it inside 'async with'")
-        return self._task_group
+        return self._parent_tasks
 
     async def start_twap(
         self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any
@@ -334,12 +351,12 @@ class ExecutionEngine:
 
         Bad input raises here, before anything is sent.
         """
-        task_group = self._task_group_or_raise()
+        tasks = self._parent_tasks_or_raise()
         parent_id = self._ids.next_id()
         runner = await self._prepare(parent_id, symbol, quantity, side, params)()
         handle = TWAPHandle(self, parent_id, runner)
         self._running[parent_id] = handle
-        task_group.start_soon(handle._run, name=f"twap {parent_id}")
+        tasks.start_soon(handle._run, name=f"twap {parent_id}")
         return handle
 
     def submit_twap(self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any) -> TWAPHandle:
@@ -347,14 +364,14 @@ class ExecutionEngine:
 
         The side, symbol and parameters are checked at once.
         """
-        task_group = self._task_group_or_raise()
+        tasks = self._parent_tasks_or_raise()
         OrderSide.parse(side)
         self._gateway.instrument(symbol)
         parent_id = self._ids.next_id()
         prepare = self._prepare(parent_id, symbol, quantity, side, params)
         handle = TWAPHandle(self, parent_id)
         self._running[parent_id] = handle
-        task_group.start_soon(handle._run, prepare, name=f"twap {parent_id}")
+        tasks.start_soon(handle._run, prepare, name=f"twap {parent_id}")
         return handle
 
     async def twap(self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any) -> ExecutionReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from engine import (
     ParentState,
     RebalancingPlanner,
     SliceStatus,
+    TWAPHandle,
     UnknownSymbolError,
     run_virtual,
 )
@@ -206,3 +208,76 @@ async def test_parents_sharing_a_symbol_and_a_slice_clock_all_count_every_mid_sa
     assert len({report.end_price for report in reports}) == 1
     assert reports[0].end_price != reports[0].arrival_price  # the last sample came in
     assert all(report.filled_quantity == 500 for report in reports)
+
+
+def _parent_tasks_alive() -> list[str]:
+    return [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("twap ") and not t.done()]
+
+
+async def test_leaving_the_engine_cancels_running_parents_and_their_resting_children() -> None:
+    venue = still_venue()
+    async with venue:
+        async with ExecutionEngine(venue, seed=3) as engine:
+            handle = engine.submit_twap(
+                "AAPL", 1000, "buy", num_slices=10, interval_seconds=10, style="passive", offset_ticks=500
+            )
+            await anyio.sleep(25)
+            assert handle.status().open_children == 1
+        assert handle.done()
+        report = await handle.wait()
+        assert report.final_state is ParentState.CANCELLED
+        assert venue.statistics().open_orders == 0
+        assert _parent_tasks_alive() == []
+
+
+async def test_an_outer_cancellation_of_the_engine_leaves_no_parent_task_and_no_order_resting() -> None:
+    venue = still_venue()
+    async with venue:
+        with anyio.move_on_after(25) as outer:
+            async with ExecutionEngine(venue, seed=4) as engine:
+                options: dict[str, Any] = {"style": "passive", "offset_ticks": 500}
+                handles = [
+                    engine.submit_twap("AAPL", 500, side, num_slices=10, interval_seconds=10, **options)
+                    for side in ("buy", "sell")
+                ]
+                await anyio.sleep(1_000)
+        assert outer.cancelled_caught
+        assert all(h.done() for h in handles)
+        assert venue.statistics().open_orders == 0
+        assert _parent_tasks_alive() == []
+
+
+class FailingStreamVenue(SimulatedVenue):
+    """A simulated venue whose event stream breaks with an unexpected error after some events."""
+
+    def __init__(self, *args: object, fail_after: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
+        self.fail_after = fail_after
+
+    async def events(self, after_sequence: int = 0) -> Any:
+        delivered = 0
+        async for event in super().events(after_sequence=after_sequence):
+            if delivered == self.fail_after:
+                raise RuntimeError("event stream broke")
+            delivered += 1
+            yield event
+
+
+async def test_an_engine_task_failing_stops_every_parent_and_raises() -> None:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0, volume_per_second=50)
+    venue = FailingStreamVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000, fail_after=6)
+    handles: list[TWAPHandle] = []
+
+    async def run_engine() -> None:
+        async with ExecutionEngine(venue, seed=5) as engine:
+            handles.extend(
+                engine.submit_twap("AAPL", 500, "buy", num_slices=10, interval_seconds=10) for _ in range(3)
+            )
+            await anyio.sleep(1_000)
+
+    async with venue:
+        with pytest.raises(ExceptionGroup) as caught:
+            await run_engine()
+        assert caught.group_contains(RuntimeError, match="event stream broke")
+        assert all(h.done() for h in handles)
+        assert _parent_tasks_alive() == []
