@@ -4,7 +4,8 @@ Every event the venue publishes gets the next sequence number in the journal (th
 record, in sequence order, journal.py). It is delivered on the wire after the event latency, in
 publish order unless a fault says otherwise. The wire's delivered entries form one feed that every
 subscription reads, so all subscribers see the same thing. The wire carries sequence numbers; a
-subscription writes each event from the journal as it yields it.
+subscription writes each event from the journal as it yields it. Without faults the feed is
+sequences 1, 2, 3, ... and is kept as a count.
 
 Resubscribing after ``EventStreamDroppedError(last_sequence)``: pass
 ``after_sequence=error.last_sequence``. ``last_sequence`` is the subscription's *watermark*: the
@@ -21,7 +22,7 @@ import math
 import random
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import anyio
 import attrs
@@ -57,14 +58,6 @@ class _InOrderFeed:
 
     def __init__(self) -> None:
         self.length = 0
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> int:
-        if not 0 <= index < self.length:
-            raise IndexError(index)
-        return index + 1
 
     def extend_to(self, sequence: int) -> None:
         """Every sequence up to ``sequence`` is delivered."""
@@ -106,7 +99,7 @@ class EventWire:
         self._last_delivery = -math.inf
         # Delivered sequences, and drop markers; without faults, only how many were delivered.
         self._in_order: _InOrderFeed | None = None if faults.enabled else _InOrderFeed()
-        self._feed: array[int] | _InOrderFeed = self._in_order or array("q")
+        self._feed = array("q")  # with faults (unused without)
         # Made when a subscriber first waits on it, so deliveries nobody waits for cost no event.
         self._feed_changed: anyio.Event | None = None
         self._wake = anyio.Event()
@@ -192,7 +185,6 @@ class EventWire:
 
     def _deliver(self, entries: list[int]) -> None:
         feed = self._feed
-        assert isinstance(feed, array)
         for entry in entries:
             feed.append(entry)
             self._delivered += 1
@@ -265,14 +257,10 @@ class EventWire:
             self._subscriptions.remove(start)
 
     async def _follow(self, after_sequence: int) -> AsyncIterator[ExecutionEvent]:
+        """``subscribe`` with faults: the feed may hold duplicates, reordered entries and drops."""
         start = len(self._feed)
         watermark = _Watermark(after_sequence)
-        feed = self._feed
-        replay: Sequence[int]
-        if isinstance(feed, _InOrderFeed):
-            replay = range(after_sequence + 1, start + 1)
-        else:
-            replay = sorted({entry for entry in feed[:start] if entry > after_sequence})
+        replay = sorted({entry for entry in self._feed[:start] if entry > after_sequence})
         self._subscriptions.append(start)
         journal = self._journal
         try:
