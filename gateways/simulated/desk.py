@@ -68,6 +68,9 @@ class OrderDesk:
         self._orders: dict[str, OrderRecord] = {}
         # Accepted orders and fills are the journal's records and fills; the rest is counted here.
         self._counts = dict.fromkeys(("cancels", "rejects", "expired"), 0)
+        # Accepted orders that reached a final status (filled, cancelled, expired or rejected):
+        # an order never reopens, so the others are the open ones.
+        self._ended = 0
         # Fees of recent fills by (quantity, price, maker): the journal keeps every fill's fee,
         # and fills of equal size at one price level share one Decimal.
         self._recent_fees: dict[tuple[Decimal, Decimal, bool], tuple[Decimal, Decimal, Decimal]] = {}
@@ -85,7 +88,7 @@ class OrderDesk:
     @property
     def open_orders(self) -> int:
         """Orders that may still fill."""
-        return sum(1 for record in self._orders.values() if record.status.is_open)
+        return self._journal.orders - self._ended
 
     def handle(self, kind: str, client_order_id: str | None, payload: object, time: float) -> Handled:
         """Execute one submit, cancel, look-up or quote request now (at ``time``)."""
@@ -177,6 +180,8 @@ class OrderDesk:
         record.apply_fill(quantity, time)
         self._account.apply_fill(order.symbol, order.side, quantity, price, fee)
         self._wire.publish(sequence, time)
+        if record.status is OrderStatus.FILLED:
+            self._ended += 1
 
     def _fee(self, quantity: Decimal, price: Decimal, is_maker: bool) -> Decimal:
         """The fee of one fill; the same object as an earlier fill's when it would write the same."""
@@ -194,6 +199,7 @@ class OrderDesk:
     def _finish(self, record: OrderRecord, status: OrderStatus, reason: str, time: float) -> None:
         order = record.order
         record.finish(status, time)
+        self._ended += 1
         if status is OrderStatus.CANCELLED:
             # Only a cancel ends an order that may rest: expiries and rejects after acceptance
             # come before an order rests.
