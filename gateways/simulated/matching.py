@@ -105,15 +105,14 @@ class OrderRecord:
         remaining = self.remaining
         if quantity <= _ZERO or quantity > remaining:
             raise RuntimeError(f"fill of {quantity} does not fit the remaining {remaining}")
-        self._filled = _plus(self._filled, quantity)
         moved = OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED
         status = self.status
-        if status is OrderStatus.NEW or status is OrderStatus.PARTIALLY_FILLED:
-            # Both moves are legal from here: no need for the table.
-            self.status = moved
-            self.updated_at = time
-        else:
-            self._move(moved, time)  # refuses: a final order takes no fill
+        if status is not OrderStatus.NEW and status is not OrderStatus.PARTIALLY_FILLED:
+            self._move(moved, time)  # refuses, before anything changes: a final order takes no fill
+        self._filled = _plus(self._filled, quantity)
+        # Both moves are legal from new or partially filled: no need for the table.
+        self.status = moved
+        self.updated_at = time
 
     def finish(self, status: OrderStatus, time: float) -> None:
         """End the order as cancelled, expired or rejected."""
