@@ -18,6 +18,8 @@ from engine.orders import OrderSide
 
 __all__ = ["Account"]
 
+_ZERO = Decimal(0)  # the position of a symbol never traded (made once, not per fill)
+
 
 class Account:
     """Cash and positions; ``apply_fill`` is the one place that changes them."""
@@ -58,7 +60,8 @@ class Account:
         # ``side.sign * quantity`` without the property and the int product: the same value,
         # exponent and rounding to the context's precision.
         signed = +quantity if side is OrderSide.BUY else -quantity
-        self._positions[symbol] = self._positions.get(symbol, Decimal(0)) + signed
+        positions = self._positions
+        positions[symbol] = positions.get(symbol, _ZERO) + signed
         self._cash -= signed * price + fee
         self._fees += fee
 
