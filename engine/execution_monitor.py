@@ -293,6 +293,17 @@ class ExecutionMonitor:
         self._routes[child.client_order_id] = tracked
         self._notify(tracked)
 
+    def fold_children(self, parent: ParentOrder, client_order_ids: tuple[str, ...]) -> bool:
+        """Fold final, fully priced children into their parent's totals
+        (``ParentOrder.fold_children``) and stop routing their events: a late one can change
+        nothing, and counts as unknown. Return False, changing nothing, if one is not foldable."""
+        if not parent.fold_children(client_order_ids):
+            return False
+        routes = self._routes
+        for cid in client_order_ids:
+            routes.pop(cid, None)
+        return True
+
     def _route(self, client_order_id: str) -> tuple[_Tracked, ChildOrder]:
         tracked = self._routes[client_order_id]
         return tracked, tracked.parent.child(client_order_id)

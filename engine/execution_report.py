@@ -182,6 +182,14 @@ def _total(values: list[Decimal]) -> Decimal:
     return total
 
 
+def _lone(value: Decimal) -> Decimal:
+    """``_total([value])`` without the list."""
+    total = ZERO + value
+    if total.same_quantum(value) and total.is_signed() == value.is_signed():
+        return value
+    return total
+
+
 def _shared(value: Decimal, candidate: Decimal | None) -> Decimal:
     """``candidate`` itself when it writes exactly as ``value``, else ``value``: a held report
     then shares the fill's price instead of keeping an equal copy per slice."""
@@ -195,8 +203,15 @@ def _shared(value: Decimal, candidate: Decimal | None) -> Decimal:
     return value
 
 
-def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
-    children = [parent.child(cid) for cid in record.child_ids]
+def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderSlice:
+    """The report line of one slice from its record and the parent's children (a line already
+    made, for a slice whose children were folded, is returned as it is)."""
+    if isinstance(record, OrderSlice):
+        return record
+    ids = record._child_ids
+    if isinstance(ids, str):
+        return _one_child_slice(record, parent.child(ids))
+    children = [parent.child(cid) for cid in ids]
     priced = sum((c.priced_quantity for c in children), ZERO)
     notional = sum((c.notional for c in children), ZERO)
     sent = _total([c.quantity for c in children])
@@ -214,6 +229,28 @@ def _order_slice(record: SliceRecord, parent: ParentOrder) -> OrderSlice:
         avg_price=avg_price,
         status=_slice_status(record, children, filled, sent),
         child_ids=record.child_ids,
+        note=record.note,
+    )
+
+
+def _one_child_slice(record: SliceRecord, child: ChildOrder) -> OrderSlice:
+    # The line of a slice of one child (most slices), written as the general case writes it.
+    priced = ZERO + child.priced_quantity
+    filled = _lone(child.filled)
+    sent = _lone(child.quantity)
+    avg_price = None
+    if priced:
+        avg_price = _shared((ZERO + child.notional) / priced, child.sole_price)
+    return OrderSlice(
+        index=record.index,
+        scheduled_at=record.scheduled_at,
+        quantity=record.quantity,
+        sent_at=record.sent_at,
+        sent_quantity=sent,
+        filled_quantity=filled,
+        avg_price=avg_price,
+        status=_slice_status(record, (child,), filled, sent),
+        child_ids=(child.client_order_id,),
         note=record.note,
     )
 
@@ -247,7 +284,7 @@ def tracking_error(
 
 def build_report(
     parent: ParentOrder,
-    records: Sequence[SliceRecord],
+    records: Sequence[SliceRecord | OrderSlice],
     *,
     started_at: float,
     ended_at: float,
@@ -262,11 +299,10 @@ def build_report(
 
     ``interval_twap`` (the mean mid over the run) is taken from ``mids`` when not given.
     """
-    children = parent.children
-    priced = sum((c.priced_quantity for c in children), ZERO)
-    notional = sum((c.notional for c in children), ZERO)
-    fees = sum((c.fees for c in children), ZERO)
-    aggressive = sum((c.filled for c in children if c.aggressive), ZERO)
+    priced = parent.priced_quantity
+    notional = parent.notional
+    fees = parent.fees
+    aggressive = parent.aggressive_filled
     avg_price = notional / priced if priced else None
     sign = Decimal(parent.side.sign)
     if interval_twap is None and mids:
@@ -301,10 +337,11 @@ def build_report(
         started_at=started_at,
         ended_at=ended_at,
         tracking_error=tracking_error(parent.quantity, scheduled, parent.fill_timeline, ended_at),
-        slices=tuple(_order_slice(r, parent) for r in records),
+        slices=tuple(order_slice(r, parent) for r in records),
         final_state=parent.state,
         requested_slices=requested_slices,
-        child_orders=len(children),
-        completion_child_ids=tuple(c.client_order_id for c in children if c.slice_index is None),
+        child_orders=parent.child_count,
+        # Completion children belong to no slice, so they are never folded.
+        completion_child_ids=tuple(c.client_order_id for c in parent.children if c.slice_index is None),
         notes=tuple(notes),
     )

@@ -280,6 +280,12 @@ class ParentOrder:
     _filled: Decimal = ZERO
     _committed: Decimal = ZERO
     reason: str | None = None
+    # What folded children contributed (see ``fold_child``): a count and their priced totals.
+    _folded_count: int = 0
+    _folded_priced: Decimal = ZERO
+    _folded_notional: Decimal = ZERO
+    _folded_fees: Decimal = ZERO
+    _folded_aggressive: Decimal = ZERO
 
     def __repr__(self) -> str:
         return (
@@ -319,8 +325,73 @@ class ParentOrder:
 
     @property
     def children(self) -> tuple[ChildOrder, ...]:
-        """Every child, in the order they were created."""
+        """The children the parent holds, in the order they were created: every child, except
+        those folded into the totals once their slice was over (see ``fold_child``)."""
         return tuple(self._children.values())
+
+    @property
+    def child_count(self) -> int:
+        """How many children the parent ever had, folded ones included."""
+        return self._folded_count + len(self._children)
+
+    @property
+    def priced_quantity(self) -> Decimal:
+        """Quantity of the fills seen (with prices), over every child."""
+        return sum((c.priced_quantity for c in self._children.values()), self._folded_priced)
+
+    @property
+    def notional(self) -> Decimal:
+        """Sum of price × quantity over the fills seen, over every child."""
+        return sum((c.notional for c in self._children.values()), self._folded_notional)
+
+    @property
+    def fees(self) -> Decimal:
+        """Fees of the fills seen, over every child."""
+        return sum((c.fees for c in self._children.values()), self._folded_fees)
+
+    @property
+    def aggressive_filled(self) -> Decimal:
+        """Filled quantity of the children sent to complete the parent aggressively."""
+        live = (c.filled for c in self._children.values() if c.aggressive)
+        return sum(live, self._folded_aggressive)
+
+    def fold_children(self, client_order_ids: tuple[str, ...]) -> bool:
+        """Let go of these children if they are the oldest ones held, in order, and every one is
+        final with every fill priced, keeping only
+        their share of the totals (``child_count``, ``priced_quantity``, ``notional``, ``fees``,
+        ``aggressive_filled``); return False, changing nothing, if one is not.
+
+        The scheduler folds a slice's children once the slice is over and its report line is made:
+        thousands of parents run at once, and each would otherwise hold every child it sent.
+        Nothing later can change such a child (its filled quantity is confirmed, so a late fill is
+        capped to nothing), so the parent's figures stay exactly what they were.
+        """
+        children = self._children
+        # Only the oldest children, in their order: the running sums then add exactly as the sums
+        # over every child would (a pro-rata fee is rounded, so the order of the sum matters).
+        oldest = iter(children.values())
+        for cid in client_order_ids:
+            child = next(oldest, None)
+            if child is None or child.order.client_order_id != cid:
+                return False
+            if not child.state.is_final or child._fill_quantity != child.filled:
+                return False
+        for cid in client_order_ids:
+            child = children.pop(cid)
+            # Running sums, sharing a lone child's own Decimals (as ``_shared_sum`` does) at first.
+            priced, notional, fees = self._folded_priced, self._folded_notional, self._folded_fees
+            if self._folded_count:
+                self._folded_priced = priced + child._fill_quantity
+                self._folded_notional = notional + child.notional
+                self._folded_fees = fees + child._fees
+            else:
+                self._folded_priced = _shared_sum(priced, child._fill_quantity)
+                self._folded_notional = _shared_sum(notional, child.notional)
+                self._folded_fees = _shared_sum(fees, child._fees)
+            self._folded_count += 1
+            if child.aggressive:
+                self._folded_aggressive = _shared_sum(self._folded_aggressive, child.filled)
+        return True
 
     @property
     def open_children(self) -> tuple[ChildOrder, ...]:

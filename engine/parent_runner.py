@@ -27,7 +27,7 @@ from engine.aggressive_handler import AggressiveCompletionHandler, record_result
 from engine.clock import is_virtual, now
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
-from engine.execution_report import ExecutionReport, SliceRecord, build_report
+from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine.gateway import TradingGateway
 from engine.market import Quote
 from engine.orders import Order, OrderSide, OrderType
@@ -120,6 +120,7 @@ class ParentRunner:
         "_arrival",
         "_cancel_requested",
         "_completion_handler",
+        "_folded",
         "_interval",
         "_last_mid",
         "_mid_count",
@@ -160,11 +161,13 @@ class ParentRunner:
         self._mid_count = 1 if arrival is not None else 0
         self._last_mid = arrival.mid if arrival is not None else None
         self._pending_quote: anyio.Event | None = None  # a quote request whose mid it will take
-        self._records = [
+        # A slice's record, until its report line replaces it (see ``_fold_finished``).
+        self._records: list[SliceRecord | OrderSlice] = [
             SliceRecord(index=i, scheduled_at=at, quantity=q)
             for i, (at, q) in enumerate(zip(_slice_times(start, plan.offsets), plan.quantities, strict=True))
         ]
         self._notes: list[str] = [plan.note] if plan.note else []
+        self._folded = 0  # the slices before this one have their report lines made
         self._interval = plan.duration / max(plan.num_slices, 1)
         self._quote_first = (
             params.style is not SliceStyle.MARKET
@@ -329,13 +332,19 @@ class ParentRunner:
     async def _run_schedule(self) -> None:
         parent = self._parent
         scheduled = ZERO
-        last = len(self._records) - 1
-        for record in self._records:
+        records = self._records
+        last = len(records) - 1
+        for index in range(last + 1):
+            record = records[index]
+            assert isinstance(record, SliceRecord)  # only the slices before it are folded
             delay = record.scheduled_at - now()
             if delay > 0 and self._virtual:
                 await _timer(delay)
             elif delay > 0:
                 await sleep_until(record.scheduled_at)
+            if self._folded < index:
+                # The last slice's events have come in by now (not yet right after its send).
+                self._fold_finished(index)
             if parent.state is not ParentState.WORKING:
                 return
             record.due = True
@@ -361,8 +370,25 @@ class ParentRunner:
                 if not self._quote_first:
                     await self._sample_mid()
             else:
-                slice_end = self._records[record.index + 1].scheduled_at if record.index < last else None
+                slice_end = records[index + 1].scheduled_at if index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)
+
+    def _fold_finished(self, before: int) -> None:
+        """Make the report lines of the slices before ``before`` whose children are all final and
+        priced, and fold those children into the parent's totals (in slice order, up to the first
+        slice still open). A parent then holds only its open slices' children, not every child
+        it sent: thousands of parents run at once."""
+        parent, monitor = self._parent, self._parts.monitor
+        records, index = self._records, self._folded
+        while index < before:
+            record = records[index]
+            if isinstance(record, SliceRecord):
+                line = order_slice(record, parent)
+                if not monitor.fold_children(parent, record.child_ids):
+                    break
+                records[index] = line
+            index += 1
+        self._folded = index
 
     def _slice_quantity(self, record: SliceRecord, scheduled: Decimal, *, is_last: bool) -> Decimal:
         parent = self._parent

@@ -281,3 +281,22 @@ async def test_an_engine_task_failing_stops_every_parent_and_raises() -> None:
         assert caught.group_contains(RuntimeError, match="event stream broke")
         assert all(h.done() for h in handles)
         assert _parent_tasks_alive() == []
+
+
+async def test_a_running_parent_holds_only_the_children_of_slices_not_yet_over() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=6) as engine:
+        handle = engine.submit_twap("AAPL", 1000, "buy", num_slices=10, interval_seconds=10)
+        await anyio.sleep(45)
+        parent = engine.monitor.parent(handle.parent_id)
+        held = [child.slice_index for child in parent.children]
+        counted = parent.child_count
+        report = await handle.wait()
+    # At the fifth slice the first four were over: their children live on only in the totals.
+    assert held == [4]
+    assert counted == 5
+    assert report.child_orders == 10
+    assert [len(s.child_ids) for s in report.slices] == [1] * 10
+    assert all(s.status is SliceStatus.FILLED and s.filled_quantity == 100 for s in report.slices)
+    assert report.filled_quantity == sum(s.filled_quantity for s in report.slices) == 1000
+    assert report.fees == venue.statistics().fees_paid

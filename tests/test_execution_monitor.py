@@ -229,3 +229,22 @@ async def test_a_waiter_that_gives_up_leaves_the_others_waiting_and_nothing_behi
         monitor.handle_event(fill(1, "A", "TA", 100))
         await anyio.lowlevel.checkpoint()
     assert woken == ["stays"]
+
+
+async def test_a_folded_child_is_no_longer_routed_and_a_late_event_of_it_changes_nothing() -> None:
+    stream = ScriptedStream(
+        [[fill(1, "A", "T1", 100), accepted(2, "B"), fill(3, "A", "T9", 50), accepted(4, "A")]]
+    )
+    monitor, parent = setup(stream)
+    async with monitor:
+        await anyio.sleep(0.015)  # the first fill is in: A is filled and priced
+        assert not monitor.fold_children(parent, ("B",)), "B is open, and not the oldest"
+        assert monitor.fold_children(parent, ("A",))
+        await anyio.sleep(1)
+    assert parent.child_count == 3
+    assert [c.client_order_id for c in parent.children] == ["B", "C"]
+    assert parent.filled == 100
+    assert parent.committed == 300
+    statistics = monitor.statistics()
+    assert statistics.unknown_events == 2  # the late fill and the late acceptance of A
+    assert parent.child("B").state is ChildState.WORKING

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
@@ -140,3 +142,116 @@ def test_many_partial_fills_each_delivered_twice_count_once() -> None:
     assert parent.filled == 100
     assert child.state is ChildState.FILLED
     assert child.fees == Decimal("2.0")
+
+
+def _figures(parent: ParentOrder) -> tuple[str, ...]:
+    # Written out, so that equal values in another form (1E+1 against 10) count as a change.
+    return tuple(
+        repr(value)
+        for value in (
+            parent.child_count,
+            parent.priced_quantity,
+            parent.notional,
+            parent.fees,
+            parent.aggressive_filled,
+            parent.filled,
+            parent.committed,
+            parent.remaining,
+        )
+    )
+
+
+def test_folding_final_priced_children_keeps_every_figure_and_lets_them_go() -> None:
+    parent = make_parent()
+    first, second = make_child(parent, 100, "c1"), make_child(parent, 100, "c2")
+    second.aggressive = True
+    parent.apply_fill(first, fill("c1", "t1", 100, price="150.25", fee="0.3"))
+    parent.apply_fill(second, fill("c2", "t2", 40, price="151", fee="0.1"))
+    parent.finish_child(second, ChildState.CANCELLED, Decimal(40), 2.0)
+    third = make_child(parent, 100, "c3")
+    before = _figures(parent)
+
+    assert parent.fold_children(("c1", "c2"))
+
+    assert _figures(parent) == before
+    assert parent.children == (third,)
+    with pytest.raises(KeyError):
+        parent.child("c1")
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_reason"),
+    [
+        ("open", "still working"),
+        ("unpriced", "a confirmed fill without its price"),
+        ("unknown", "not a child"),
+    ],
+)
+def test_a_child_not_final_or_not_fully_priced_is_not_folded_and_nothing_changes(
+    case: str, expected_reason: str
+) -> None:
+    parent = make_parent()
+    done = make_child(parent, 100, "c1")
+    parent.apply_fill(done, fill("c1", "t1", 100))
+    other = make_child(parent, 100, "c2")
+    if case == "unpriced":
+        # The cancel confirms 30 filled, whose fill event (with its price) is still on its way.
+        parent.finish_child(other, ChildState.CANCELLED, Decimal(30), 2.0)
+    ids = ("c1", "c9") if case == "unknown" else ("c1", "c2")
+    before = _figures(parent)
+
+    assert not parent.fold_children(ids), expected_reason
+
+    assert _figures(parent) == before
+    assert parent.children == (done, other)
+
+
+def test_a_fill_for_a_folded_child_changes_nothing_once_its_fills_were_all_counted() -> None:
+    parent = make_parent()
+    child = make_child(parent, 100, "c1")
+    parent.apply_fill(child, fill("c1", "t1", 60))
+    parent.finish_child(child, ChildState.CANCELLED, Decimal(60), 2.0)
+    assert parent.fold_children(("c1",))
+    # The monitor no longer routes events to it; had it kept the child, a late fill would be capped
+    # at the confirmed 60 anyway: folding loses nothing.
+    assert child.apply_fill(fill("c1", "t2", 40)) == 0
+    assert parent.filled == 60
+    assert parent.remaining == 940
+
+
+_prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10_000), places=2)
+_fees = st.sampled_from([Decimal(0), Decimal("0.1"), Decimal("1E+1"), Decimal("-0.05"), Decimal("0.333")])
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), children=st.integers(min_value=1, max_value=8))
+def test_folding_the_oldest_settled_children_keeps_every_figure_exactly(
+    data: st.DataObject, children: int
+) -> None:
+    parent = make_parent(100_000)
+    made = []
+    for n in range(children):
+        child = make_child(parent, data.draw(st.integers(1, 500), label="quantity"), f"c{n}")
+        child.aggressive = data.draw(st.booleans(), label="aggressive")
+        made.append(child)
+        for k in range(data.draw(st.integers(0, 3), label="fills")):
+            quantity = data.draw(st.integers(1, 300), label="fill quantity")
+            price, fee = str(data.draw(_prices)), str(data.draw(_fees))
+            parent.apply_fill(child, fill(f"c{n}", f"t{n}.{k}", quantity, price=price, fee=fee))
+        if not child.state.is_final and data.draw(st.booleans(), label="cancel"):
+            # The cancel may confirm fills whose events (with their prices) have not come yet.
+            unpriced = data.draw(st.integers(0, int(child.quantity - child.filled)), label="unpriced")
+            parent.finish_child(child, ChildState.CANCELLED, child.filled + unpriced, 2.0)
+    before = _figures(parent)
+    if children > 1:
+        assert not parent.fold_children((made[1].client_order_id,)), "not the oldest child"
+    # Folded as the scheduler folds: the oldest children first, up to the first one not settled.
+    folded = 0
+    for child in made:
+        settled = child.state.is_final and child.priced_quantity == child.filled
+        assert parent.fold_children((child.client_order_id,)) == settled
+        assert _figures(parent) == before
+        if not settled:
+            break
+        folded += 1
+    assert len(parent.children) == children - folded
