@@ -11,6 +11,11 @@
   the real selector, because only the outside world (I/O, a thread calling
   ``call_soon_threadsafe``) can then wake the loop.
 
+Stalls. A timer set a hair after now can land exactly on now once rounded (``now + 1e-20``), so
+it is due at once; code that polls for time to pass then re-arms it at the same instant forever,
+where a real clock would have moved on. After 64 passes at one instant with nothing to run but
+such timers, the clock steps to the next float.
+
 Thread jobs. A job handed to a thread (``loop.run_in_executor``, ``anyio.to_thread.run_sync``)
 runs on the real clock. While one is pending the clock does not jump: the loop waits on the real
 selector for as long, in real seconds, as the next timer is away in virtual seconds. A job that
@@ -36,6 +41,7 @@ fails loudly rather than silently running on a wrong clock):
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import math
 import selectors
@@ -47,6 +53,9 @@ import attrs
 from anyio._backends import _asyncio as anyio_asyncio
 
 __all__ = ["VirtualLoopStatistics", "VirtualTimeLoop"]
+
+# Passes at one instant with nothing to run but due timers before the clock steps (see _due_now).
+_STALL_PASSES = 64
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -66,6 +75,7 @@ class VirtualLoopStatistics:
     jumps: int
     thread_jobs_pending: int
     real_waits: int
+    stall_steps: int
 
 
 class _VirtualSelector(selectors.DefaultSelector):
@@ -76,15 +86,21 @@ class _VirtualSelector(selectors.DefaultSelector):
         self._loop: VirtualTimeLoop | None = None
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        # The hot path: callbacks are ready and the loop only polls.
-        if timeout == 0 or self._loop is None:
+        loop = self._loop
+        if timeout == 0:
+            # The hot path: the loop only polls. With no callback ready (nor a stop) a timer is
+            # due at this very instant, which the loop counts so that it cannot stall there.
+            if loop is not None and not loop._ready and not loop._stopping:
+                loop._due_now()
+            return super().select(0)
+        if loop is None:
             return super().select(timeout)
         ready = super().select(0)
         if ready:
             return ready
         if timeout is None:
             return super().select(None)
-        return self._loop._idle(timeout, super().select)
+        return loop._idle(timeout, super().select)
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
@@ -97,6 +113,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     # Set by asyncio's loop, which does not declare them (see the module docstring).
     _scheduled: list[asyncio.TimerHandle]
     _clock_resolution: float
+    _ready: collections.deque[asyncio.Handle]
+    _stopping: bool
     _selector: selectors.BaseSelector
 
     def __init__(self, start: float = 0.0) -> None:
@@ -104,6 +122,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._jumps = 0
         self._real_waits = 0
         self._executor_jobs = 0
+        self._stalled_at = self._now
+        self._stalled_passes = 0
+        self._steps = 0
         selector = _VirtualSelector()
         super().__init__(selector)
         if not hasattr(self, "_scheduled"):
@@ -157,6 +178,23 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._follow_float_spacing(now)
         return []
 
+    def _due_now(self) -> None:
+        """A pass with nothing to run but timers due at this instant; after many, step the clock.
+
+        A timer set a hair after now (``now + 1e-20``, or a sum whose rounding lands on now) is due
+        at once, and code that polls for time to pass (aiolimiter when float error leaves its
+        bucket a hair over full) then re-arms it at the same instant forever: a real clock would
+        have moved on. So after ``_STALL_PASSES`` such passes at one instant the clock moves to the
+        next float. Deterministic, and no timer set for a later time is passed over.
+        """
+        if self._now != self._stalled_at:
+            self._stalled_at = self._now
+            self._stalled_passes = 0
+        self._stalled_passes += 1
+        if self._stalled_passes >= _STALL_PASSES:
+            self._now = math.nextafter(self._now, math.inf)
+            self._steps += 1
+
     def _follow_float_spacing(self, now: float) -> None:
         # asyncio runs the timers due before time() + _clock_resolution (a nanosecond). Past about
         # 97 days of clock a nanosecond is below the spacing of floats, the sum rounds back to
@@ -178,6 +216,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             jumps=self._jumps,
             thread_jobs_pending=self._thread_jobs_pending(),
             real_waits=self._real_waits,
+            stall_steps=self._steps,
         )
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import socket
 import subprocess
 import sys
@@ -11,11 +12,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import aiolimiter
 import anyio
 import anyio.to_thread
 import pytest
 
-from engine._virtual_loop import VirtualTimeLoop
+from engine._virtual_loop import _STALL_PASSES, VirtualTimeLoop
 from engine.clock import is_virtual, now, run_virtual, virtual_loop_factory
 from engine.errors import InvalidInputError
 
@@ -98,7 +100,7 @@ async def test_callbacks_scheduled_from_callbacks_run_at_one_instant() -> None:
 
 
 def test_a_thousand_tasks_sleeping_a_hundred_minutes_end_exactly_6000_seconds_later() -> None:
-    async def many(tasks: int, sleeps: int) -> tuple[float, int]:
+    async def many(tasks: int, sleeps: int) -> tuple[float, int, int]:
         ends: list[float] = []
 
         async def one() -> None:
@@ -110,11 +112,13 @@ def test_a_thousand_tasks_sleeping_a_hundred_minutes_end_exactly_6000_seconds_la
             for _ in range(tasks):
                 task_group.start_soon(one)
         assert ends == [ends[0]] * tasks
-        return now(), _loop().statistics().jumps
+        statistics = _loop().statistics()
+        return now(), statistics.jumps, statistics.real_waits
 
-    end, jumps = run_virtual(many, 1_000, 100, start=1_000.0)
+    end, jumps, real_waits = run_virtual(many, 1_000, 100, start=1_000.0)
     assert end == 1_000.0 + 6_000
     assert jumps == 100  # all tasks wake together: one jump per minute
+    assert real_waits == 0  # no thread job: the clock never waits on the real one
 
 
 async def test_real_io_is_delivered_without_moving_the_clock() -> None:
@@ -239,6 +243,50 @@ def test_a_clock_started_at_a_unix_time_still_runs_timers_due_now_and_soon() -> 
         start + 1e-3 + 1e-7,
         start + 1e-3 + 1e-7 + 60.0,
     ]
+
+
+async def test_a_timer_re_armed_at_the_same_instant_steps_the_clock_to_the_next_float() -> None:
+    # now + 1e-20 rounds to now: on a real clock time would pass; here the loop steps it.
+    loop = _loop()
+    await anyio.sleep(60)
+    arms: list[float] = []
+    done = asyncio.Event()
+
+    def re_arm() -> None:
+        arms.append(loop.time())
+        if loop.time() == 60.0:
+            loop.call_at(loop.time() + 1e-20, re_arm)
+        else:
+            done.set()
+
+    re_arm()
+    await done.wait()
+    # The first call is direct; the loop steps the clock at its _STALL_PASSES-th pass at 60.
+    assert arms == [60.0] * _STALL_PASSES + [math.nextafter(60.0, math.inf)]
+    assert loop.statistics().stall_steps == 1
+
+
+def test_aiolimiter_polling_a_hair_over_full_still_drains_on_virtual_time() -> None:
+    # 100 per 60 s: float error leaves the bucket a hair over full and aiolimiter re-arms its
+    # timer at the same instant; the run must still end, at the rate's time to within a hair.
+    async def drain(count: int, workers: int) -> tuple[float, int]:
+        limiter = aiolimiter.AsyncLimiter(100, 60)
+        left = [count]
+
+        async def worker() -> None:
+            while left[0] > 0:
+                left[0] -= 1
+                async with limiter:
+                    pass
+
+        async with anyio.create_task_group() as task_group:
+            for _ in range(workers):
+                task_group.start_soon(worker)
+        return now(), _loop().statistics().stall_steps
+
+    end, steps = run_virtual(drain, 400, 16)
+    assert steps > 0  # the case this test is about did happen
+    assert end == pytest.approx(180.0, abs=1e-9)  # the first 100 at once, then 300 at 100 per 60 s
 
 
 def test_run_virtual_gives_each_call_a_fresh_loop_starting_at_start() -> None:
