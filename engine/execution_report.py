@@ -42,6 +42,12 @@ class SliceStatus(enum.Enum):
     FAILED = "failed"  # every child was rejected or failed to send
 
 
+def _compact_ids(ids: str | Sequence[str]) -> str | tuple[str, ...]:
+    if isinstance(ids, str):
+        return ids
+    return ids[0] if len(ids) == 1 else tuple(ids)
+
+
 @attrs.frozen
 class OrderSlice:
     """One slice: when it was due and sent, how much, what filled at what price, its children."""
@@ -54,8 +60,16 @@ class OrderSlice:
     filled_quantity: Decimal = ZERO
     avg_price: Decimal | None = None
     status: SliceStatus = SliceStatus.NOT_SENT
-    child_ids: tuple[str, ...] = ()
+    # Given and read as a tuple (``child_ids``); a lone id, as most slices have, is kept as it is,
+    # not in a tuple of one (48 bytes a slice, and reports of thousands of parents are held).
+    _child_ids: str | tuple[str, ...] = attrs.field(default=(), converter=_compact_ids)
     note: str | None = None
+
+    @property
+    def child_ids(self) -> tuple[str, ...]:
+        """The ids of the slice's children, in sending order."""
+        ids = self._child_ids
+        return (ids,) if isinstance(ids, str) else ids
 
 
 @attrs.frozen
@@ -107,6 +121,9 @@ class ExecutionReport:
         """A JSON-ready dict: decimals as strings, enums as their values."""
         data = attrs.asdict(self, value_serializer=_serialize)
         data["duration"] = self.duration
+        for line, order_slice in zip(data["slices"], self.slices, strict=True):
+            del line["_child_ids"]
+            line["child_ids"] = list(order_slice.child_ids)
         return data
 
     def to_json(self) -> str:
@@ -250,7 +267,7 @@ def _one_child_slice(record: SliceRecord, child: ChildOrder) -> OrderSlice:
         filled_quantity=filled,
         avg_price=avg_price,
         status=_slice_status(record, (child,), filled, sent),
-        child_ids=(child.client_order_id,),
+        child_ids=child.client_order_id,
         note=record.note,
     )
 

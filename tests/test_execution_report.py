@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from engine.events import OrderFilled
 from engine.execution_report import (
     ExecutionReport,
+    OrderSlice,
     SliceRecord,
     SliceStatus,
     _total,
@@ -134,6 +136,8 @@ def test_slices_carry_their_children_fills_and_status() -> None:
     assert [s.status for s in slices] == [SliceStatus.FILLED, SliceStatus.FILLED]
     assert [s.avg_price for s in slices] == [Decimal(101), Decimal(102)]
     assert slices[0].child_ids == ("C0",)
+    assert [line["child_ids"] for line in report.to_dict()["slices"]] == [["C0"], ["C1"]]
+    assert "_child_ids" not in json.loads(report.to_json())["slices"][0]
 
 
 def test_nothing_filled_gives_no_average_price_and_a_json_ready_dict() -> None:
@@ -177,3 +181,13 @@ def test_a_slice_total_of_one_child_is_written_exactly_as_the_sum_would_be(value
     # Reports share a lone child's Decimal; the JSON must be what summing it would have given.
     assert str(_total([value])) == str(sum([value], Decimal(0)))
     assert str(_total([value, value])) == str(sum([value, value], Decimal(0)))
+
+
+def test_a_slice_reads_and_writes_its_child_ids_as_a_tuple_whether_it_has_one_or_several() -> None:
+    one = OrderSlice(index=0, scheduled_at=0.0, quantity=Decimal(10), child_ids=("C1",))
+    several = OrderSlice(index=1, scheduled_at=1.0, quantity=Decimal(10), child_ids=["C2", "C3"])
+    assert one.child_ids == ("C1",)
+    assert several.child_ids == ("C2", "C3")
+    assert OrderSlice(index=2, scheduled_at=2.0, quantity=Decimal(10)).child_ids == ()
+    assert one == OrderSlice(index=0, scheduled_at=0.0, quantity=Decimal(10), child_ids="C1")
+    assert attrs.evolve(one, child_ids=("C1", "C4")).child_ids == ("C1", "C4")
