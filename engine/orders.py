@@ -66,16 +66,18 @@ class TimeInForce(enum.Enum):
         return parse_enum(cls, value, field)
 
 
+# The converters take their own type as it is first: the engine makes an order per child, from
+# values it already holds in these types.
 def _side(value: Any) -> OrderSide:
-    return OrderSide.parse(value)
+    return value if value.__class__ is OrderSide else OrderSide.parse(value)
 
 
 def _order_type(value: Any) -> OrderType:
-    return OrderType.parse(value)
+    return value if value.__class__ is OrderType else OrderType.parse(value)
 
 
 def _time_in_force(value: Any) -> TimeInForce:
-    return TimeInForce.parse(value)
+    return value if value.__class__ is TimeInForce else TimeInForce.parse(value)
 
 
 def _quantity(value: Number) -> Decimal:
