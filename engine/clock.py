@@ -3,8 +3,9 @@
 All waiting in ``engine/`` goes through anyio (``anyio.sleep``, ``fail_after``,
 ``move_on_after``), and every timestamp comes from :func:`now`, which is the running event loop's
 clock. So the same code runs live on a real loop, or on virtual time on a loop whose clock jumps
-straight to the next timer whenever every task is waiting (the ``looptime`` package provides that
-loop): a day of TWAP slices finishes in well under a second.
+straight to the next timer whenever every task is waiting (the engine's own
+:class:`~engine._virtual_loop.VirtualTimeLoop`): a day of TWAP slices finishes in well under a
+second. Timers fire at their exact times; real I/O and thread jobs take no virtual time.
 
 Run any coroutine function of the engine on virtual time with :func:`run_virtual`::
 
