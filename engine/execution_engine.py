@@ -21,11 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
-import anyio.abc
 import attrs
 import structlog
 
 from engine._parent_tasks import ParentTasks
+from engine._services import shielded_services
 from engine.errors import EngineError, InvalidInputError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.execution_report import ExecutionReport
@@ -249,16 +249,14 @@ class ExecutionEngine:
         self._parents_started = 0
         self._finished_count = self._failed_count = 0
         self._stack: AsyncExitStack | None = None
-        self._task_group: anyio.abc.TaskGroup | None = None
         # One lean task per parent (anyio's own task costs twice the memory), supervised by a task
         # of the task group, so none outlives the engine.
         self._parent_tasks = ParentTasks()
-        self._service_scope: anyio.CancelScope | None = None
 
     def __repr__(self) -> str:
         return (
             f"<ExecutionEngine running={len(self._running)} finished={self._finished_count} "
-            f"open={self._task_group is not None}>"
+            f"open={self._stack is not None}>"
         )
 
     @property
@@ -283,38 +281,26 @@ class ExecutionEngine:
         stack = AsyncExitStack()
         await stack.__aenter__()
         try:
-            task_group = await stack.enter_async_context(anyio.create_task_group())
-            await task_group.start(self._serve)
+            # The queue, the monitor and the parents keep running through a cancellation from
+            # outside until __aexit__ has had the parents cancel their resting children.
+            await stack.enter_async_context(
+                shielded_services(self._queue, self._monitor, self._parent_tasks.supervise)
+            )
         except BaseException:
             await stack.__aexit__(None, None, None)
             raise
-        self._stack, self._task_group = stack, task_group
+        self._stack = stack
         return self
-
-    async def _serve(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        # The queue, the monitor and the parents run under a shield that only __aexit__ lifts: a
-        # cancellation from outside (a timeout around the engine, a shutdown) must not stop the
-        # queue and the monitor while the parents are still cancelling their resting children.
-        with anyio.CancelScope(shield=True) as self._service_scope:
-            async with self._queue, anyio.create_task_group() as services:
-                await services.start(self._monitor.run)
-                await services.start(self._parent_tasks.supervise)
-                task_status.started()
-                await anyio.sleep_forever()
 
     async def __aexit__(self, *exc_info: Any) -> bool | None:
         assert self._stack is not None
-        assert self._task_group is not None
         # Parents still running are cancelled: their resting children are cancelled and settled.
         for handle in list(self._running.values()):
             handle.cancel()
         with anyio.CancelScope(shield=True), anyio.move_on_after(30.0):
             for handle in list(self._running.values()):
                 await handle._wait_done()
-        if self._service_scope is not None:
-            self._service_scope.cancel()
-        self._task_group.cancel_scope.cancel()
-        stack, self._stack, self._task_group = self._stack, None, None
+        stack, self._stack = self._stack, None
         return await stack.__aexit__(*exc_info)
 
     def _prepare(
@@ -340,7 +326,7 @@ class ExecutionEngine:
         return prepare
 
     def _parent_tasks_or_raise(self) -> ParentTasks:
-        if self._task_group is None:
+        if self._stack is None:
             raise EngineError("the engine is not running; use it inside 'async with'")
         return self._parent_tasks
 

@@ -237,6 +237,13 @@ class ParentRunner:
             if self._params.complete_at_deadline and not self._cancel_requested:
                 with anyio.CancelScope() as self._scope:
                     completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
+        except anyio.get_cancelled_exc_class():
+            # Cancelled from outside (a timeout around the execution, a shutdown), not by its own
+            # scope: leave nothing resting at the venue (settling runs shielded and bounded).
+            await self._handler().settle_children(parent)
+            if not parent.state.is_final:
+                monitor.transition(pid, ParentState.CANCELLED, "cancelled from outside")
+            raise
         except Exception as error:
             self._log.exception("parent failed")
             await self._handler().settle_children(parent)

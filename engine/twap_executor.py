@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import structlog
 
+from engine._services import shielded_services
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
@@ -209,7 +210,10 @@ class TWAPExecutor:
         if self._queue is not None and self._monitor is not None:
             return await self._run(self._queue, self._monitor, planned, params)
         queue = RateLimitedOrderQueue(self._gateway, self._max_orders_per_minute)
-        async with queue, ExecutionMonitor(self._gateway, lookup=queue.lookup) as monitor:
+        monitor = ExecutionMonitor(self._gateway, lookup=queue.lookup)
+        # Kept running through a cancellation from outside until the parent has cancelled and
+        # settled its resting children.
+        async with shielded_services(queue, monitor):
             return await self._run(queue, monitor, planned, params)
 
     async def _run(

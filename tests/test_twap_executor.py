@@ -119,3 +119,15 @@ async def test_bad_input_is_refused_by_name_and_nothing_is_sent() -> None:
         TWAPExecutor(venue, num_slices=4, interval_seconds=-1)
     assert venue.statistics().orders == 0
     assert not [r for r in venue.request_log if r.kind == "submit"]
+
+
+async def test_an_execution_cancelled_from_outside_leaves_no_order_resting() -> None:
+    venue = still_venue()
+    async with venue:
+        executor = TWAPExecutor(trading_gateway=venue, num_slices=10, interval_seconds=10)
+        with anyio.move_on_after(25) as outer:
+            await executor.execute("AAPL", 1000, "buy", style="passive", offset_ticks=500)
+        assert outer.cancelled_caught
+        statistics = venue.statistics()
+    assert statistics.orders >= 3
+    assert statistics.open_orders == 0

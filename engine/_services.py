@@ -1,0 +1,54 @@
+"""The queue and the monitor a run stands on, kept running until the run has cleaned up.
+
+A cancellation from outside (a timeout around an execution, a shutdown) reaches every task inside
+its scope at once. If it stopped the queue's dispatcher and the monitor too, parents cancelling
+their resting children on the way out could neither send the cancels nor hear them confirmed, and
+orders would stay resting at the venue. So the queue and the monitor run in a service task under a
+shield, which only the owner lifts once its parents are done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from engine.execution_monitor import ExecutionMonitor
+from engine.rate_limited_queue import RateLimitedOrderQueue
+
+__all__ = ["shielded_services"]
+
+# A task started with ``task_group.start``: it calls ``task_status.started()`` once ready.
+Service = Callable[..., Coroutine[Any, Any, Any]]
+
+
+@asynccontextmanager
+async def shielded_services(
+    queue: RateLimitedOrderQueue, monitor: ExecutionMonitor, *services: Service
+) -> AsyncIterator[None]:
+    """Run ``queue`` (entered), ``monitor.run`` and ``services`` (each started with
+    ``task_group.start``) under a shield for the body; stop them when the body is over.
+
+    A failure of one of them still cancels the body, as in any task group.
+    """
+    shields: list[anyio.CancelScope] = []
+
+    async def serve(*, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        with anyio.CancelScope(shield=True) as shield:
+            shields.append(shield)
+            async with queue, anyio.create_task_group() as group:
+                await group.start(monitor.run)
+                for service in services:
+                    await group.start(service)
+                task_status.started()
+                await anyio.sleep_forever()
+
+    async with anyio.create_task_group() as group:
+        await group.start(serve)
+        try:
+            yield
+        finally:
+            shields[0].cancel()
