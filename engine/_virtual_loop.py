@@ -210,7 +210,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             selector._loop = None
 
     def statistics(self) -> VirtualLoopStatistics:
-        """A snapshot: the clock, jumps so far, thread jobs pending, waits held for thread jobs."""
+        """A snapshot: the clock, jumps, thread jobs pending, waits held for them, stall steps."""
         return VirtualLoopStatistics(
             time=self._now,
             jumps=self._jumps,
