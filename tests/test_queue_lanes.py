@@ -64,3 +64,21 @@ def test_a_passed_deadline_makes_the_lanes_busy_until_the_dispatcher_settles_it(
     assert lanes.expire(2.0) == [late]
     assert late.state is HandleState.DONE
     assert lanes.is_idle(2.0)
+
+
+def test_a_new_order_finds_no_room_when_the_lanes_are_full_or_others_wait_for_room() -> None:
+    lanes = Lanes(2)
+    first, second, third = _handle("a"), _handle("b"), _handle("c")
+    lanes.push(first)
+    assert not lanes.has_no_room()
+    lanes.push(second)
+    assert lanes.has_no_room()  # full
+    lanes.hold(third)
+    lanes.forget(first)  # room again: the one waiting takes it, first come first served
+    assert third.state is HandleState.QUEUED
+    assert lanes.has_no_room()
+    lanes.forget(second)
+    assert not lanes.has_no_room()
+    held = _handle("d")
+    lanes.hold(held)  # waiting for room although there is some: whoever comes next waits behind it
+    assert lanes.has_no_room()
