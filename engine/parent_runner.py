@@ -120,6 +120,7 @@ class ParentRunner:
         "_arrival",
         "_cancel_requested",
         "_completion_handler",
+        "_deadline_timer",
         "_folded",
         "_interval",
         "_last_mid",
@@ -135,7 +136,9 @@ class ParentRunner:
         "_quote_first",
         "_records",
         "_scope",
+        "_sending",
         "_start",
+        "_stop_pending",
         "_virtual",
         "report",
     )
@@ -176,6 +179,11 @@ class ParentRunner:
         )
         self._cancel_requested = False
         self._scope: anyio.CancelScope | None = None
+        # A child's send is never cut short (the books must see its outcome): a stop of the
+        # schedule (the deadline, cancel()) that comes while one is out takes effect after it.
+        self._sending = False
+        self._stop_pending = False
+        self._deadline_timer: asyncio.TimerHandle | None = None
         self._virtual = is_virtual()
         self._completion_handler: AggressiveCompletionHandler | None = None
         self._new_id = parts.new_child_id
@@ -212,6 +220,13 @@ class ParentRunner:
         """Stop sending slices and cancel the resting children; the run then reports."""
         self._cancel_requested = True
         if self._scope is not None:
+            self._stop()
+
+    def _stop(self) -> None:
+        # Cancel the current scope, or once the child being sent has its outcome.
+        if self._sending:
+            self._stop_pending = True
+        elif self._scope is not None:
             self._scope.cancel()
 
     async def run(self) -> ExecutionReport:
@@ -224,16 +239,24 @@ class ParentRunner:
         deadline = parent.deadline if parent.deadline is not None else self._start
         try:
             # One scope ends the schedule, at the deadline or on cancel(): thousands of parents
-            # wait here at once, and each scope costs memory.
-            with anyio.CancelScope(deadline=deadline) as self._scope:
-                if self._cancel_requested:
+            # wait here at once, and each scope costs memory. Its deadline is a timer of the
+            # runner's own rather than the scope's, so that it can wait for a send (see _stop).
+            with anyio.CancelScope() as self._scope:
+                if self._cancel_requested or deadline <= now():
                     self._scope.cancel()
-                await self._run_schedule()
-                if self._pending_quote is not None and not self._pending_quote.is_set():
-                    # The last slice's mid is on its way: take it here, where a waiting parent
-                    # holds little (thousands may wait at once), not while it settles. (Only
-                    # if it is still on its way: a set event's wait() is still a loop pass.)
-                    await self._pending_quote.wait()
+                else:
+                    self._deadline_timer = asyncio.get_running_loop().call_at(deadline, self._stop)
+                try:
+                    await self._run_schedule()
+                    if self._pending_quote is not None and not self._pending_quote.is_set():
+                        # The last slice's mid is on its way: take it here, where a waiting
+                        # parent holds little (thousands may wait at once), not while it settles.
+                        # (Only if it is still on its way: a set event's wait() is still a pass.)
+                        await self._pending_quote.wait()
+                finally:
+                    if self._deadline_timer is not None:
+                        self._deadline_timer.cancel()
+                        self._deadline_timer = None
             if self._params.complete_at_deadline and not self._cancel_requested:
                 with anyio.CancelScope() as self._scope:
                     completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
@@ -456,13 +479,20 @@ class ParentRunner:
             quantity=quantity,
             price=price,
         )
-        # The queue settles every request; waiting for it must not be cut short, or the child's
-        # outcome would be lost to the books.
-        with anyio.CancelScope(shield=True):
+        # The queue settles every request; waiting for it must not be cut short by the schedule's
+        # own stop, or the child's outcome would be lost to the books: a stop meanwhile waits
+        # (see _stop). This costs a flag, where a shielded scope per child cost about 5 us.
+        self._sending = True
+        try:
             result = await self._parts.queue.send(order, deadline=parent.deadline)
+        finally:
+            self._sending = False
         record_result(monitor, cid, result)
         if record.sent_at is None and result.sent_at is not None:
             record.sent_at = result.sent_at
+        if self._stop_pending:
+            self._stop_pending = False
+            self._stop()  # takes effect at the next wait
         if child.state is ChildState.UNKNOWN:
             await monitor.reconcile(cid)
         if child.state is ChildState.REJECTED:

@@ -300,3 +300,41 @@ async def test_a_running_parent_holds_only_the_children_of_slices_not_yet_over()
     assert all(s.status is SliceStatus.FILLED and s.filled_quantity == 100 for s in report.slices)
     assert report.filled_quantity == sum(s.filled_quantity for s in report.slices) == 1000
     assert report.fees == venue.statistics().fees_paid
+
+
+async def test_a_cancel_while_a_child_is_being_sent_waits_for_its_outcome_and_books_it() -> None:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
+    venue = SimulatedVenue(
+        [spec], seed=1, latency=LatencyModel(request=1.0, request_jitter=0.0, event=0.0), cash=10_000_000
+    )
+    async with venue, ExecutionEngine(venue, seed=7) as engine:
+        handle = await engine.start_twap("AAPL", 1000, "buy", num_slices=10, interval_seconds=10)
+        # The first child's submit is at the venue for a second: cancel halfway through it.
+        await anyio.sleep(0.5)
+        assert handle.status().open_children == 1
+        handle.cancel()
+        report = await handle.wait()
+    first = report.slices[0]
+    assert report.final_state is ParentState.CANCELLED
+    assert first.sent_at is not None, "the send was seen through and its time booked"
+    assert first.status is SliceStatus.FILLED
+    assert report.filled_quantity == first.filled_quantity == 100
+    assert [s.status for s in report.slices[1:]] == [SliceStatus.NOT_SENT] * 9
+    assert venue.statistics().orders == 1
+
+
+async def test_a_deadline_falling_while_a_child_is_being_sent_waits_for_its_outcome() -> None:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
+    venue = SimulatedVenue(
+        [spec], seed=1, latency=LatencyModel(request=1.0, request_jitter=0.0, event=0.0), cash=10_000_000
+    )
+    async with venue, ExecutionEngine(venue, seed=8) as engine:
+        # One slice, due at once; the deadline (half a second later) falls while its submit is out.
+        report = await engine.twap("AAPL", 100, "buy", num_slices=1, interval_seconds=0.5)
+    only = report.slices[0]
+    assert only.sent_at is not None, "the send was seen through and its time booked"
+    assert only.status is SliceStatus.FILLED
+    assert report.filled_quantity == 100
+    assert report.aggressive_quantity == 0
+    assert report.final_state is ParentState.COMPLETED
+    assert venue.statistics().orders == 1
