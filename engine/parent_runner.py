@@ -37,10 +37,46 @@ from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
 from engine.twap_params import SliceStyle, TWAPParams
 
-__all__ = ["ParentRunner", "RunnerParts"]
+__all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
 
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
+
+
+class SliceAlarms:
+    """Wake-ups at slice times on virtual time, one loop timer per distinct time.
+
+    Parents planned together share their slice times, so thousands fall due at one instant; each
+    timer of its own cost a handle and a heap push and pop among thousands. A waiter awaits a bare
+    future in place: ``asyncio.sleep`` without its two coroutine frames (about 0.5 KB a waiting
+    parent) and their steps at every wake-up. A cancelled wait cancels its future like any other;
+    the alarm then skips it. Waiters of one time wake in the order they began to wait.
+    """
+
+    __slots__ = ("_due",)
+
+    def __init__(self) -> None:
+        self._due: dict[float, list[asyncio.Future[None]]] = {}
+
+    def __repr__(self) -> str:
+        return f"<SliceAlarms times={len(self._due)} waiting={sum(map(len, self._due.values()))}>"
+
+    def wait_until(self, when: float) -> asyncio.Future[None]:
+        """A future the loop resolves at loop time ``when``."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        waiters = self._due.get(when)
+        if waiters is None:
+            self._due[when] = [future]
+            loop.call_at(when, self._ring, when)
+        else:
+            waiters.append(future)
+        return future
+
+    def _ring(self, when: float) -> None:
+        for future in self._due.pop(when):
+            if not future.done():  # cancelled meanwhile
+                future.set_result(None)
 
 
 @attrs.frozen
@@ -55,31 +91,12 @@ class RunnerParts:
     # Bound once for all parents: the module's lazy logger binds anew on every call, which a
     # line per child would pay even when its level is filtered out.
     log: structlog.typing.FilteringBoundLogger = attrs.field(factory=lambda: _log.bind())
+    alarms: SliceAlarms = attrs.field(factory=SliceAlarms)
 
 
 # The selector rounds timeouts up to whole milliseconds, so on a real clock a timer fires up to
 # a millisecond late; the last stretch before a slice is waited by yielding instead.
 _SPIN_WINDOW = 0.002
-
-
-def _timer(delay: float) -> asyncio.Future[None]:
-    """A future the loop resolves after ``delay`` seconds.
-
-    Awaited in place, it is ``asyncio.sleep`` without the two coroutine frames (about 0.5 KB)
-    that every waiting parent would hold, and without their steps at every wake-up. The engine
-    runs on asyncio only; a cancelled wait cancels the future like any other, and its timer
-    then fires into a finished future (no name holds either once the wait is over, so a burst
-    of wake-ups does not keep them).
-    """
-    loop = asyncio.get_running_loop()
-    future = loop.create_future()
-    loop.call_later(delay, _wake, future)
-    return future
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():  # cancelled meanwhile
-        future.set_result(None)
 
 
 async def sleep_until(deadline: float) -> None:
@@ -369,7 +386,7 @@ class ParentRunner:
             assert isinstance(record, SliceRecord)  # only the slices before it are folded
             delay = record.scheduled_at - now()
             if delay > 0 and self._virtual:
-                await _timer(delay)
+                await self._parts.alarms.wait_until(record.scheduled_at)
             elif delay > 0:
                 await sleep_until(record.scheduled_at)
             if self._folded < index:
