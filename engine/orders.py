@@ -131,6 +131,32 @@ class Order:
                 "limit_price", self.limit_price, "a market order must not have a limit price"
             )
 
+    @classmethod
+    def _checked(
+        cls,
+        symbol: str,
+        side: OrderSide,
+        quantity: Decimal,
+        limit_price: Decimal | None,
+        client_order_id: str,
+        parent_id: str | None,
+    ) -> Order:
+        """An order from values the engine has already checked: a market order without a price, a
+        limit order with one, a GTC. The engine makes one per child order, and the converters
+        and their checks were two thirds of its making; it is still checked again at the venue.
+        """
+        order = object.__new__(cls)
+        put = object.__setattr__
+        put(order, "symbol", symbol)
+        put(order, "side", side)
+        put(order, "quantity", quantity)
+        put(order, "order_type", OrderType.MARKET if limit_price is None else OrderType.LIMIT)
+        put(order, "limit_price", limit_price)
+        put(order, "time_in_force", TimeInForce.GTC)
+        put(order, "client_order_id", client_order_id)
+        put(order, "parent_id", parent_id)
+        return order
+
     def describe(self) -> str:
         """A one-line human description, e.g. ``BUY 100 AAPL @ 150.00 LIMIT``."""
         price = f" @ {self.limit_price}" if self.limit_price is not None else ""

@@ -30,7 +30,7 @@ from engine.execution_monitor import ExecutionMonitor
 from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine.gateway import TradingGateway
 from engine.market import Quote
-from engine.orders import Order, OrderSide, OrderType
+from engine.orders import Order, OrderSide
 from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
 from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
@@ -474,15 +474,9 @@ class ParentRunner:
 
     async def _send(self, record: SliceRecord, quantity: Decimal, price: Decimal | None) -> ChildOrder:
         parent, monitor = self._parent, self._parts.monitor
-        order = Order(
-            symbol=parent.symbol,
-            side=parent.side,
-            quantity=quantity,
-            order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
-            limit_price=price,
-            client_order_id=self._new_id(),
-            parent_id=parent.parent_id,
-        )
+        # Every value here is checked already: the parent's symbol and side, a quantity of at
+        # least the smallest order, a price rounded to the tick, an id from the generator.
+        order = Order._checked(parent.symbol, parent.side, quantity, price, self._new_id(), parent.parent_id)
         cid = order.client_order_id
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)

@@ -141,3 +141,28 @@ def test_quote_refuses_crossed_and_bad_prices() -> None:
         Quote("X", bid=102, ask=101)
     with pytest.raises(InvalidInputError, match="ask"):
         Quote("X", bid=1, ask=float("nan"))
+
+
+@given(
+    quantity=st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10**9), places=3),
+    price=st.none() | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
+    side=st.sampled_from(list(OrderSide)),
+    parent_id=st.none() | st.just("P1"),
+)
+def test_an_order_made_from_checked_values_equals_the_order_made_with_every_check(
+    quantity: Decimal, price: Decimal | None, side: OrderSide, parent_id: str | None
+) -> None:
+    kind = OrderType.MARKET if price is None else OrderType.LIMIT
+    checked = Order(
+        symbol="AAPL",
+        side=side,
+        quantity=quantity,
+        order_type=kind,
+        limit_price=price,
+        client_order_id="C-1",
+        parent_id=parent_id,
+    )
+    made = Order._checked("AAPL", side, quantity, price, "C-1", parent_id)
+    assert made == checked
+    assert repr(made) == repr(checked)
+    assert hash(made) == hash(checked)
