@@ -218,7 +218,9 @@ class ExecutionMonitor:
     def handle_event(self, event: ExecutionEvent) -> None:
         """Apply one event (deduped by sequence, fills also by trade id) to its child and parent."""
         sequence = event.sequence
-        if sequence > 0:
+        if sequence == self._complete_through + 1 and self._started_sequence and not self._seen_above:
+            self._complete_through = sequence  # the next in order, as almost every event is
+        elif sequence > 0:
             if not self._started_sequence:
                 # Start counting from the first event seen: the venue may not replay from 1.
                 self._started_sequence = True
@@ -244,6 +246,8 @@ class ExecutionMonitor:
                 return
             parent.apply_fill(child, event)
         elif isinstance(event, OrderAccepted):
+            if child.state is not ChildState.PENDING and child.state is not ChildState.UNKNOWN:
+                return  # the queue's answer came first (it usually does): nothing changes
             child.accept()
         elif isinstance(event, OrderCancelled):
             parent.finish_child(
