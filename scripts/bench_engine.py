@@ -1,4 +1,4 @@
-"""Benchmark the engine's main loop. ``python3 scripts/bench_engine.py [--quick]``.
+"""Benchmark the engine's main loop. ``.venv/bin/python scripts/bench_engine.py [--quick]``.
 
 Prints progress lines and, on its last line, one JSON object:
 

@@ -1,6 +1,7 @@
 """Benchmark the rebalancing planner: speed, closeness to the exact optimum, cash safety.
 
-``python scripts/bench_planner.py [--quick]``. Random portfolios of 10, 30, 100, 500 and 5,000
+``.venv/bin/python scripts/bench_planner.py [--quick]`` (after the README's set-up).
+Random portfolios of 10, 30, 100, 500 and 5,000
 names (seeded, so every run sees the same ones), half starting from cash and half from random
 holdings. Prints a few human lines, then one JSON object on the last line:
 

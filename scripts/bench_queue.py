@@ -1,6 +1,7 @@
 """Benchmark the rate-limited order queue: limits held, limits used, overhead, memory.
 
-``python scripts/bench_queue.py [--quick]``. Everything that measures limits runs on virtual time
+``.venv/bin/python scripts/bench_queue.py [--quick]`` (after the README's set-up).
+Everything that measures limits runs on virtual time
 against the simulated venue (jittered latency, its own rolling-window limits equal to the queue's),
 so the figures are exact and reproducible. Prints a few human lines, then one JSON object on the
 last line:
