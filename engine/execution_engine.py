@@ -132,6 +132,12 @@ class TWAPHandle:
                 # Keep the report and the last status, and let go of the parent's working state:
                 # a long-running engine must not grow with every parent it ever ran.
                 self._report = self._runner.report
+                if self._report is None and self._error is None:
+                    # Stopped before it could report: the engine is closing or one of its tasks
+                    # failed (its children were cancelled and settled on the way out).
+                    self._error = EngineError(
+                        f"parent {self._parent_id} was stopped by the engine before it reported"
+                    )
                 self._final_status = self._engine.monitor.status(self._parent_id)
                 self._engine.monitor.forget(self._parent_id)
                 self._runner = None

@@ -239,6 +239,11 @@ class ParentRunner:
         if self._scope is not None:
             self._stop()
 
+    def _stopped(self) -> bool:
+        # A stop was called (it takes effect at the next wait, which may not come before a send).
+        scope = self._scope
+        return scope is not None and scope.cancel_called
+
     def _stop(self) -> None:
         # Cancel the current scope, or once the child being sent has its outcome.
         if self._sending:
@@ -392,8 +397,8 @@ class ParentRunner:
             if self._folded < index:
                 # The last slice's events have come in by now (not yet right after its send).
                 self._fold_finished(index)
-            if parent.state is not ParentState.WORKING:
-                return
+            if parent.state is not ParentState.WORKING or self._stopped():
+                return  # (a stop may come in the very pass that woke this slice)
             record.due = True
             scheduled += record.quantity
             # A plain market slice needs no price to be sent: send first, sample the mid after.
@@ -466,14 +471,19 @@ class ParentRunner:
         else:
             price = quote.mid
         price -= side.sign * self._params.offset_ticks * instrument.tick_size
-        price = instrument.round_price(max(price, instrument.tick_size), side)
         limit = self._params.limit_price
         if limit is not None:
             price = min(price, limit) if side is OrderSide.BUY else max(price, limit)
-        return price
+        # Rounded last, toward the passive side: on the tick grid even for a limit price that is
+        # not, and never beyond it.
+        return instrument.round_price(max(price, instrument.tick_size), side)
 
     async def _send(self, record: SliceRecord, quantity: Decimal, price: Decimal | None) -> ChildOrder:
         parent, monitor = self._parent, self._parts.monitor
+        if self._stopped():
+            # Stopped since the last wait (the stop held during a send, or one that came in the
+            # pass that woke this slice): nothing more is sent; the stop takes effect here.
+            await anyio.lowlevel.checkpoint()
         # Every value here is checked already: the parent's symbol and side, a quantity of at
         # least the smallest order, a price rounded to the tick, an id from the generator.
         order = Order._checked(parent.symbol, parent.side, quantity, price, self._new_id(), parent.parent_id)

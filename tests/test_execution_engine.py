@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
+import anyio.abc
 import pytest
 
 from engine import (
+    EngineError,
     ExecutionEngine,
     InvalidInputError,
     OrderRejectedError,
@@ -338,3 +340,91 @@ async def test_a_deadline_falling_while_a_child_is_being_sent_waits_for_its_outc
     assert report.aggressive_quantity == 0
     assert report.final_state is ParentState.COMPLETED
     assert venue.statistics().orders == 1
+
+
+def _slow_venue() -> SimulatedVenue:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
+    latency = LatencyModel(request=1.0, request_jitter=0.0, event=0.0)
+    return SimulatedVenue([spec], seed=1, latency=latency, cash=10**9)
+
+
+async def test_a_cancel_in_the_very_pass_that_wakes_a_slice_sends_nothing_more() -> None:
+    venue = _slow_venue()
+    async with venue, ExecutionEngine(venue, seed=7) as engine:
+        handle = await engine.start_twap("AAPL", 1000, "buy", num_slices=10, interval_seconds=10)
+        deadline = handle.status().deadline
+        assert deadline is not None
+        second_slice = deadline - 90  # ten slices 10 s apart; the deadline ends the last interval
+        await anyio.sleep(5)
+        # Set after the slice's own alarm, for the same instant: it runs in the same loop pass,
+        # once the parent's wait is already over.
+        asyncio.get_running_loop().call_at(second_slice, handle.cancel)
+        report = await handle.wait()
+        lookups = engine.queue.statistics().lookups
+    assert report.slices[0].sent_at is not None
+    assert [s.status for s in report.slices[1:]] == [SliceStatus.NOT_SENT] * 9
+    assert lookups == 0, "no send was cut short and looked up"
+    assert venue.statistics().orders == 1
+
+
+async def test_a_stop_held_during_a_send_does_not_let_the_next_overdue_slice_go_out() -> None:
+    venue = _slow_venue()
+    async with venue, ExecutionEngine(venue, seed=7, quote_max_age=1000.0) as engine:
+        handle = await engine.start_twap("AAPL", 1000, "buy", num_slices=10, interval_seconds=1)
+        await anyio.sleep(0.5)
+        handle.cancel()  # the first child's submit is out; the next slice is due before it returns
+        report = await handle.wait()
+        lookups = engine.queue.statistics().lookups
+    assert report.slices[0].status is SliceStatus.FILLED
+    assert report.slices[1].child_ids == ()
+    assert lookups == 0
+    assert venue.statistics().orders == 1
+
+
+class BreakingStreamVenue(SimulatedVenue):
+    """A simulated venue whose event stream breaks with an unexpected error at t = 15 s."""
+
+    async def events(self, after_sequence: int = 0) -> Any:
+        with anyio.move_on_after(15):
+            async for event in super().events(after_sequence=after_sequence):
+                yield event
+        raise RuntimeError("event decoder bug")
+
+
+async def test_waiting_on_a_parent_the_engine_stopped_gives_a_clear_error() -> None:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
+    venue = BreakingStreamVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10**9)
+    waited: list[BaseException] = []
+
+    async def wait_for(handle: TWAPHandle) -> None:
+        try:
+            await handle.wait()
+        except EngineError as error:
+            waited.append(error)
+
+    async def run_engine(outer: anyio.abc.TaskGroup) -> None:
+        async with ExecutionEngine(venue, seed=1) as engine:
+            handle = engine.submit_twap("AAPL", 1000, "buy", num_slices=10, interval_seconds=10)
+            outer.start_soon(wait_for, handle)
+            await anyio.sleep(60)
+
+    async with venue:
+        with pytest.raises(ExceptionGroup):
+            async with anyio.create_task_group() as outer:
+                await run_engine(outer)
+    assert len(waited) == 1
+    assert "stopped by the engine before it reported" in str(waited[0])
+
+
+async def test_an_off_tick_limit_price_still_gives_children_on_the_tick_grid() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=1) as engine:
+        # The touch is 150.01 or more; the limit, between two ticks, caps the children at 150.00.
+        report = await engine.twap(
+            "AAPL", 500, "buy", num_slices=5, interval_seconds=10, style="touch", limit_price="150.005",
+            complete_at_deadline=False,
+        )
+    assert venue.statistics().rejects == 0
+    assert report.filled_quantity > 0
+    assert report.avg_price is not None
+    assert report.avg_price <= Decimal("150.00")
