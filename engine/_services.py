@@ -32,23 +32,41 @@ async def shielded_services(
     """Run ``queue`` (entered), ``monitor.run`` and ``services`` (each started with
     ``task_group.start``) under a shield for the body; stop them when the body is over.
 
-    A failure of one of them still cancels the body, as in any task group.
+    A failure of one of them cancels the body, as in any task group, and the queue stays open
+    until the body is done (bounded by ``body_grace`` seconds), so that parents cancelling their
+    resting children on the way out can still send the cancels.
     """
     shields: list[anyio.CancelScope] = []
+    body_done = anyio.Event()
 
     async def serve(*, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         with anyio.CancelScope(shield=True) as shield:
             shields.append(shield)
-            async with queue, anyio.create_task_group() as group:
-                await group.start(monitor.run)
-                for service in services:
-                    await group.start(service)
-                task_status.started()
-                await anyio.sleep_forever()
+            async with queue:
+                try:
+                    async with anyio.create_task_group() as group:
+                        await group.start(monitor.run)
+                        for service in services:
+                            await group.start(service)
+                        task_status.started()
+                        await anyio.sleep_forever()
+                except BaseException:
+                    if not body_done.is_set():
+                        # A service failed: stop the body first, and close the queue only once
+                        # it is done (its clean-up sends through the queue).
+                        owner.cancel_scope.cancel()
+                        with anyio.move_on_after(_BODY_GRACE):
+                            await body_done.wait()
+                    raise
 
-    async with anyio.create_task_group() as group:
-        await group.start(serve)
+    async with anyio.create_task_group() as owner:
+        await owner.start(serve)
         try:
             yield
         finally:
+            body_done.set()
             shields[0].cancel()
+
+
+# How long a failed service waits for the body's clean-up before the queue closes regardless.
+_BODY_GRACE = 60.0

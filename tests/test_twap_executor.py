@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import anyio
 import pytest
 
@@ -9,11 +11,13 @@ from engine import (
     InvalidInputError,
     OrderSide,
     ParentState,
+    QueueClosedError,
     SliceStatus,
     TWAPExecutor,
     UnknownSymbolError,
     run_virtual,
 )
+from engine.events import ExecutionEvent
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
 
 
@@ -131,3 +135,27 @@ async def test_an_execution_cancelled_from_outside_leaves_no_order_resting() -> 
         statistics = venue.statistics()
     assert statistics.orders >= 3
     assert statistics.open_orders == 0
+
+
+class BreakingStreamVenue(SimulatedVenue):
+    """A simulated venue whose event stream breaks with an unexpected error at t = 15 s."""
+
+    async def events(self, after_sequence: int = 0) -> AsyncIterator[ExecutionEvent]:
+        with anyio.move_on_after(15):
+            async for event in super().events(after_sequence=after_sequence):
+                yield event
+        raise RuntimeError("event decoder bug")
+
+
+async def test_a_failed_monitor_still_lets_the_execution_cancel_its_resting_child() -> None:
+    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0, volume_per_second=50)
+    venue = BreakingStreamVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10**9)
+    executor = TWAPExecutor(
+        venue, num_slices=10, interval_seconds=10, style="passive", offset_ticks=500, rest_fraction=1.0
+    )
+    async with venue:
+        with pytest.raises(ExceptionGroup) as caught:
+            await executor.execute(symbol="AAPL", total_quantity=1000, side="buy")
+        assert caught.group_contains(RuntimeError, match="event decoder bug")
+        assert not caught.group_contains(QueueClosedError)
+        assert venue.statistics().open_orders == 0
