@@ -83,6 +83,11 @@ async def plan_parent(
     quantity = to_positive(total_quantity, "total_quantity")
     instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
     instrument.check_quantity(quantity, "total_quantity")
+    if params.limit_price is not None and params.limit_price < instrument.tick_size:
+        # No price on the tick grid is both positive and within such a limit.
+        raise InvalidInputError(
+            "limit_price", params.limit_price, f"below one tick ({instrument.tick_size}) of {symbol}"
+        )
     current = now()
     start, duration = params.schedule(current)
     try:

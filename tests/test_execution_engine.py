@@ -428,3 +428,11 @@ async def test_an_off_tick_limit_price_still_gives_children_on_the_tick_grid() -
     assert report.filled_quantity > 0
     assert report.avg_price is not None
     assert report.avg_price <= Decimal("150.00")
+
+
+async def test_a_limit_price_below_one_tick_is_refused_by_name_before_anything_is_sent() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=1) as engine:
+        with pytest.raises(InvalidInputError, match=r"limit_price.*below one tick"):
+            await engine.twap("AAPL", 500, "buy", num_slices=5, interval_seconds=10, limit_price="0.005")
+    assert venue.statistics().orders == 0
