@@ -279,6 +279,8 @@ class ExecutionMonitor:
         if tracked is not None:
             for child in tracked.parent.children:
                 self._routes.pop(child.client_order_id, None)
+                # A wait given up on a child that never ended leaves its event behind.
+                self._child_waiters.pop(child.client_order_id, None)
 
     def parent(self, parent_id: str) -> ParentOrder:
         """The tracked parent with this id."""

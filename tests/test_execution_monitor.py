@@ -248,3 +248,17 @@ async def test_a_folded_child_is_no_longer_routed_and_a_late_event_of_it_changes
     statistics = monitor.statistics()
     assert statistics.unknown_events == 2  # the late fill and the late acceptance of A
     assert parent.child("B").state is ChildState.WORKING
+
+
+async def test_forgetting_a_parent_drops_the_waits_given_up_on_its_children() -> None:
+    stream = ScriptedStream([[accepted(1, "A")]])
+    monitor, parent = setup(stream)
+    async with monitor:
+        assert parent.child("A").state is ChildState.PENDING
+        with anyio.move_on_after(1):
+            await monitor.wait_child_final("A")  # A never ends: the wait is given up
+        assert "A" in monitor._child_waiters
+        monitor.transition("P", ParentState.CANCELLED)
+        monitor.forget("P")
+    assert monitor._child_waiters == {}
+    assert monitor.statistics().parents == 0
