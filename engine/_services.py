@@ -33,11 +33,11 @@ async def shielded_services(
     ``task_group.start``) under a shield for the body; stop them when the body is over.
 
     A failure of one of them cancels the body, as in any task group, and the queue stays open
-    until the body is done (bounded by ``body_grace`` seconds), so that parents cancelling their
-    resting children on the way out can still send the cancels.
+    until the body is done (for at most a minute), so that parents cancelling their resting
+    children on the way out can still send the cancels.
     """
     shields: list[anyio.CancelScope] = []
-    body_done = anyio.Event()
+    body_started, body_done = anyio.Event(), anyio.Event()
 
     async def serve(*, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         with anyio.CancelScope(shield=True) as shield:
@@ -49,9 +49,10 @@ async def shielded_services(
                         for service in services:
                             await group.start(service)
                         task_status.started()
+                        body_started.set()
                         await anyio.sleep_forever()
                 except BaseException:
-                    if not body_done.is_set():
+                    if body_started.is_set() and not body_done.is_set():
                         # A service failed: stop the body first, and close the queue only once
                         # it is done (its clean-up sends through the queue).
                         owner.cancel_scope.cancel()

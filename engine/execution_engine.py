@@ -292,8 +292,14 @@ class ExecutionEngine:
             await stack.enter_async_context(
                 shielded_services(self._queue, self._monitor, self._parent_tasks.supervise)
             )
-        except BaseException:
+        except BaseException as error:
             await stack.__aexit__(None, None, None)
+            # A part that cannot start fails in a task group: say what failed, not the groups.
+            sole = error
+            while isinstance(sole, BaseExceptionGroup) and len(sole.exceptions) == 1:
+                sole = sole.exceptions[0]
+            if sole is not error:
+                raise sole from None
             raise
         self._stack = stack
         return self

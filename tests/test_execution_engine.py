@@ -17,6 +17,7 @@ from engine import (
     OrderRejectedError,
     OrderSide,
     ParentState,
+    QueueClosedError,
     RebalancingPlanner,
     SliceStatus,
     TWAPHandle,
@@ -436,3 +437,18 @@ async def test_a_limit_price_below_one_tick_is_refused_by_name_before_anything_i
         with pytest.raises(InvalidInputError, match=r"limit_price.*below one tick"):
             await engine.twap("AAPL", 500, "buy", num_slices=5, interval_seconds=10, limit_price="0.005")
     assert venue.statistics().orders == 0
+
+
+async def test_an_engine_whose_services_cannot_start_fails_at_once() -> None:
+    venue = still_venue()
+    async with venue:
+        engine = ExecutionEngine(venue, seed=1)
+        async with engine:
+            pass
+        started = anyio.current_time()
+        # Its queue runs once: entering the engine again fails, without waiting on a body that
+        # never began.
+        with pytest.raises(QueueClosedError):
+            async with engine:
+                pass
+        assert anyio.current_time() == started
