@@ -191,12 +191,9 @@ def _total(values: list[Decimal]) -> Decimal:
     its Decimals saves a new object per field. The sum can differ in form though (``0 + 1E+1``
     is ``10``, ``0 + -0`` is ``0``), so the lone value is kept only when exponent and sign agree.
     """
-    total = sum(values, ZERO)
     if len(values) == 1:
-        value = values[0]
-        if total.same_quantum(value) and total.is_signed() == value.is_signed():
-            return value
-    return total
+        return _lone(values[0])
+    return sum(values, ZERO)
 
 
 def _lone(value: Decimal) -> Decimal:
@@ -226,13 +223,20 @@ def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderS
     if isinstance(record, OrderSlice):
         return record
     ids = record._child_ids
+    children: tuple[ChildOrder, ...]
     if isinstance(ids, str):
-        return _one_child_slice(record, parent.child(ids))
-    children = [parent.child(cid) for cid in ids]
-    priced = sum((c.priced_quantity for c in children), ZERO)
-    notional = sum((c.notional for c in children), ZERO)
-    sent = _total([c.quantity for c in children])
-    filled = _total([c.filled for c in children])
+        # One child (most slices): the general case's figures without its lists and generators.
+        child = parent.child(ids)
+        children = (child,)
+        priced = ZERO + child.priced_quantity
+        notional = ZERO + child.notional
+        sent, filled = _lone(child.quantity), _lone(child.filled)
+    else:
+        children = tuple(parent.child(cid) for cid in ids)
+        priced = sum((c.priced_quantity for c in children), ZERO)
+        notional = sum((c.notional for c in children), ZERO)
+        sent = _total([c.quantity for c in children])
+        filled = _total([c.filled for c in children])
     avg_price = notional / priced if priced else None
     if avg_price is not None and len(children) == 1:
         avg_price = _shared(avg_price, children[0].sole_price)
@@ -245,29 +249,7 @@ def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderS
         filled_quantity=filled,
         avg_price=avg_price,
         status=_slice_status(record, children, filled, sent),
-        child_ids=record.child_ids,
-        note=record.note,
-    )
-
-
-def _one_child_slice(record: SliceRecord, child: ChildOrder) -> OrderSlice:
-    # The line of a slice of one child (most slices), written as the general case writes it.
-    priced = ZERO + child.priced_quantity
-    filled = _lone(child.filled)
-    sent = _lone(child.quantity)
-    avg_price = None
-    if priced:
-        avg_price = _shared((ZERO + child.notional) / priced, child.sole_price)
-    return OrderSlice(
-        index=record.index,
-        scheduled_at=record.scheduled_at,
-        quantity=record.quantity,
-        sent_at=record.sent_at,
-        sent_quantity=sent,
-        filled_quantity=filled,
-        avg_price=avg_price,
-        status=_slice_status(record, (child,), filled, sent),
-        child_ids=child.client_order_id,
+        child_ids=ids,
         note=record.note,
     )
 
