@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar, TypeVarTuple, Unpack
@@ -29,14 +30,31 @@ import anyio
 from engine._virtual_loop import VirtualTimeLoop
 from engine.errors import InvalidInputError
 
-__all__ = ["is_virtual", "now", "run_virtual", "virtual_loop_factory"]
+__all__ = ["is_virtual", "now", "run_virtual", "running_loop", "virtual_loop_factory"]
 
 T = TypeVar("T")
-_running_loop = asyncio.get_running_loop
 Ts = TypeVarTuple("Ts")
 
-
+_get_ident = threading.get_ident
+# The loop the last look-up found running: asking asyncio for the running loop costs about 150 ns
+# on Python 3.11, six times the read of its clock.
+_last_loop: asyncio.BaseEventLoop | None = None
 _last_read = 0.0
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    """``asyncio.get_running_loop()``, answered from the last call's loop while it still runs
+    in this thread (``RuntimeError`` where no loop runs, as asyncio's)."""
+    global _last_loop
+    loop = _last_loop
+    # A thread runs one loop at a time, so a loop that runs in this thread is its running loop.
+    # (``_thread_id`` is asyncio's own record of that thread, ``None`` once the loop stops.)
+    if loop is not None and loop._thread_id == _get_ident():  # type: ignore[attr-defined]  # see above
+        return loop
+    running = asyncio.get_running_loop()
+    if isinstance(running, asyncio.BaseEventLoop):  # (other loops keep no such record)
+        _last_loop = running
+    return running
 
 
 def now() -> float:
@@ -45,7 +63,7 @@ def now() -> float:
     # without anyio's backend look-up (which costs twice the read itself); other backends use anyio.
     global _last_read
     try:
-        current = _running_loop().time()
+        current = running_loop().time()
     except RuntimeError:
         return anyio.current_time()
     # On virtual time thousands of orders, fills and events are stamped at one instant: they

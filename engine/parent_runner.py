@@ -24,7 +24,7 @@ import attrs
 import structlog
 
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
-from engine.clock import is_virtual, now
+from engine.clock import is_virtual, now, running_loop
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
 from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
@@ -63,7 +63,7 @@ class SliceAlarms:
 
     def wait_until(self, when: float) -> asyncio.Future[None]:
         """A future the loop resolves at loop time ``when``."""
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         future = loop.create_future()
         waiters = self._due.get(when)
         if waiters is None:

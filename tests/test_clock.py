@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
+import pytest
 
 from engine import is_virtual, now, run_virtual
+from engine.clock import running_loop
 
 
 async def test_async_tests_run_on_virtual_time() -> None:
@@ -33,3 +37,31 @@ async def test_readings_of_one_instant_share_one_float() -> None:
     first = now()
     assert first == 1.5
     assert now() is first
+
+
+def test_the_clock_follows_whichever_loop_runs_in_the_thread_now() -> None:
+    async def read() -> tuple[float, asyncio.AbstractEventLoop]:
+        return now(), running_loop()
+
+    first_time, first_loop = run_virtual(read, start=5.0)
+    second_time, second_loop = run_virtual(read, start=7.0)  # a new loop, after the first stopped
+    assert (first_time, second_time) == (5.0, 7.0)
+    assert first_loop is not second_loop
+    with pytest.raises(RuntimeError):
+        running_loop()  # no loop runs here now
+
+
+def test_a_thread_with_its_own_loop_reads_its_own_clock() -> None:
+    seen: list[float] = []
+
+    async def read_in_a_thread() -> float:
+        # this loop's clock is at 1.0; the worker thread runs a loop whose clock is at 9.0
+        await anyio.to_thread.run_sync(lambda: seen.append(run_virtual(_read_now, start=9.0)))
+        return now()
+
+    assert run_virtual(read_in_a_thread, start=1.0) == 1.0
+    assert seen == [9.0]
+
+
+async def _read_now() -> float:
+    return now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -99,6 +100,38 @@ def test_seeded_id_generators_repeat_and_unseeded_differ() -> None:
     assert ClientOrderIdGenerator().next_id() != ClientOrderIdGenerator().next_id()
     with pytest.raises(InvalidInputError, match="prefix"):
         ClientOrderIdGenerator("far-too-long-prefix")
+
+
+def _from_base62(digits: str) -> int:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    number = 0
+    for digit in digits:
+        number = number * 62 + alphabet.index(digit)
+    return number
+
+
+def test_id_counter_reads_back_as_consecutive_numbers_past_each_digit_boundary() -> None:
+    generator = ClientOrderIdGenerator("p", seed=1)
+    prefix = generator.next_id()[:-1]  # "p", the 12-character token, then the counter: 1
+    numbers = [_from_base62(generator.next_id()[len(prefix):]) for _ in range(62 * 62 * 62 + 100)]
+    assert numbers == list(range(2, 62 * 62 * 62 + 102))
+
+
+def test_threads_sharing_an_id_generator_never_get_the_same_id() -> None:
+    generator = ClientOrderIdGenerator(seed=2)
+    per_thread = 20_000
+    results: list[list[str]] = []
+
+    def draw() -> None:
+        results.append([generator.next_id() for _ in range(per_thread)])
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [client_order_id for ids in results for client_order_id in ids]
+    assert len(set(every)) == len(every) == 4 * per_thread
 
 
 @given(st.integers(min_value=1, max_value=10_000), st.integers(min_value=1, max_value=7))
