@@ -173,11 +173,23 @@ def _slice_status(
 ) -> SliceStatus:
     if not children:
         return SliceStatus.SKIPPED if record.due else SliceStatus.NOT_SENT
-    if any(not c.state.is_final for c in children):
+    return _status(
+        record,
+        any(not c.state.is_final for c in children),
+        all(c.state is ChildState.REJECTED for c in children),
+        filled,
+        sent,
+    )
+
+
+def _status(
+    record: SliceRecord, working: bool, rejected: bool, filled: Decimal, sent: Decimal
+) -> SliceStatus:
+    # The status of a slice that sent children: some still ``working``, or every one ``rejected``.
+    if working:
         return SliceStatus.WORKING
     if filled <= 0:
-        failed = all(c.state is ChildState.REJECTED for c in children)
-        return SliceStatus.FAILED if failed else SliceStatus.UNFILLED
+        return SliceStatus.FAILED if rejected else SliceStatus.UNFILLED
     # A re-priced slice sends several children; it is filled when the last one completed it.
     if filled >= record.quantity or filled >= sent:
         return SliceStatus.FILLED
@@ -223,23 +235,38 @@ def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderS
     if isinstance(record, OrderSlice):
         return record
     ids = record._child_ids
-    children: tuple[ChildOrder, ...]
     if isinstance(ids, str):
-        # One child (most slices): the general case's figures without its lists and generators.
-        child = parent.child(ids)
-        children = (child,)
-        priced = ZERO + child.priced_quantity
-        notional = ZERO + child.notional
-        sent, filled = _lone(child.quantity), _lone(child.filled)
-    else:
-        children = tuple(parent.child(cid) for cid in ids)
-        priced = sum((c.priced_quantity for c in children), ZERO)
-        notional = sum((c.notional for c in children), ZERO)
-        sent = _total([c.quantity for c in children])
-        filled = _total([c.filled for c in children])
+        return _one_child_slice(record, parent.child(ids))
+    children = tuple(parent.child(cid) for cid in ids)
+    priced = sum((c.priced_quantity for c in children), ZERO)
+    notional = sum((c.notional for c in children), ZERO)
+    sent = _total([c.quantity for c in children])
+    filled = _total([c.filled for c in children])
     avg_price = notional / priced if priced else None
     if avg_price is not None and len(children) == 1:
         avg_price = _shared(avg_price, children[0].sole_price)
+    return _line(record, sent, filled, avg_price, _slice_status(record, children, filled, sent), ids)
+
+
+def _one_child_slice(record: SliceRecord, child: ChildOrder) -> OrderSlice:
+    # Most slices: the general case's figures and status for one child, without its tuples,
+    # lists and generators (a line is made for every slice of every parent).
+    priced = child.priced_quantity
+    sent, filled = _lone(child.quantity), _lone(child.filled)
+    avg_price = _shared((ZERO + child.notional) / (ZERO + priced), child.sole_price) if priced else None
+    state = child.state
+    status = _status(record, not state.is_final, state is ChildState.REJECTED, filled, sent)
+    return _line(record, sent, filled, avg_price, status, record._child_ids)
+
+
+def _line(
+    record: SliceRecord,
+    sent: Decimal,
+    filled: Decimal,
+    avg_price: Decimal | None,
+    status: SliceStatus,
+    ids: str | tuple[str, ...],
+) -> OrderSlice:
     return OrderSlice(
         index=record.index,
         scheduled_at=record.scheduled_at,
@@ -248,7 +275,7 @@ def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderS
         sent_quantity=sent,
         filled_quantity=filled,
         avg_price=avg_price,
-        status=_slice_status(record, children, filled, sent),
+        status=status,
         child_ids=ids,
         note=record.note,
     )
