@@ -102,14 +102,16 @@ class OrderRecord:
 
     def apply_fill(self, quantity: Decimal, time: float) -> None:
         """Count a fill of ``quantity``; refuses (as a bug) anything that would overfill."""
-        remaining = self.remaining
+        filled = self._filled
+        # The value of ``remaining`` without the object it shares: only compared here.
+        remaining = self.order.quantity - filled
         if quantity <= _ZERO or quantity > remaining:
-            raise RuntimeError(f"fill of {quantity} does not fit the remaining {remaining}")
+            raise RuntimeError(f"fill of {quantity} does not fit the remaining {self.remaining}")
         moved = OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED
         status = self.status
         if status is not OrderStatus.NEW and status is not OrderStatus.PARTIALLY_FILLED:
             self._move(moved, time)  # refuses, before anything changes: a final order takes no fill
-        self._filled = _plus(self._filled, quantity)
+        self._filled = _plus(filled, quantity)
         # Both moves are legal from new or partially filled: no need for the table.
         self.status = moved
         self.updated_at = time
@@ -146,6 +148,9 @@ class SymbolBook:
         # cancel among many resting orders costs one look-up, not a scan of the list).
         self._resting: dict[OrderRecord, None] = {}
         self._size = _floor_lot(spec.displayed_size, spec.lot_size)
+        # What takers must have taken before level ``i`` shows less than its size: ``i × size``,
+        # made once rather than per order (an int times a Decimal converts the int each time).
+        self._offsets = [index * self._size for index in range(spec.depth_levels)]
         # Per side (buy first, then sell; lists, not dicts keyed by the side, which hash it): what
         # takers took this step, this step's level prices (built on first use after a step, so an
         # order costs only the levels it touches) and the first level takers have not emptied.
@@ -202,11 +207,12 @@ class SymbolBook:
         prices = self._prices[slot] or self._level_prices(side, slot)
         index = self._front[slot]
         size = self._size
+        offsets = self._offsets
         taken = self._taken[slot]
         # ``max``/``min`` spelt as comparisons (the same values and objects, a third of the cost).
         while index < len(prices) and wanted > _ZERO:
             # What level ``index`` still shows this step: takers empty the levels front to back.
-            over = taken - index * size
+            over = taken - offsets[index]
             available = size - (over if over > _ZERO else _ZERO)
             if not available > _ZERO:
                 # Emptied for the rest of the step: later takers start past it.
