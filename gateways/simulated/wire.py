@@ -93,7 +93,8 @@ class EventWire:
         self._rng = random.Random(f"{seed}:events")
         self._journal = journal
         # Deliveries on their way: (time, sequence) per entry; without faults, (time, the last
-        # sequence due then) per run of sequences published for one delivery time.
+        # sequence due then) per run of sequences published for one delivery time; without
+        # latency either, none (see ``_due_at_once``).
         self._pending: deque[tuple[float, int]] = deque()
         self._held: _Held | None = None
         self._last_delivery = -math.inf
@@ -109,6 +110,9 @@ class EventWire:
         self._closed = False
         # Without event latency every delay is 0: no draws (this generator serves nothing else).
         self._instant = latency.event == 0 and latency.event_jitter == 0
+        # Without faults as well, every event is due as it is published: nothing is kept pending,
+        # and the wire delivers up to the journal's last sequence whenever it runs.
+        self._due_at_once = self._instant and self._in_order is not None
 
     def __repr__(self) -> str:
         return (
@@ -133,6 +137,11 @@ class EventWire:
 
     def publish(self, sequence: int, time: float) -> None:
         """Schedule the delivery of the journal's event ``sequence``, published at ``time``."""
+        if self._due_at_once:
+            # The first event the wire has not delivered wakes it; it takes the later ones along.
+            if sequence == self._delivered + 1:
+                self._wake.set()
+            return
         if self._instant:
             deliver_at = time
         else:
@@ -142,12 +151,7 @@ class EventWire:
         if self._in_order is not None:
             pending = self._pending
             if pending and pending[-1][0] == deliver_at:
-                # Due with the run ahead of it (every event of one instant, without latency).
-                pending[-1] = (deliver_at, sequence)
-                if self._instant:
-                    # That run was published at this instant and set the wake, which the wire has
-                    # not taken since (it delivers all that is due each time it runs).
-                    return
+                pending[-1] = (deliver_at, sequence)  # due with the run ahead of it
             else:
                 pending.append((deliver_at, sequence))
             self._wake.set()
@@ -205,10 +209,10 @@ class EventWire:
             pending = self._pending
             in_order = self._in_order
             if in_order is not None:
-                last = 0
+                last = len(self._journal) if self._due_at_once else 0
                 while pending and pending[0][0] <= current:
                     last = pending.popleft()[1]
-                if last:
+                if last > in_order.length:
                     self._delivered += last - in_order.length
                     in_order.extend_to(last)
                     self._notify()
