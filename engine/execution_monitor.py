@@ -14,6 +14,7 @@ incomplete parent to the deadline handler.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -48,6 +49,17 @@ __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
+
+
+def writes_debug(log: Any) -> bool:
+    """True unless ``log`` is a filtering logger that drops debug lines (structlog's own, as
+    ``make_filtering_bound_logger`` makes them); unknown loggers are taken to write them.
+
+    A bound logger keeps the level it was made with, so this is asked once, as it is bound.
+    Every child writes a few debug lines; a filtered one still costs a call with its arguments.
+    """
+    is_enabled_for = getattr(log, "is_enabled_for", None)
+    return True if is_enabled_for is None else bool(is_enabled_for(logging.DEBUG))
 
 _FINAL_STATUS = {
     OrderStatus.FILLED: ChildState.FILLED,
@@ -159,6 +171,7 @@ class ExecutionMonitor:
         self._task_group: anyio.abc.TaskGroup | None = None
         # Bound once: a call on the module's lazy proxy would assemble a new logger every time.
         self._log = _log.bind()
+        self._debug = writes_debug(self._log)
 
     def __repr__(self) -> str:
         open_parents = sum(1 for t in self._parents.values() if not t.parent.state.is_final)
@@ -326,7 +339,8 @@ class ExecutionMonitor:
         tracked, child = self._route(client_order_id)
         child.sent_at = sent_at
         child.accept()
-        self._log.debug("child accepted", parent_id=tracked.parent.parent_id, child_id=client_order_id)
+        if self._debug:
+            self._log.debug("child accepted", parent_id=tracked.parent.parent_id, child_id=client_order_id)
         self._notify(tracked)
 
     def record_not_sent(self, client_order_id: str, state: ChildState, reason: str) -> None:
@@ -475,14 +489,15 @@ class ExecutionMonitor:
             waiter = self._child_waiters.pop(child.client_order_id, None)
             if waiter is not None:
                 waiter.set()
-            self._log.debug(
-                "child final",
-                parent_id=parent.parent_id,
-                child_id=child.client_order_id,
-                state=child.state.value,
-                filled=child.filled,
-                reason=child.reason,
-            )
+            if self._debug:
+                self._log.debug(
+                    "child final",
+                    parent_id=parent.parent_id,
+                    child_id=child.client_order_id,
+                    state=child.state.value,
+                    filled=child.filled,
+                    reason=child.reason,
+                )
         if parent.filled >= parent.quantity and parent.state in (ParentState.WORKING, ParentState.COMPLETING):
             parent.transition(ParentState.COMPLETED, now())
             self._log.info("parent state", parent_id=parent.parent_id, state="completed")

@@ -26,7 +26,7 @@ import structlog
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
 from engine.clock import is_virtual, now, running_loop
 from engine.errors import GatewayError
-from engine.execution_monitor import ExecutionMonitor
+from engine.execution_monitor import ExecutionMonitor, writes_debug
 from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine.gateway import TradingGateway
 from engine.market import Quote
@@ -92,6 +92,12 @@ class RunnerParts:
     # line per child would pay even when its level is filtered out.
     log: structlog.typing.FilteringBoundLogger = attrs.field(factory=lambda: _log.bind())
     alarms: SliceAlarms = attrs.field(factory=SliceAlarms)
+    # Whether ``log`` writes debug lines (asked once: see ``writes_debug``).
+    debug: bool = attrs.field(init=False)
+
+    @debug.default
+    def _debug_default(self) -> bool:
+        return writes_debug(self.log)
 
 
 # The selector rounds timeouts up to whole milliseconds, so on a real clock a timer fires up to
@@ -386,6 +392,7 @@ class ParentRunner:
         scheduled = ZERO
         records = self._records
         last = len(records) - 1
+        smallest_unpriced = minimum_slice_quantity(parent.instrument, None)  # (lot and minimum)
         for index in range(last + 1):
             record = records[index]
             assert isinstance(record, SliceRecord)  # only the slices before it are folded
@@ -405,7 +412,11 @@ class ParentRunner:
             quote = await self._quote() if self._quote_first else None
             quantity = self._slice_quantity(record, scheduled, is_last=record.index == last)
             reference = None if quote is None else (quote.ask if parent.side is OrderSide.BUY else quote.bid)
-            smallest = minimum_slice_quantity(parent.instrument, reference)
+            smallest = (
+                smallest_unpriced
+                if reference is None
+                else minimum_slice_quantity(parent.instrument, reference)
+            )
             if quantity < smallest:
                 if quantity > 0 and parent.remaining >= smallest:
                     quantity = smallest
@@ -491,15 +502,15 @@ class ParentRunner:
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)
         record.child_ids += (cid,)
-        # Raw values: a filtered debug call must not pay for formatting them.
-        self._parts.log.debug(
-            "send child",
-            parent_id=parent.parent_id,
-            child_id=cid,
-            slice=record.index,
-            quantity=quantity,
-            price=price,
-        )
+        if self._parts.debug:  # (raw values: a line must not pay for formatting them)
+            self._parts.log.debug(
+                "send child",
+                parent_id=parent.parent_id,
+                child_id=cid,
+                slice=record.index,
+                quantity=quantity,
+                price=price,
+            )
         # The queue settles every request; waiting for it must not be cut short by the schedule's
         # own stop, or the child's outcome would be lost to the books: a stop meanwhile waits
         # (see _stop). This costs a flag, where a shielded scope per child cost about 5 us.

@@ -50,7 +50,7 @@ def minimum_slice_quantity(instrument: Instrument, reference_price: Decimal | No
     if instrument.min_notional > 0 and reference_price is not None and reference_price > 0:
         smallest = max(smallest, instrument.min_notional / reference_price)
     lots = (smallest / lot).to_integral_value(rounding=ROUND_CEILING)
-    return lots * lot
+    return lot if lots == 1 else lots * lot  # (``1 * lot`` writes as ``lot``: share it)
 
 
 def _spread_evenly(total_lots: int, count: int) -> list[int]:
