@@ -167,6 +167,14 @@ class SliceRecord:
     def child_ids(self, ids: tuple[str, ...]) -> None:
         self._child_ids = ids[0] if len(ids) == 1 else tuple(ids)
 
+    def add_child_id(self, client_order_id: str) -> None:
+        """Append the id of a child just sent."""
+        ids = self._child_ids
+        if not ids:
+            self._child_ids = client_order_id
+        else:
+            self._child_ids = (ids, client_order_id) if isinstance(ids, str) else (*ids, client_order_id)
+
 
 def _slice_status(
     record: SliceRecord, children: Sequence[ChildOrder], filled: Decimal, sent: Decimal

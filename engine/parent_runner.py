@@ -369,9 +369,10 @@ class ParentRunner:
         return quote
 
     def _take_mid(self, quote: Quote) -> None:
-        self._mid_sum += quote.mid
+        mid = quote.mid  # (worked out on each read)
+        self._mid_sum += mid
         self._mid_count += 1
-        self._last_mid = quote.mid
+        self._last_mid = mid
 
     async def _sample_mid(self) -> None:
         """Sample the mid after a market slice: from the cache, or from a request in flight
@@ -501,7 +502,7 @@ class ParentRunner:
         cid = order.client_order_id
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)
-        record.child_ids += (cid,)
+        record.add_child_id(cid)
         if self._parts.debug:  # (raw values: a line must not pay for formatting them)
             self._parts.log.debug(
                 "send child",

@@ -191,3 +191,13 @@ def test_a_slice_reads_and_writes_its_child_ids_as_a_tuple_whether_it_has_one_or
     assert OrderSlice(index=2, scheduled_at=2.0, quantity=Decimal(10)).child_ids == ()
     assert one == OrderSlice(index=0, scheduled_at=0.0, quantity=Decimal(10), child_ids="C1")
     assert attrs.evolve(one, child_ids=("C1", "C4")).child_ids == ("C1", "C4")
+
+
+def test_a_slice_record_adds_child_ids_in_sending_order() -> None:
+    record = SliceRecord(index=0, scheduled_at=0.0, quantity=Decimal(10))
+    assert record.child_ids == ()
+    record.add_child_id("C1")
+    assert record.child_ids == ("C1",)
+    record.add_child_id("C2")
+    record.add_child_id("C3")
+    assert record.child_ids == ("C1", "C2", "C3")
