@@ -195,9 +195,8 @@ def test_a_slice_reads_and_writes_its_child_ids_as_a_tuple_whether_it_has_one_or
 
 def test_a_slice_record_adds_child_ids_in_sending_order() -> None:
     record = SliceRecord(index=0, scheduled_at=0.0, quantity=Decimal(10))
-    assert record.child_ids == ()
-    record.add_child_id("C1")
-    assert record.child_ids == ("C1",)
-    record.add_child_id("C2")
-    record.add_child_id("C3")
-    assert record.child_ids == ("C1", "C2", "C3")
+    seen = [record.child_ids]
+    for client_order_id in ("C1", "C2", "C3"):
+        record.add_child_id(client_order_id)
+        seen.append(record.child_ids)
+    assert seen == [(), ("C1",), ("C1", "C2"), ("C1", "C2", "C3")]
