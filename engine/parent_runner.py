@@ -374,19 +374,20 @@ class ParentRunner:
         self._mid_count += 1
         self._last_mid = mid
 
-    async def _sample_mid(self) -> None:
-        """Sample the mid after a market slice: from the cache, or from a request in flight
-        without waiting for it (another parent of the symbol waits), or by asking."""
+    def _sample_mid_nowait(self) -> bool:
+        """Sample the mid after a market slice without waiting: from the cache, or from a request
+        in flight without waiting for it (another parent of the symbol waits). False when only
+        a request of its own can give it (``_quote``). Not a coroutine: most find the cache."""
         quotes = self._parts.quotes
         quote = quotes.get_quote_nowait(self._parent.symbol)
         if quote is not None:
             self._take_mid(quote)
-            return
+            return True
         pending = quotes.listen(self._parent.symbol, self._take_mid)
         if pending is not None:
             self._pending_quote = pending
-            return
-        await self._quote()
+            return True
+        return False
 
     async def _run_schedule(self) -> None:
         parent = self._parent
@@ -431,8 +432,8 @@ class ParentRunner:
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
                 await self._send(record, quantity, None)
-                if not self._quote_first:
-                    await self._sample_mid()
+                if not self._quote_first and not self._sample_mid_nowait():
+                    await self._quote()
             else:
                 slice_end = records[index + 1].scheduled_at if index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)

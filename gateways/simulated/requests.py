@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from engine.clock import now
+from engine.clock import now, running_loop
 from engine.errors import GatewayError, GatewayUnavailableError, OrderStateUnknownError
 from gateways.simulated.config import LatencyModel
 from gateways.simulated.faults import FaultInjector
@@ -173,7 +173,7 @@ class RequestChannel:
                 raise OrderStateUnknownError(
                     f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
                 )
-            caller = asyncio.current_task()
+            caller = asyncio.current_task(running_loop())  # (asyncio's own look-up of the loop is slow)
             if caller is self._last_caller:
                 await asyncio.sleep(0)
             self._last_caller = caller
