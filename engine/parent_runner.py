@@ -162,6 +162,7 @@ class ParentRunner:
         "_sending",
         "_start",
         "_stop_pending",
+        "_times",
         "_virtual",
         "report",
     )
@@ -187,11 +188,11 @@ class ParentRunner:
         self._mid_count = 1 if arrival is not None else 0
         self._last_mid = arrival.mid if arrival is not None else None
         self._pending_quote: anyio.Event | None = None  # a quote request whose mid it will take
-        # A slice's record, until its report line replaces it (see ``_fold_finished``).
-        self._records: list[SliceRecord | OrderSlice] = [
-            SliceRecord(index=i, scheduled_at=at, quantity=q)
-            for i, (at, q) in enumerate(zip(_slice_times(start, plan.offsets), plan.quantities, strict=True))
-        ]
+        self._times = _slice_times(start, plan.offsets)
+        # A slice's record, made when the slice comes due, until its report line replaces it
+        # (see ``_fold_finished``). Not made up front: thousands of parents may each plan
+        # hundreds of slices, and every record is one more object for the collector to walk.
+        self._records: list[SliceRecord | OrderSlice] = []
         self._notes: list[str] = [plan.note] if plan.note else []
         self._folded = 0  # the slices before this one have their report lines made
         self._interval = plan.duration / max(plan.num_slices, 1)
@@ -340,9 +341,15 @@ class ParentRunner:
 
     def _build_report(self) -> ExecutionReport:
         twap = self._mid_sum / self._mid_count if self._mid_count else None
+        records, times, quantities = self._records, self._times, self._plan.quantities
+        # The slices the schedule never reached (it ended early): their lines say so.
+        records.extend(
+            SliceRecord(index=index, scheduled_at=times[index], quantity=quantities[index])
+            for index in range(len(records), len(times))
+        )
         self.report = build_report(
             self._parent,
-            self._records,
+            records,
             started_at=self._start,
             ended_at=now(),
             arrival_price=self._arrival.mid if self._arrival is not None else None,
@@ -392,12 +399,12 @@ class ParentRunner:
     async def _run_schedule(self) -> None:
         parent = self._parent
         scheduled = ZERO
-        records = self._records
-        last = len(records) - 1
+        records, times, quantities = self._records, self._times, self._plan.quantities
+        last = len(times) - 1
         smallest_unpriced = minimum_slice_quantity(parent.instrument, None)  # (lot and minimum)
         for index in range(last + 1):
-            record = records[index]
-            assert isinstance(record, SliceRecord)  # only the slices before it are folded
+            record = SliceRecord(index=index, scheduled_at=times[index], quantity=quantities[index])
+            records.append(record)
             delay = record.scheduled_at - now()
             if delay > 0 and self._virtual:
                 await self._parts.alarms.wait_until(record.scheduled_at)
@@ -435,7 +442,7 @@ class ParentRunner:
                 if not self._quote_first and not self._sample_mid_nowait():
                     await self._quote()
             else:
-                slice_end = records[index + 1].scheduled_at if index < last else None
+                slice_end = times[index + 1] if index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)
 
     def _fold_finished(self, before: int) -> None:

@@ -85,6 +85,11 @@ async def test_cancelling_a_parent_stops_new_slices_and_cancels_its_resting_chil
     assert resting == 1
     assert report.final_state is ParentState.CANCELLED
     assert [s.status for s in report.slices[4:]] == [SliceStatus.NOT_SENT] * 6
+    # every slice of the schedule has its line, the ones never reached too
+    assert [s.index for s in report.slices] == list(range(10))
+    first = report.slices[0].scheduled_at
+    assert [s.scheduled_at - first for s in report.slices] == [10.0 * i for i in range(10)]
+    assert sum(s.quantity for s in report.slices) == 1000
     assert all(s.sent_at is None or s.sent_at <= cancelled_at for s in report.slices)
     assert statistics.open_orders == 0
     assert statistics.cancels >= 4
