@@ -172,7 +172,7 @@ class OrderDesk:
         """Book a fill the market decided on as it stepped (a resting order's)."""
         record = intent.record
         self._book_fill(record, intent.quantity, intent.price, intent.is_maker, now())
-        if record.status is OrderStatus.FILLED:
+        if record.status is _FILLED:
             self._books[record.order.symbol].remove(record)
 
     def _book_fill(

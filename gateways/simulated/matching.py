@@ -44,15 +44,6 @@ _FROM_PARTIALLY_FILLED: tuple[OrderStatus, ...] = (
 )
 
 
-def _plus(total: Decimal, value: Decimal) -> Decimal:
-    """``total + value``, keeping ``value``'s own object when ``total`` is zero and the sum writes
-    the same (the venue holds every order ever sent: most fill once, and share the Decimal)."""
-    result = total + value
-    if not total and result.same_quantum(value) and result.is_signed() == value.is_signed():
-        return value
-    return result
-
-
 @attrs.define(weakref_slot=False, eq=False)
 class OrderRecord:
     """One order as the venue holds it; ``apply_fill`` and ``finish`` are the only changes.
@@ -117,7 +108,11 @@ class OrderRecord:
         status = self.status
         if status is not _NEW and status is not _PARTIALLY_FILLED:
             self._move(moved, time)  # refuses, before anything changes: a final order takes no fill
-        self._filled = _plus(filled, quantity)
+        total = filled + quantity
+        # A first fill keeps its own object when the sum writes the same (the venue holds every
+        # order ever sent: most fill once, and share the Decimal); a fill is positive, so the sum
+        # has its sign.
+        self._filled = quantity if not filled and total.same_quantum(quantity) else total
         # Both moves are legal from new or partially filled: no need for the table.
         self.status = moved
         self.updated_at = time

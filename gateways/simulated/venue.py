@@ -150,7 +150,6 @@ class SimulatedVenue:
         self._opened_at: float | None = None
         self._closed = False
         self._task_group: anyio.abc.TaskGroup | None = None
-        self._requests = 0
         self._rate_limit_violations = 0
         self._limited = self._limiter.enabled  # without limits, nothing to count per request
         self._log = structlog.get_logger(__name__).bind(venue="simulated", seed=seed)
@@ -221,7 +220,7 @@ class SimulatedVenue:
         """A frozen snapshot of the venue's counters."""
         desk = self._desk.counts
         return VenueStatistics(
-            requests=self._requests,
+            requests=len(self._request_codes),  # every request that arrived is logged
             orders=desk["orders"],
             fills=desk["fills"],
             cancels=desk["cancels"],
@@ -362,7 +361,6 @@ class SimulatedVenue:
     def _execute(self, kind: str, client_order_id: str | None, payload: object, arrived: float) -> Answer:
         """Run one request at the venue at its arrival (now): rate limits, then its kind's handler."""
         self._market.catch_up(arrived)
-        self._requests += 1
         retry_after = self._limiter.try_admit(kind, arrived) if self._limited else None
         result: object = None
         error: GatewayError | None
