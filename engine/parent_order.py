@@ -210,7 +210,8 @@ class ChildOrder:
             self._trade_ids = (*seen, trade_id)
         else:
             self._trade_ids = {*seen, trade_id}
-        ceiling = self._confirmed_filled if self._confirmed_filled is not None else self.quantity
+        quantity = self.order.quantity
+        ceiling = self._confirmed_filled if self._confirmed_filled is not None else quantity
         counted = min(fill.quantity, ceiling - self._fill_quantity)
         if counted <= 0:
             return ZERO
@@ -224,9 +225,9 @@ class ChildOrder:
         # A capped fill pays its fee pro rata: the engine books only the part it counts.
         fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
         self._fees = _shared_sum(self._fees, fee)
-        if not self.state.is_final and self._fill_quantity >= self.quantity:
+        if self.state._value_ not in _FINAL_CHILD and filled >= quantity:
             self.state = ChildState.FILLED
-            self._confirmed_filled = self.quantity
+            self._confirmed_filled = quantity
             self.ended_at = fill.timestamp
         return counted
 
@@ -374,7 +375,11 @@ class ParentOrder:
             child = next(oldest, None)
             if child is None or child.order.client_order_id != cid:
                 return False
-            if not child.state.is_final or child._fill_quantity != child.filled:
+            # Final, and every fill priced: the fills seen make up ``filled`` (read directly).
+            confirmed = child._confirmed_filled
+            if child.state._value_ not in _FINAL_CHILD or (
+                confirmed is not None and child._fill_quantity != confirmed
+            ):
                 return False
         for cid in client_order_ids:
             child = children.pop(cid)
@@ -433,9 +438,13 @@ class ParentOrder:
 
     def apply_fill(self, child: ChildOrder, fill: OrderFilled) -> Decimal:
         """Count a fill of one of this parent's children; return the quantity newly filled."""
-        was_open = not child.state.is_final
-        before_filled, before_committed = child.filled, child.committed
+        # (``child.filled`` and ``child.committed``, read without their properties: a fill per
+        # child order comes through here)
+        was_open = child.state._value_ not in _FINAL_CHILD
+        confirmed = child._confirmed_filled
+        before_filled = child._fill_quantity if confirmed is None else confirmed
         child.apply_fill(fill)
+        before_committed = child.order.quantity if was_open else before_filled
         return self._settle(child, was_open, before_filled, before_committed, fill.timestamp)
 
     def finish_child(
@@ -455,13 +464,17 @@ class ParentOrder:
     def _settle(
         self, child: ChildOrder, was_open: bool, before_filled: Decimal, before_committed: Decimal, at: float
     ) -> Decimal:
-        # The one place the parent's totals change.
-        newly_filled = _shared_difference(child.filled, before_filled)
+        # The one place the parent's totals change. (``child.filled``, ``child.committed`` and
+        # ``child.state.is_final`` read without their properties: once per fill and per end.)
+        confirmed = child._confirmed_filled
+        filled = child._fill_quantity if confirmed is None else confirmed
+        final = child.state._value_ in _FINAL_CHILD
+        newly_filled = _shared_difference(filled, before_filled)
         self._filled += newly_filled
-        self._committed += child.committed - before_committed
+        self._committed += (filled if final else child.order.quantity) - before_committed
         if newly_filled > 0:
             self._fill_times.append(at)
             self._fill_quantities.append(newly_filled)
-        if was_open and child.state.is_final:
-            self._open_children.pop(child.client_order_id, None)
+        if was_open and final:
+            self._open_children.pop(child.order.client_order_id, None)
         return newly_filled
