@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from engine.clock import now, running_loop
+from engine.clock import now
 from engine.errors import GatewayError, GatewayUnavailableError, OrderStateUnknownError
 from gateways.simulated.config import LatencyModel
 from gateways.simulated.faults import FaultInjector
@@ -129,6 +129,9 @@ class RequestChannel:
         # The task that made the latest instant request, itself: its id() would be handed to a
         # new task once it is freed, and that new task would then count as sending in a loop.
         self._last_caller: asyncio.Task[Any] | None = None
+        # The loop the channel was opened on: given it, asyncio finds the current task without
+        # looking the running loop up (which costs more than the task look-up itself).
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"<RequestChannel open={self._open} in_flight={len(self._inbox)}>"
@@ -139,8 +142,9 @@ class RequestChannel:
         return self._latency.request + self._rng.uniform(0.0, self._latency.request_jitter)
 
     def open(self) -> None:
-        """Accept requests from now on."""
+        """Accept requests from now on, from tasks of the running loop."""
         self._open = True
+        self._loop = asyncio.get_running_loop()
 
     def close(self) -> None:
         """Refuse new requests; those still travelling fail as never arrived."""
@@ -173,7 +177,7 @@ class RequestChannel:
                 raise OrderStateUnknownError(
                     f"no answer to {kind} within {self._timeout}s", client_order_id=client_order_id
                 )
-            caller = asyncio.current_task(running_loop())  # (asyncio's own look-up of the loop is slow)
+            caller = asyncio.current_task(self._loop)
             if caller is self._last_caller:
                 await asyncio.sleep(0)
             self._last_caller = caller
