@@ -223,10 +223,14 @@ class SymbolBook:
             price = prices[index]
             if limit is not None and (price - limit) * side.sign > 0:
                 break
-            quantity = available if available < wanted else wanted
-            fills.append((quantity, price))
-            taken += quantity
-            wanted -= quantity
+            if not available < wanted:
+                # The level has what is left to fill: the last fill (most orders take one level).
+                fills.append((wanted, price))
+                taken += wanted
+                break
+            fills.append((available, price))
+            taken += available
+            wanted -= available
             index += 1
         self._taken[slot] = taken
         return fills
