@@ -20,6 +20,12 @@ from engine.rate_limits import RequestKind
 
 __all__ = ["Lanes"]
 
+# Enum members read per child order, as module names: on Python 3.11 a read through the enum
+# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
+# attribute read off the fast path), ten times a module name.
+_IN_FLIGHT = HandleState.IN_FLIGHT
+
+
 _UNSENT = (HandleState.QUEUED, HandleState.DELAYED, HandleState.WAITING_FOR_ROOM)
 _LANES = tuple(Lane)
 _PERMITS = (RequestKind.LOOKUP, RequestKind.QUOTE)
@@ -180,7 +186,7 @@ class Lanes:
     def take_direct(self, handle: OrderHandle) -> None:
         """A request that goes out at once, the lanes being empty: give it its place all the same."""
         handle._sequence = next(self._sequence)
-        handle._state = HandleState.IN_FLIGHT
+        handle._state = _IN_FLIGHT
 
     def is_idle(self, now: float) -> bool:
         """True when nothing waits in a lane and no back-off or deadline is due."""

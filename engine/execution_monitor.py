@@ -50,6 +50,12 @@ __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
+# Enum members read per child order, as module names: on Python 3.11 a read through the enum
+# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
+# attribute read off the fast path), ten times a module name.
+_CHILD_PENDING, _CHILD_UNKNOWN = ChildState.PENDING, ChildState.UNKNOWN
+
+
 
 def writes_debug(log: Any) -> bool:
     """True unless ``log`` is a filtering logger that drops debug lines (structlog's own, as
@@ -259,7 +265,7 @@ class ExecutionMonitor:
                 return
             parent.apply_fill(child, event)
         elif isinstance(event, OrderAccepted):
-            if child.state is not ChildState.PENDING and child.state is not ChildState.UNKNOWN:
+            if child.state is not _CHILD_PENDING and child.state is not _CHILD_UNKNOWN:
                 return  # the queue's answer came first (it usually does): nothing changes
             child.accept()
         elif isinstance(event, OrderCancelled):

@@ -42,6 +42,13 @@ __all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
+# Enum members read per child order, as module names: on Python 3.11 a read through the enum
+# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
+# attribute read off the fast path), ten times a module name.
+_WORKING, _MARKET = ParentState.WORKING, SliceStyle.MARKET
+_UNKNOWN, _REJECTED = ChildState.UNKNOWN, ChildState.REJECTED
+
+
 
 class SliceAlarms:
     """Wake-ups at slice times on virtual time, one loop timer per distinct time.
@@ -413,7 +420,7 @@ class ParentRunner:
             if self._folded < index:
                 # The last slice's events have come in by now (not yet right after its send).
                 self._fold_finished(index)
-            if parent.state is not ParentState.WORKING or self._stopped():
+            if parent.state is not _WORKING or self._stopped():
                 return  # (a stop may come in the very pass that woke this slice)
             record.due = True
             scheduled += record.quantity
@@ -434,7 +441,7 @@ class ParentRunner:
                         "nothing to send" if quantity <= 0 else f"{quantity} below the smallest order"
                     )
                     continue
-            if self._params.style is SliceStyle.MARKET:
+            if self._params.style is _MARKET:
                 if quote is not None and not self._within_limit(reference):
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
@@ -534,9 +541,9 @@ class ParentRunner:
         if self._stop_pending:
             self._stop_pending = False
             self._stop()  # takes effect at the next wait
-        if child.state is ChildState.UNKNOWN:
+        if child.state is _UNKNOWN:
             await monitor.reconcile(cid)
-        if child.state is ChildState.REJECTED:
+        if child.state is _REJECTED:
             self._log.warning("child rejected", child_id=cid, reason=child.reason)
         return child
 
