@@ -132,21 +132,18 @@ class EventJournal:
             return self._kept[ref]
         record = self._records[ref - 1]
         order = record.order
-        return OrderAccepted(
-            client_order_id=order.client_order_id, symbol=order.symbol, timestamp=record.created_at,
-            venue_order_id=f"V{ref}", sequence=sequence,
+        return OrderAccepted._checked(
+            order.client_order_id, order.symbol, record.created_at, sequence, f"V{ref}"
         )
 
     def fill(self, number: int) -> OrderFilled:
         """Fill ``number`` (from 1), as it was published."""
         index = number - 1
         order = self._records[self._fill_records[index] - 1].order
-        return OrderFilled(
-            client_order_id=order.client_order_id, symbol=order.symbol,
-            timestamp=self._fill_times[index], sequence=self._fill_sequences[index],
-            trade_id=f"T{number}", side=order.side, quantity=self._fill_quantities[index],
-            price=self._fill_prices[index], fee=self._fill_fees[index],
-            is_maker=bool(self._fill_makers[index]),
+        return OrderFilled._checked(
+            order.client_order_id, order.symbol, self._fill_times[index], self._fill_sequences[index],
+            f"T{number}", order.side, self._fill_quantities[index], self._fill_prices[index],
+            self._fill_fees[index], bool(self._fill_makers[index]),
         )
 
     def fill_numbers(self, record: OrderRecord) -> tuple[int, ...]:
