@@ -4,7 +4,9 @@ The order of the steps is the design:
 
 1. Symbols held without a target are frozen or liquidated; targeted symbols whose weight is
    inside the drift band are frozen. The others share what the frozen ones leave (the
-   allocation is recomputed, not merely filtered).
+   allocation is recomputed, not merely filtered). A band holds a name only if the name stays
+   inside it after the plan's costs (``band_breaches``; the planner re-runs the allocation
+   without the bands of the names that leave them).
 2. Targets are values of the portfolio net of the estimated trading costs, so the costs come out
    of every name pro rata and re-planning after execution finds the same ideal.
 3. The mode removes the forbidden side; buys are scaled down so cash ends at or above the floor
@@ -28,7 +30,7 @@ from engine._rounding_search import round_heuristic
 from engine.fees import FeeModel
 from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 
-__all__ = ["Allocation", "PlannerSettings", "allocate"]
+__all__ = ["Allocation", "PlannerSettings", "allocate", "band_breaches"]
 
 _BIG = 10**15  # "no bound" for a trade size in lots
 _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
@@ -105,8 +107,9 @@ def _inside_band(settings: PlannerSettings, current: Decimal, target: Decimal) -
 class _Planner:
     """One allocation run; holds the float view of the inputs."""
 
-    def __init__(self, inputs: PlanInputs, settings: PlannerSettings) -> None:
+    def __init__(self, inputs: PlanInputs, settings: PlannerSettings, unbanded: frozenset[str]) -> None:
         self.inputs, self.settings = inputs, settings
+        self.unbanded = unbanded  # names whose band the plan's own costs would break
         self.value = float(inputs.portfolio_value)
         self.cash = float(inputs.cash)
         self.slippage = float(settings.slippage_bps) / 10_000.0
@@ -138,7 +141,7 @@ class _Planner:
         banded = settings.absolute_band is not None or settings.relative_band is not None
         freeze = settings.untargeted is UntargetedPolicy.FREEZE
         weight_of, rule_of, prices = inputs.weights.get, inputs.instruments.get, inputs.prices
-        append = self.names.append
+        append, unbanded = self.names.append, self.unbanded
         for symbol in inputs.symbols:
             quantity, weight = inputs.positions[symbol], weight_of(symbol)
             if weight is None and freeze:
@@ -149,7 +152,8 @@ class _Planner:
                 continue
             price = prices[symbol]
             pinned = False
-            if banded and weight is not None and _inside_band(settings, quantity * price / value, weight):
+            if banded and weight is not None and symbol not in unbanded \
+                    and _inside_band(settings, quantity * price / value, weight):
                 note = f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}"
                 if not self._near_target(symbol, weight):
                     self._freeze(symbol, TradeReason.INSIDE_BAND, note)
@@ -451,6 +455,30 @@ def _hold_note(name: _Name, reason: TradeReason) -> str:
     return f"{reason.text} (ideal trade {gap:+.6g}, smallest allowed {name.min_lots} × {name.lot:g})"
 
 
-def allocate(inputs: PlanInputs, settings: PlannerSettings) -> Allocation:
-    """Run the whole allocation of one plan (see the module docstring for the steps)."""
-    return _Planner(inputs, settings).run()
+def allocate(inputs: PlanInputs, settings: PlannerSettings,
+             unbanded: frozenset[str] = frozenset()) -> Allocation:
+    """Run the whole allocation of one plan (see the module docstring for the steps).
+
+    Names in ``unbanded`` are not held by their drift band, whatever their weight.
+    """
+    return _Planner(inputs, settings, unbanded).run()
+
+
+def band_breaches(inputs: PlanInputs, settings: PlannerSettings, allocation: Allocation,
+                  value_after: Decimal) -> frozenset[str]:
+    """The names the allocation holds inside their band but the plan's own costs push out of it.
+
+    Fees and slippage lower the portfolio's value, so every position left alone weighs a little
+    more once the plan has run. Judged only against the value before, a name just inside its
+    band would be outside it for a re-plan right after execution, which would then trade it.
+    ``value_after`` is the value a re-plan starts from (cash after plus positions after); the
+    test is the one the re-plan makes, in the same Decimal arithmetic.
+    """
+    if value_after <= 0:
+        return frozenset()  # costs took everything: no weight is defined, and no band either
+    positions, prices, weights = inputs.positions, inputs.prices, inputs.weights
+    return frozenset(
+        symbol for symbol, reason in allocation.reasons.items()
+        if reason is TradeReason.INSIDE_BAND
+        and not _inside_band(settings, positions[symbol] * prices[symbol] / value_after, weights[symbol])
+    )

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from engine import _plan_inputs as convert
-from engine._allocation import Allocation, PlannerSettings, allocate
+from engine._allocation import Allocation, PlannerSettings, allocate, band_breaches
 from engine._plan_inputs import PlanInputs, parse_inputs
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
@@ -97,22 +97,22 @@ class SymbolAllocation:
 class _Rows:
     """Builds a plan's ``SymbolAllocation`` rows once, on first use."""
 
-    __slots__ = ("_allocation", "_inputs", "_moved", "_rows", "_value_after")
+    __slots__ = ("_rows", "_value_after", "allocation", "inputs", "moved")
 
     def __init__(self, inputs: PlanInputs, allocation: Allocation, moved: dict[str, Decimal],
                  value_after: Decimal) -> None:
-        self._inputs, self._allocation, self._moved = inputs, allocation, moved
+        self.inputs, self.allocation, self.moved = inputs, allocation, moved
         self._value_after = value_after
         self._rows: tuple[SymbolAllocation, ...] | None = None
 
     def get(self) -> tuple[SymbolAllocation, ...]:
         if self._rows is None:
-            inputs, allocation = self._inputs, self._allocation
+            inputs, allocation = self.inputs, self.allocation
             per_before, per_after = 1 / inputs.portfolio_value, _per(self._value_after)
             rows = []
             for symbol in inputs.symbols:
                 price, before = inputs.prices[symbol], inputs.positions[symbol]
-                after = before + self._moved.get(symbol, ZERO)
+                after = before + self.moved.get(symbol, ZERO)
                 ideal = allocation.ideal.get(symbol)
                 rows.append(SymbolAllocation(
                     symbol, price, before, after,
@@ -199,7 +199,9 @@ class RebalancingPlanner:
     - ``fees`` (a ``FeeModel``) and ``slippage_bps`` (price moves against each trade) are
       charged against cash; ``cash_reserve`` is cash that must remain after every cost.
     - ``absolute_band`` / ``relative_band``: a symbol whose weight is within every given band of
-      its target keeps its position; ``min_trade_notional``: smaller trades are not made.
+      its target keeps its position, if it is still inside after the plan's costs (which lower
+      the portfolio's value, so a re-plan after execution finds it inside too);
+      ``min_trade_notional``: smaller trades are not made.
     - ``mode``: full rebalance, invest cash only (buys) or raise cash (sells);
       ``turnover_cap``: the most traded notional as a fraction of the portfolio value. When cash
       starts below ``cash_reserve``, raising it to the reserve comes first, past the cap if need
@@ -295,8 +297,29 @@ class RebalancingPlanner:
             max_leverage=self.max_leverage, allow_short=self.allow_short,
         )
         self._check_gross_exposure(inputs)
-        allocation = allocate(inputs, self._settings())
-        return _settle(inputs, self, allocation)
+        settings = self._settings()
+        plan = _settle(inputs, self, allocate(inputs, settings))
+        if self.absolute_band is None and self.relative_band is None:
+            return plan
+        # A band holds a name only if the name is still inside it after the plan: the plan's
+        # costs lower the portfolio's value, and a re-plan right after execution must not find
+        # the name outside and trade it. Names that leave their band lose it and the plan is
+        # made again; they never get it back, so this ends (after one round nearly always).
+        unbanded: frozenset[str] = frozenset()
+        while breaches := _band_breaches(inputs, settings, plan):
+            unbanded |= breaches
+            plan = _settle(inputs, self, allocate(inputs, settings, unbanded))
+        return plan
+
+
+def _band_breaches(inputs: PlanInputs, settings: PlannerSettings, plan: RebalancingPlan) -> frozenset[str]:
+    """Names ``plan`` holds inside their band that would be outside it for a re-plan right after
+    it executed, which starts from the value of the positions after plus the cash after (summed
+    as the re-plan sums it, so that both make the very same test)."""
+    moved, prices = plan._rows.moved, inputs.prices
+    invested = sum(((quantity + moved.get(symbol, ZERO)) * prices[symbol]
+                    for symbol, quantity in inputs.positions.items()), ZERO)
+    return band_breaches(inputs, settings, plan._rows.allocation, invested + plan.cash_after)
 
 
 def _per(value: Decimal) -> Decimal:

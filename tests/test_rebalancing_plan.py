@@ -122,6 +122,36 @@ def test_a_relative_band_scales_with_the_target() -> None:
     assert plan.allocation("B").reason is TradeReason.REBALANCE  # 35% is 12.5% away from 40%
 
 
+def test_a_name_the_plans_own_fees_push_out_of_its_band_is_rebalanced_not_left_for_a_replan() -> None:
+    # S0 weighs 24.53% against 21.55%: inside the 3% band before the plan (drift 2.98%). Buying
+    # S1 costs a fee of 1, which leaves S0 at 24.56% of what remains: outside (drift 3.01%).
+    # Judged only before the costs, S0 would be kept, and a re-plan right after would sell it.
+    planner = RebalancingPlanner(instruments=[Instrument("S0"), Instrument("S1")],
+                                 fees=FeeModel(bps=5, minimum=1), absolute_band="0.03")
+    weights, prices = {"S0": Decimal("0.2155"), "S1": Decimal("0.7544")}, {"S0": "1.01", "S1": "2.29"}
+    first = planner.create_plan(current_positions={"S0": 214, "S1": 72}, target_weights=weights,
+                                prices=prices, cash=500)
+    s0 = first.allocation("S0")
+    assert s0.reason is TradeReason.REBALANCE
+    assert s0.trade_quantity < 0
+    assert abs(s0.weight_after - weights["S0"]) < Decimal("0.001")
+    after = {row.symbol: row.quantity_after for row in first.allocations}
+    second = planner.create_plan(current_positions=after, target_weights=weights, prices=prices,
+                                 cash=first.cash_after)
+    assert second.trades == ()
+    assert {row.reason for row in second.allocations} == {TradeReason.INSIDE_BAND}
+
+
+def test_a_name_that_stays_inside_its_band_after_the_plans_costs_is_still_kept() -> None:
+    # The same portfolio with S0 two shares lighter: 24.39% after the fee, inside the band.
+    planner = RebalancingPlanner(fees=FeeModel(bps=5, minimum=1), absolute_band="0.03")
+    plan = planner.create_plan(current_positions={"S0": 212, "S1": 72},
+                               target_weights={"S0": "0.2155", "S1": "0.7544"},
+                               prices={"S0": "1.01", "S1": "2.29"}, cash=500)
+    assert plan.allocation("S0").reason is TradeReason.INSIDE_BAND
+    assert [trade.symbol for trade in plan.trades] == ["S1"]
+
+
 def test_trades_below_the_minimum_notional_are_skipped_with_a_reason() -> None:
     planner = RebalancingPlanner(min_trade_notional=500)
     plan = planner.create_plan(

@@ -6,7 +6,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import attrs
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine import FeeModel, Instrument, OrderSide, RebalancingPlan, RebalancingPlanner, TradeReason
@@ -106,8 +106,22 @@ def test_no_trade_breaks_a_venue_rule_or_the_minimum_trade(scenario: Scenario) -
         assert trade.quantity * trade.reference_price >= minimum
 
 
+# Found by the search: S0 is inside its 3% band before the plan (drift 2.98%) and outside it
+# after the plan's fee (3.01%), so a band judged only before the costs left it for a re-plan.
+_PUSHED_OUT_BY_THE_FEE = Scenario(
+    planner=RebalancingPlanner(instruments=[Instrument("S0"), Instrument("S1")],
+                               fees=FeeModel(bps=5, minimum=1), absolute_band="0.03"),
+    positions={"S0": 214, "S1": 72},
+    weights={"S0": Decimal("0.2155"), "S1": Decimal("0.7544")},
+    prices={"S0": Decimal("1.01"), "S1": Decimal("2.29")},
+    cash=Decimal(500),
+    instruments=(Instrument("S0"), Instrument("S1")),
+)
+
+
 @settings(max_examples=80, deadline=None)
 @given(scenarios())
+@example(_PUSHED_OUT_BY_THE_FEE)
 def test_replanning_right_after_execution_plans_nothing(scenario: Scenario) -> None:
     # A capped or one-sided plan leaves work for the next one by design; a full one does not.
     scenario = attrs.evolve(scenario, planner=attrs.evolve(scenario.planner, mode="full", turnover_cap=None))
