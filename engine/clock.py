@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -42,9 +43,24 @@ _last_loop: asyncio.BaseEventLoop | None = None
 _last_read = 0.0
 
 
+def _forget_loop() -> None:
+    # A forked child inherits the parent's loop object, still marked as running in a thread of the
+    # same id (asyncio's own look-up checks the process id): the child finds its own loop.
+    global _last_loop
+    _last_loop = None
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, which cannot fork)
+    os.register_at_fork(after_in_child=_forget_loop)
+
+
 def running_loop() -> asyncio.AbstractEventLoop:
     """``asyncio.get_running_loop()``, answered from the last call's loop while it still runs
-    in this thread (``RuntimeError`` where no loop runs, as asyncio's)."""
+    in this thread (``RuntimeError`` where no loop runs, as asyncio's).
+
+    A loop run from inside another loop's callback (as ``nest_asyncio`` allows, which plain
+    asyncio refuses) is not told apart from the outer one once the outer one was found.
+    """
     global _last_loop
     loop = _last_loop
     # A thread runs one loop at a time, so a loop that runs in this thread is its running loop.

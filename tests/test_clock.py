@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import warnings
+from multiprocessing.connection import Connection
 
 import anyio
 import pytest
@@ -65,3 +68,29 @@ def test_a_thread_with_its_own_loop_reads_its_own_clock() -> None:
 
 async def _read_now() -> float:
     return now()
+
+
+def test_a_forked_process_reads_its_own_loop_not_the_parent_s() -> None:
+    # A backtest pool forks workers from a process that may be inside its own loop.
+    context = multiprocessing.get_context("fork")
+
+    async def fork_a_worker() -> list[object]:
+        assert now() == 1000.0  # the parent's loop is the one found last
+        receiving, sending = context.Pipe(duplex=False)
+        worker = context.Process(target=_worker, args=(sending,))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # (3.12+ warns of forking with threads)
+            worker.start()
+        worker.join(30)
+        return list(receiving.recv())
+
+    assert run_virtual(fork_a_worker, start=1000.0) == ["no running loop", 500.0]
+
+
+def _worker(sending: Connection) -> None:
+    try:
+        running_loop()
+        outside = "a loop was found"
+    except RuntimeError:
+        outside = "no running loop"
+    sending.send([outside, run_virtual(_read_now, start=500.0)])
