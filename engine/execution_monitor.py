@@ -14,7 +14,6 @@ incomplete parent to the deadline handler.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ import anyio
 import attrs
 import structlog
 
+from engine._logging import writes_debug
 from engine.clock import now
 from engine.errors import (
     EventStreamDroppedError,
@@ -50,22 +50,8 @@ __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names: on Python 3.11 a read through the enum
-# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
-# attribute read off the fast path), ten times a module name.
+# Enum members read per child order, as module names (see engine/_enums.py).
 _CHILD_PENDING, _CHILD_UNKNOWN = ChildState.PENDING, ChildState.UNKNOWN
-
-
-
-def writes_debug(log: Any) -> bool:
-    """True unless ``log`` is a filtering logger that drops debug lines (structlog's own, as
-    ``make_filtering_bound_logger`` makes them); unknown loggers are taken to write them.
-
-    A bound logger keeps the level it was made with, so this is asked once, as it is bound.
-    Every child writes a few debug lines; a filtered one still costs a call with its arguments.
-    """
-    is_enabled_for = getattr(log, "is_enabled_for", None)
-    return True if is_enabled_for is None else bool(is_enabled_for(logging.DEBUG))
 
 _FINAL_STATUS = {
     OrderStatus.FILLED: ChildState.FILLED,

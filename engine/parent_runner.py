@@ -23,10 +23,11 @@ import anyio.lowlevel
 import attrs
 import structlog
 
+from engine._logging import writes_debug
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
 from engine.clock import is_virtual, now, running_loop
 from engine.errors import GatewayError
-from engine.execution_monitor import ExecutionMonitor, writes_debug
+from engine.execution_monitor import ExecutionMonitor
 from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine.gateway import TradingGateway
 from engine.market import Quote
@@ -42,12 +43,9 @@ __all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names: on Python 3.11 a read through the enum
-# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
-# attribute read off the fast path), ten times a module name.
+# Enum members read per child order, as module names (see engine/_enums.py).
 _WORKING, _MARKET = ParentState.WORKING, SliceStyle.MARKET
 _UNKNOWN, _REJECTED = ChildState.UNKNOWN, ChildState.REJECTED
-
 
 
 class SliceAlarms:
@@ -196,9 +194,11 @@ class ParentRunner:
         self._last_mid = arrival.mid if arrival is not None else None
         self._pending_quote: anyio.Event | None = None  # a quote request whose mid it will take
         self._times = _slice_times(start, plan.offsets)
-        # A slice's record, made when the slice comes due, until its report line replaces it
-        # (see ``_fold_finished``). Not made up front: thousands of parents may each plan
-        # hundreds of slices, and every record is one more object for the collector to walk.
+        assert len(self._times) == len(plan.quantities)  # (a plan gives a quantity per slice time)
+        # A slice's record, made as the schedule reaches it (before waiting for its time), until
+        # its report line replaces it (see ``_fold_finished``). Not made up front: thousands of
+        # parents may each plan hundreds of slices, and every record is one more object for the
+        # collector to walk.
         self._records: list[SliceRecord | OrderSlice] = []
         self._notes: list[str] = [plan.note] if plan.note else []
         self._folded = 0  # the slices before this one have their report lines made
@@ -567,7 +567,8 @@ class ParentRunner:
             if not child.state.is_final:
                 # Re-price: the replacement is sized only once the cancel is confirmed.
                 self._parts.queue.cancel(cid)
-                self._parts.log.debug("re-price: cancel child", parent_id=parent.parent_id, child_id=cid)
+                if self._parts.debug:
+                    self._parts.log.debug("re-price: cancel child", parent_id=parent.parent_id, child_id=cid)
                 with anyio.move_on_after(self._params.settle_timeout):
                     await monitor.wait_child_final(cid)
                 if not child.state.is_final:
