@@ -20,9 +20,7 @@ from engine.rate_limits import RequestKind
 
 __all__ = ["Lanes"]
 
-# Enum members read per child order, as module names: on Python 3.11 a read through the enum
-# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
-# attribute read off the fast path), ten times a module name.
+# Enum members read per child order, as module names (see engine/_enums.py).
 _IN_FLIGHT = HandleState.IN_FLIGHT
 
 

@@ -37,12 +37,9 @@ from engine.rate_limits import LimitGroup, RequestKind
 
 __all__ = ["QueueOutcomes"]
 
-# Enum members read per child order, as module names: on Python 3.11 a read through the enum
-# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
-# attribute read off the fast path), ten times a module name.
+# Enum members read per child order, as module names (see engine/_enums.py).
 _SUBMIT = RequestKind.SUBMIT
 _ACCEPTED, _CANCELLED = OrderResultStatus.ACCEPTED, OrderResultStatus.CANCELLED
-
 
 
 def _same_order(ours: Order, theirs: Order) -> bool:

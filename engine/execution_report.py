@@ -42,9 +42,7 @@ class SliceStatus(enum.Enum):
     FAILED = "failed"  # every child was rejected or failed to send
 
 
-# Enum members read per child order, as module names: on Python 3.11 a read through the enum
-# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
-# attribute read off the fast path), ten times a module name.
+# Enum members read per child order, as module names (see engine/_enums.py).
 _SLICE_WORKING, _SLICE_FILLED = SliceStatus.WORKING, SliceStatus.FILLED
 _SLICE_PARTIALLY_FILLED, _SLICE_UNFILLED = SliceStatus.PARTIALLY_FILLED, SliceStatus.UNFILLED
 _SLICE_FAILED, _CHILD_REJECTED = SliceStatus.FAILED, ChildState.REJECTED

@@ -109,13 +109,9 @@ _FINAL_CHILD = frozenset(
     state.value
     for state in (ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED)
 )
-# Enum members read per child order, as module names: on Python 3.11 a read through the enum
-# class costs about 70 ns (``EnumType`` defines ``__getattr__``, which takes every class
-# attribute read off the fast path), ten times a module name.
+# Enum members read per child order, as module names (see engine/_enums.py).
 _CHILD_PENDING, _CHILD_WORKING = ChildState.PENDING, ChildState.WORKING
 _CHILD_UNKNOWN, _CHILD_FILLED = ChildState.UNKNOWN, ChildState.FILLED
-
-
 
 
 @attrs.define(weakref_slot=False)

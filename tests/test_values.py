@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from decimal import Decimal
 from typing import Any
@@ -119,21 +120,27 @@ def test_id_counter_reads_back_as_consecutive_numbers_past_each_digit_boundary()
     assert numbers == list(range(2, 62 * 62 * 62 + 102))
 
 
-def test_threads_sharing_an_id_generator_never_get_the_same_id() -> None:
+def test_threads_sharing_an_id_generator_each_get_their_own_numbers_across_digit_boundaries() -> None:
     generator = ClientOrderIdGenerator(seed=2)
-    per_thread = 20_000
+    prefix = generator.next_id()[:-1]  # the token, then the counter: 1
+    per_thread = 5_000  # 4 threads x 5,000 ids cross five 3,844-id blocks of the counter's last digits
     results: list[list[str]] = []
 
     def draw() -> None:
         results.append([generator.next_id() for _ in range(per_thread)])
 
-    threads = [threading.Thread(target=draw) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    every = [client_order_id for ids in results for client_order_id in ids]
-    assert len(set(every)) == len(every) == 4 * per_thread
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as the interpreter allows
+    try:
+        threads = [threading.Thread(target=draw) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    numbers = sorted(_from_base62(i[len(prefix):]) for ids in results for i in ids)
+    assert numbers == list(range(2, 4 * per_thread + 2)), "every number once, none wrong or lost"
 
 
 @given(st.integers(min_value=1, max_value=10_000), st.integers(min_value=1, max_value=7))

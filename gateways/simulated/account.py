@@ -19,7 +19,7 @@ from engine.orders import OrderSide
 __all__ = ["Account"]
 
 _ZERO = Decimal(0)  # the position of a symbol never traded (made once, not per fill)
-# Read once: through its class, an enum member costs a slow look-up per fill on Python 3.11.
+# Enum members read per order, as module names (see engine/_enums.py).
 _BUY = OrderSide.BUY
 
 
