@@ -104,6 +104,7 @@ class EventWire:
         # Made when a subscriber first waits on it, so deliveries nobody waits for cost no event.
         self._feed_changed: anyio.Event | None = None
         self._wake = anyio.Event()
+        self._woken = False  # the wake is set and the run loop has not taken it yet
         self._subscriptions: list[int] = []  # the feed index each live subscription started at
         self._last_drop = -1  # feed index of the latest drop marker
         self._delivered = 0
@@ -138,8 +139,10 @@ class EventWire:
     def publish(self, sequence: int, time: float) -> None:
         """Schedule the delivery of the journal's event ``sequence``, published at ``time``."""
         if self._due_at_once:
-            # The first event the wire has not delivered wakes it; it takes the later ones along.
-            if sequence == self._delivered + 1:
+            # The first event published since the wire last ran wakes it; it takes the later ones
+            # along (whatever the journal holds by then, so nothing waits on one event's wake).
+            if not self._woken:
+                self._woken = True
                 self._wake.set()
             return
         if self._instant:
@@ -205,6 +208,7 @@ class EventWire:
         while True:
             if self._wake.is_set():
                 self._wake = anyio.Event()
+                self._woken = False
             current = now()
             pending = self._pending
             in_order = self._in_order
