@@ -12,18 +12,22 @@ import sys
 
 from _bootstrap import ensure_venv
 
-ensure_venv()
+if __name__ == "__main__":
+    # Run as a script, it switches to the project's .venv (making it first if need be); imported,
+    # as by the tests, it stays in the interpreter that imports it (a switch would replace that
+    # whole process, a test run included).
+    ensure_venv()
 
 # The project's packages exist only inside the virtual environment ensure_venv() switched to.
-import logging  # noqa: E402 - after ensure_venv on purpose
-from collections.abc import Mapping  # noqa: E402 - after ensure_venv on purpose
-from decimal import Decimal  # noqa: E402 - after ensure_venv on purpose
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
 
-import anyio  # noqa: E402 - after ensure_venv on purpose
-import attrs  # noqa: E402 - after ensure_venv on purpose
-import structlog  # noqa: E402 - after ensure_venv on purpose
+import anyio
+import attrs
+import structlog
 
-from engine import (  # noqa: E402 - after ensure_venv on purpose
+from engine import (
     ClientOrderIdGenerator,
     Order,
     OrderFilled,
@@ -31,7 +35,7 @@ from engine import (  # noqa: E402 - after ensure_venv on purpose
     OrderType,
     run_virtual,
 )
-from gateways.simulated import SimulatedVenue  # noqa: E402 - after ensure_venv on purpose
+from gateways.simulated import SimulatedVenue
 
 DEFAULT_SEED = 7
 
