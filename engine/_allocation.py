@@ -95,6 +95,27 @@ def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float
     return max(by_quantity, 1), TradeReason.BELOW_MIN_QUANTITY
 
 
+def _near_target(inputs: PlanInputs, settings: PlannerSettings, symbol: str, weight: Decimal,
+                 value: Decimal) -> bool:
+    """True when the position is within one lot (plus tolerance) of its target in ``value``.
+
+    Such a name is left to the hold test rather than frozen, so its rounding residual stays in
+    cash instead of re-sizing everyone else: re-planning after execution then finds the same
+    ideals and nothing to do.
+    """
+    instrument = inputs.instruments.get(symbol)
+    price = inputs.prices[symbol]
+    lot = instrument.lot_size if instrument else Decimal(1)
+    # The smallest trade the rules allow: nearer than that, rounding keeps the position anyway.
+    smallest = max(lot * price, settings.min_trade_notional)
+    if instrument is not None:
+        smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
+    target_value = weight * value
+    gap = abs(inputs.positions[symbol] * price - target_value)
+    # Twice: the ideal here ignores what the other frozen names and the costs shift.
+    return gap < 2 * smallest + settings.hold_tolerance * abs(target_value)
+
+
 def _inside_band(settings: PlannerSettings, current: Decimal, target: Decimal) -> bool:
     if settings.absolute_band is None and settings.relative_band is None:
         return False
@@ -155,7 +176,7 @@ class _Planner:
             if banded and weight is not None and symbol not in unbanded \
                     and _inside_band(settings, quantity * price / value, weight):
                 note = f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}"
-                if not self._near_target(symbol, weight):
+                if not _near_target(inputs, settings, symbol, weight, value):
                     self._freeze(symbol, TradeReason.INSIDE_BAND, note)
                     continue
                 # Within rounding of its target: held, but its residual stays in cash like any
@@ -173,26 +194,6 @@ class _Planner:
                 min_lots, min_reason = 1, TradeReason.BELOW_MIN_NOTIONAL
             append(_Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
                          weight is None, pinned))
-
-    def _near_target(self, symbol: str, weight: Decimal) -> bool:
-        """True when the position is within one lot (plus tolerance) of its target.
-
-        Such a name is left to the hold test rather than frozen, so its rounding residual stays in
-        cash instead of re-sizing everyone else: re-planning after execution then finds the same
-        ideals and nothing to do.
-        """
-        inputs = self.inputs
-        instrument = inputs.instruments.get(symbol)
-        price = inputs.prices[symbol]
-        lot = instrument.lot_size if instrument else Decimal(1)
-        # The smallest trade the rules allow: nearer than that, rounding keeps the position anyway.
-        smallest = max(lot * price, self.settings.min_trade_notional)
-        if instrument is not None:
-            smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
-        target_value = weight * inputs.portfolio_value
-        gap = abs(inputs.positions[symbol] * price - target_value)
-        # Twice: the ideal here ignores what the other frozen names and the costs shift.
-        return gap < 2 * smallest + self.settings.hold_tolerance * abs(target_value)
 
     def _freeze(self, symbol: str, reason: TradeReason, note: str) -> None:
         inputs = self.inputs
@@ -477,8 +478,13 @@ def band_breaches(inputs: PlanInputs, settings: PlannerSettings, allocation: All
     if value_after <= 0:
         return frozenset()  # costs took everything: no weight is defined, and no band either
     positions, prices, weights = inputs.positions, inputs.prices, inputs.weights
+    before = inputs.portfolio_value
     return frozenset(
         symbol for symbol, reason in allocation.reasons.items()
-        if reason is TradeReason.INSIDE_BAND
-        and not _inside_band(settings, positions[symbol] * prices[symbol] / value_after, weights[symbol])
+        if reason is TradeReason.INSIDE_BAND and (
+            not _inside_band(settings, positions[symbol] * prices[symbol] / value_after, weights[symbol])
+            # Held in place (frozen) or held within rounding of its target (pinned) are treated
+            # differently by the others' targets: the re-plan must make the same choice.
+            or _near_target(inputs, settings, symbol, weights[symbol], before)
+            != _near_target(inputs, settings, symbol, weights[symbol], value_after))
     )

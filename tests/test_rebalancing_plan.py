@@ -152,6 +152,26 @@ def test_a_name_that_stays_inside_its_band_after_the_plans_costs_is_still_kept()
     assert [trade.symbol for trade in plan.trades] == ["S1"]
 
 
+def test_a_name_kept_in_place_before_the_plans_costs_is_not_taken_for_one_at_its_target_after() -> None:
+    # S0 is 9,991 from its target before the plan: more than twice its lot plus the tolerance,
+    # so it would be kept in place and S3 sized around it. The plan's costs move the target so
+    # that S0 counts as within rounding of it for a re-plan, which then sizes S3 differently.
+    planner = RebalancingPlanner(
+        instruments=[Instrument("S0", lot_size=5), Instrument("S1", lot_size="0.001", min_notional=25),
+                     Instrument("S2", lot_size=5, min_notional=300), Instrument("S3", min_notional=300)],
+        fees=FeeModel(per_share="0.01"), slippage_bps=50, absolute_band="0.01", min_trade_notional=100,
+    )
+    weights = {"S0": Decimal("0.4086"), "S2": Decimal("0.3988"), "S3": Decimal("0.1624")}
+    prices = {"S0": "818.5", "S1": "1475.54", "S2": "765.1", "S3": "1924.52"}
+    first = planner.create_plan(current_positions={"S0": 1065, "S1": 140, "S2": 1100, "S3": 22},
+                                target_weights=weights, prices=prices, cash=195612)
+    assert first.allocation("S0").reason is TradeReason.REBALANCE
+    after = {row.symbol: row.quantity_after for row in first.allocations}
+    second = planner.create_plan(current_positions=after, target_weights=weights, prices=prices,
+                                 cash=first.cash_after)
+    assert second.trades == ()
+
+
 def test_trades_below_the_minimum_notional_are_skipped_with_a_reason() -> None:
     planner = RebalancingPlanner(min_trade_notional=500)
     plan = planner.create_plan(
