@@ -66,7 +66,10 @@ class ParentTasks:
     def start_soon(self, func: Callable[..., Awaitable[Any]], *args: Any, name: str) -> None:
         """Start ``func(*args)`` in a new parent task."""
         if not self._open:
-            raise EngineError("the parent tasks are not supervised; start them inside the engine")
+            raise EngineError(
+                "no parent can start: the engine is not running, or is closing (its parent tasks "
+                "are not supervised)"
+            )
         task = asyncio.get_running_loop().create_task(self._run(func, args), name=name)
         self._tasks[task] = None
         task.add_done_callback(self._task_done)

@@ -316,7 +316,15 @@ class ExecutionMonitor:
         return True
 
     def _route(self, client_order_id: str) -> tuple[_Tracked, ChildOrder]:
-        tracked = self._routes[client_order_id]
+        try:
+            tracked = self._routes[client_order_id]
+        except KeyError:
+            raise InvalidInputError(
+                "client_order_id",
+                client_order_id,
+                "not a child order this monitor follows (never added, its parent forgotten, or "
+                "final and folded into its parent's totals)",
+            ) from None
         return tracked, tracked.parent.child(client_order_id)
 
     def transition(self, parent_id: str, state: ParentState, reason: str | None = None) -> None:

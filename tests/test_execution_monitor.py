@@ -10,7 +10,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from engine.errors import EventStreamDroppedError, UnknownOrderError
+from engine.errors import EventStreamDroppedError, InvalidInputError, UnknownOrderError
 from engine.events import (
     ExecutionEvent,
     OrderAccepted,
@@ -248,6 +248,11 @@ async def test_a_folded_child_is_no_longer_routed_and_a_late_event_of_it_changes
     statistics = monitor.statistics()
     assert statistics.unknown_events == 2  # the late fill and the late acceptance of A
     assert parent.child("B").state is ChildState.WORKING
+    # A folded child can no longer be looked up through the monitor: refused by name.
+    for folded_or_unknown in ("A", "nobody"):
+        with pytest.raises(InvalidInputError, match="client_order_id") as refused:
+            await monitor.reconcile(folded_or_unknown)
+        assert refused.value.value == folded_or_unknown
 
 
 async def test_forgetting_a_parent_drops_the_waits_given_up_on_its_children() -> None:
