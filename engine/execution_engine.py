@@ -140,6 +140,15 @@ class TWAPHandle:
                     )
                 self._final_status = self._engine.monitor.status(self._parent_id)
                 self._engine.monitor.forget(self._parent_id)
+                if self._report is not None:
+                    # The engine never submits its children again (a new order gets a new id):
+                    # the queue may let their ids go. (A parent stopped before it reported keeps
+                    # them: it may have children whose sends were cut off.)
+                    report = self._report
+                    self._engine.queue.forget_sent(
+                        [cid for line in report.slices for cid in line.child_ids]
+                        + list(report.completion_child_ids)
+                    )
                 self._runner = None
             self._is_done = True
             if self._done_event is not None:

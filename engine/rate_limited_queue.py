@@ -109,7 +109,8 @@ class QueueStatistics:
     their place take it past). ``permits_waiting`` counts the look-ups and quotes waiting in the lanes
     for their capacity; they never count toward ``max_queued``.
     ``waiting_for_room`` counts requests accepted while the queue was full, not yet in a lane;
-    ``delayed`` those backing off before another attempt.
+    ``delayed`` those backing off before another attempt. ``sent_ids_held`` counts the ids of
+    sent orders the queue still refuses to send again (see ``forget_sent``).
     """
 
     queued_per_lane: tuple[tuple[str, int], ...]
@@ -128,6 +129,7 @@ class QueueStatistics:
     rate_factor: float
     quotes: int = 0
     permits_waiting: int = 0
+    sent_ids_held: int = 0
 
     @property
     def queued(self) -> int:
@@ -363,6 +365,26 @@ class RateLimitedOrderQueue(QueueDispatch):
             raise
         return handle._result
 
+    def forget_sent(self, client_order_ids: Iterable[str]) -> None:
+        """Let go of the record that the orders with these ids were sent.
+
+        The queue refuses an order whose id it ever sent, and keeps every such id for it (about
+        100 bytes each). An owner that knows these orders are final and will never be submitted
+        again lets them go: the engine does as each parent ends, so a long-running engine does not
+        grow with every child order it ever sent. A forgotten id is no longer refused by the
+        queue, only by a venue that still knows it (some take an id again once its first order is
+        done). Ids the queue never sent are ignored.
+        """
+        if isinstance(client_order_ids, str):
+            raise InvalidInputError("client_order_ids", client_order_ids, "expected ids, not one string")
+        ids = list(client_order_ids)
+        for client_order_id in ids:
+            if not isinstance(client_order_id, str):
+                raise InvalidInputError("client_order_ids", client_order_id, "expected client order ids")
+        discard = self._sent_ids.discard
+        for client_order_id in ids:
+            discard(client_order_id)
+
     def _ask_venue_to_cancel(self, client_order_id: str) -> None:
         """Send the venue a cancel for an order withdrawn here whose earlier send may still land."""
         if self._state == "open":  # a closing queue takes no new request
@@ -507,6 +529,7 @@ class RateLimitedOrderQueue(QueueDispatch):
             rate_factor=self._group.rate_factor(clock.now()) if self._state == "open" else 1.0,
             quotes=counts["quotes"],
             permits_waiting=self._lanes.permits_waiting,
+            sent_ids_held=len(self._sent_ids),
         )
 
     # -- enqueueing ----------------------------------------------------------------------------

@@ -457,3 +457,17 @@ async def test_an_engine_whose_services_cannot_start_fails_at_once() -> None:
             async with engine:
                 pass
         assert anyio.current_time() == started
+
+
+async def test_a_long_running_engine_lets_go_of_the_ids_of_finished_parents_children() -> None:
+    venue = still_venue()
+    async with venue, ExecutionEngine(venue, seed=3) as engine:
+        handle = engine.submit_twap("AAPL", 300, OrderSide.BUY, num_slices=3, interval_seconds=10)
+        await anyio.sleep(15)  # two slices sent, the parent still running
+        while_running = engine.queue.statistics().sent_ids_held
+        first = await handle.wait()
+        second = await engine.twap("AAPL", 200, OrderSide.SELL, num_slices=2, interval_seconds=10)
+        statistics = engine.queue.statistics()
+    assert while_running == 2
+    assert statistics.sent_ids_held == 0
+    assert statistics.sent == first.child_orders + second.child_orders == 5

@@ -621,6 +621,31 @@ async def test_an_order_the_queue_already_sent_cannot_be_submitted_again() -> No
     assert submits_at_venue(venue) == {order.client_order_id: 1, withdrawn.client_order_id: 1}
 
 
+async def test_a_sent_id_the_owner_lets_go_is_no_longer_held_and_the_venue_refuses_it_instead() -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
+        order, other = resting_order(), resting_order()
+        assert (await queue.submit(order)).ok
+        assert (await queue.submit(other)).ok
+        held = queue.statistics().sent_ids_held
+        queue.forget_sent([order.client_order_id, "never-sent-id"])
+        after = queue.statistics().sent_ids_held
+        with pytest.raises(InvalidInputError, match="already sent"):
+            queue.submit(other)  # still held
+        again = await queue.submit(order)  # let go: the queue sends it, the venue knows the id
+    assert (held, after) == (2, 1)
+    assert again.status is OrderResultStatus.REJECTED
+
+
+@pytest.mark.parametrize("ids", ["C-1", [1], [None]])
+async def test_forget_sent_refuses_what_is_not_a_list_of_ids_and_changes_nothing(ids: Any) -> None:
+    async with make_venue() as venue, RateLimitedOrderQueue(venue) as queue:
+        order = resting_order()
+        assert (await queue.submit(order)).ok
+        with pytest.raises(InvalidInputError, match="client_order_ids"):
+            queue.forget_sent([order.client_order_id, *ids] if isinstance(ids, list) else ids)
+        assert queue.statistics().sent_ids_held == 1
+
+
 class OvertakingGateway:
     """Submits travel slowly and cancels fast, on separate connections: a cancel can reach the
     venue before the order it cancels, as it can at a real venue."""
