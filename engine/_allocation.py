@@ -35,6 +35,7 @@ __all__ = ["Allocation", "PlannerSettings", "allocate", "band_breaches"]
 _BIG = 10**15  # "no bound" for a trade size in lots
 _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
 _ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
+ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -95,9 +96,9 @@ def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float
     return max(by_quantity, 1), TradeReason.BELOW_MIN_QUANTITY
 
 
-def _near_target(inputs: PlanInputs, settings: PlannerSettings, symbol: str, weight: Decimal,
-                 value: Decimal) -> bool:
-    """True when the position is within one lot (plus tolerance) of its target in ``value``.
+def _near_target(inputs: PlanInputs, settings: PlannerSettings, symbol: str, target_value: Decimal) -> bool:
+    """True when the position is within twice the smallest allowed trade (plus tolerance) of
+    ``target_value``.
 
     Such a name is left to the hold test rather than frozen, so its rounding residual stays in
     cash instead of re-sizing everyone else: re-planning after execution then finds the same
@@ -110,10 +111,64 @@ def _near_target(inputs: PlanInputs, settings: PlannerSettings, symbol: str, wei
     smallest = max(lot * price, settings.min_trade_notional)
     if instrument is not None:
         smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
-    target_value = weight * value
     gap = abs(inputs.positions[symbol] * price - target_value)
-    # Twice: the ideal here ignores what the other frozen names and the costs shift.
+    # Twice: costs and the others' rounding still move the target a little.
     return gap < 2 * smallest + settings.hold_tolerance * abs(target_value)
+
+
+def near_targets(inputs: PlanInputs, settings: PlannerSettings, unbanded: frozenset[str],
+                 value: Decimal) -> dict[str, bool]:
+    """For each name held by its band in ``value``: is it within rounding of its target?
+
+    The target is the one the name shares with the names that trade, not its plain weight of
+    ``value``: the names kept in place leave more or less than their weights to the others.
+    Every name inside its band is counted as kept in place here; a name the plan traded sits at
+    its shared target, which keeping it in place at that value leaves unchanged for the others,
+    so a re-plan after execution finds it within rounding and holds it instead of re-sizing the
+    others around its rounding residual (which names with fine lots would then trade).
+    """
+    weights, positions, prices = inputs.weights, inputs.positions, inputs.prices
+    instruments = inputs.instruments
+    freeze = settings.untargeted is UntargetedPolicy.FREEZE
+    held: dict[str, Decimal] = {}
+    kept = ZERO  # value of untargeted positions kept, or their stray fractions that cannot be sold
+    for symbol in inputs.symbols:
+        weight, quantity = weights.get(symbol), positions[symbol]
+        if weight is None:
+            if freeze:
+                kept += quantity * prices[symbol]
+            elif not settings.allow_short and quantity:
+                instrument = instruments.get(symbol)
+                lot = instrument.lot_size if instrument else Decimal(1)
+                kept += max(quantity % lot, ZERO) * prices[symbol]
+        elif symbol not in unbanded and _inside_band(settings, quantity * prices[symbol] / value, weight):
+            held[symbol] = weight
+    if not held:
+        return {}
+    cash_target = max(inputs.cash_weight * value, settings.cash_reserve - (settings.max_leverage - 1) * value)
+    # Kept in place: the names far from their target shared with the names that trade, which
+    # depends on which are kept in place. Start from the plain targets (weight × value) and
+    # repeat until the kept set is stable, a few rounds at most.
+    far = {s for s, w in held.items() if not _near_target(inputs, settings, s, w * value)}
+    for _ in range(_ROUNDS):
+        trading = [w for s, w in weights.items() if s not in far]
+        frozen = kept + sum((positions[s] * prices[s] for s in far), ZERO)
+        surplus = value - frozen - cash_target - sum(trading, ZERO) * value
+        spread = sum((abs(w) for w in trading if surplus >= 0 or w > 0), ZERO)
+        ratio = surplus / spread if spread else ZERO
+        settled = set()
+        for symbol, weight in held.items():
+            target = weight * value
+            if surplus >= 0 or weight > 0:
+                target += ratio * abs(weight)
+            if surplus < 0 and weight > 0:
+                target = max(target, ZERO)
+            if not _near_target(inputs, settings, symbol, target):
+                settled.add(symbol)
+        if settled == far:
+            break
+        far = settled
+    return {symbol: symbol not in far for symbol in held}
 
 
 def _inside_band(settings: PlannerSettings, current: Decimal, target: Decimal) -> bool:
@@ -163,6 +218,7 @@ class _Planner:
         freeze = settings.untargeted is UntargetedPolicy.FREEZE
         weight_of, rule_of, prices = inputs.weights.get, inputs.instruments.get, inputs.prices
         append, unbanded = self.names.append, self.unbanded
+        near = near_targets(inputs, settings, unbanded, value) if banded else {}
         for symbol in inputs.symbols:
             quantity, weight = inputs.positions[symbol], weight_of(symbol)
             if weight is None and freeze:
@@ -173,10 +229,9 @@ class _Planner:
                 continue
             price = prices[symbol]
             pinned = False
-            if banded and weight is not None and symbol not in unbanded \
-                    and _inside_band(settings, quantity * price / value, weight):
+            if symbol in near:
                 note = f"weight {quantity * price / value:.4%} is inside the band around {weight:.4%}"
-                if not _near_target(inputs, settings, symbol, weight, value):
+                if not near[symbol]:
                     self._freeze(symbol, TradeReason.INSIDE_BAND, note)
                     continue
                 # Within rounding of its target: held, but its residual stays in cash like any
@@ -465,26 +520,24 @@ def allocate(inputs: PlanInputs, settings: PlannerSettings,
     return _Planner(inputs, settings, unbanded).run()
 
 
-def band_breaches(inputs: PlanInputs, settings: PlannerSettings, allocation: Allocation,
-                  value_after: Decimal) -> frozenset[str]:
-    """The names the allocation holds inside their band but the plan's own costs push out of it.
+def band_breaches(inputs: PlanInputs, after: PlanInputs, settings: PlannerSettings,
+                  allocation: Allocation, unbanded: frozenset[str]) -> frozenset[str]:
+    """The names the allocation holds inside their band that a re-plan would not hold the same way.
 
     Fees and slippage lower the portfolio's value, so every position left alone weighs a little
     more once the plan has run. Judged only against the value before, a name just inside its
     band would be outside it for a re-plan right after execution, which would then trade it.
-    ``value_after`` is the value a re-plan starts from (cash after plus positions after); the
+    ``after`` is what that re-plan starts from (positions after, cash after, their value); the
     test is the one the re-plan makes, in the same Decimal arithmetic.
     """
+    value_after = after.portfolio_value
     if value_after <= 0:
         return frozenset()  # costs took everything: no weight is defined, and no band either
-    positions, prices, weights = inputs.positions, inputs.prices, inputs.weights
-    before = inputs.portfolio_value
-    return frozenset(
-        symbol for symbol, reason in allocation.reasons.items()
-        if reason is TradeReason.INSIDE_BAND and (
-            not _inside_band(settings, positions[symbol] * prices[symbol] / value_after, weights[symbol])
-            # Held in place (frozen) or held within rounding of its target (pinned) are treated
-            # differently by the others' targets: the re-plan must make the same choice.
-            or _near_target(inputs, settings, symbol, weights[symbol], before)
-            != _near_target(inputs, settings, symbol, weights[symbol], value_after))
-    )
+    held = [symbol for symbol, reason in allocation.reasons.items() if reason is TradeReason.INSIDE_BAND]
+    if not held:
+        return frozenset()
+    before = near_targets(inputs, settings, unbanded, inputs.portfolio_value)
+    replan = near_targets(after, settings, unbanded, value_after)
+    # Outside after the costs, or held in place (frozen) versus within rounding of its target
+    # (pinned), which the others' targets treat differently: the re-plan must choose the same.
+    return frozenset(symbol for symbol in held if replan.get(symbol) != before.get(symbol))

@@ -306,20 +306,23 @@ class RebalancingPlanner:
         # the name outside and trade it. Names that leave their band lose it and the plan is
         # made again; they never get it back, so this ends (after one round nearly always).
         unbanded: frozenset[str] = frozenset()
-        while breaches := _band_breaches(inputs, settings, plan):
+        while breaches := _band_breaches(inputs, settings, plan, unbanded):
             unbanded |= breaches
             plan = _settle(inputs, self, allocate(inputs, settings, unbanded))
         return plan
 
 
-def _band_breaches(inputs: PlanInputs, settings: PlannerSettings, plan: RebalancingPlan) -> frozenset[str]:
-    """Names ``plan`` holds inside their band that would be outside it for a re-plan right after
-    it executed, which starts from the value of the positions after plus the cash after (summed
-    as the re-plan sums it, so that both make the very same test)."""
+def _band_breaches(inputs: PlanInputs, settings: PlannerSettings, plan: RebalancingPlan,
+                   unbanded: frozenset[str]) -> frozenset[str]:
+    """Names ``plan`` holds inside their band that a re-plan right after it executed would not
+    hold the same way; that re-plan starts from the positions after and the cash after, their
+    value summed as the re-plan sums it (so that both make the very same test)."""
     moved, prices = plan._rows.moved, inputs.prices
-    invested = sum(((quantity + moved.get(symbol, ZERO)) * prices[symbol]
-                    for symbol, quantity in inputs.positions.items()), ZERO)
-    return band_breaches(inputs, settings, plan._rows.allocation, invested + plan.cash_after)
+    positions = {symbol: quantity + moved.get(symbol, ZERO) for symbol, quantity in inputs.positions.items()}
+    invested = sum((quantity * prices[symbol] for symbol, quantity in positions.items()), ZERO)
+    after = attrs.evolve(inputs, positions=positions, cash=plan.cash_after,
+                         portfolio_value=invested + plan.cash_after)
+    return band_breaches(inputs, after, settings, plan._rows.allocation, unbanded)
 
 
 def _per(value: Decimal) -> Decimal:
