@@ -362,15 +362,21 @@ class _Planner:
             if m > 1 and (0 < abs(low) < m or 0 < abs(high) < m):
                 # Move a bracket end out of the zone the venue forbids: (0, m) lots either way.
                 self.displaced.add(len(k_low))
+                # The minimum is traded only if it leaves the name nearer its ideal than it is:
+                # else a re-plan after it would find the name as far off on the other side, and
+                # trade the minimum back (paying the costs twice for nothing). A target the
+                # cash floor, the mode or the cap moved keeps the old choice: raising the
+                # reserve comes first, and a cut plan leaves work for the next one anyway.
+                nearer = name.cause is not None or m < 2 * abs(ratio) - _FUZZ
                 if 0 < low < m:
                     low = 0
                 elif -m < low < 0:
                     # Sell the venue's minimum only if that stays within what is held, unless
                     # the target itself is short: never go short just to make a sell large enough.
                     within = name.quantity - m * name.lot >= -_FUZZ * name.lot or name.ideal < 0
-                    low = -m if -m >= lowest and within else 0
+                    low = -m if -m >= lowest and within and nearer else 0
                 if 0 < high < m:
-                    high = m if m <= highest else 0
+                    high = m if m <= highest and nearer else 0
                 elif -m < high < 0:
                     high = 0
             k_low.append(low)

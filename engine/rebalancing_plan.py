@@ -11,7 +11,7 @@ target carries a ``TradeReason`` and a note saying why.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import attrs
@@ -359,6 +359,45 @@ def _enforce_floor(inputs: PlanInputs, planner: RebalancingPlanner, allocation: 
         allocation.notes[symbol] = "cut so that cash stays at or above the reserve after costs"
 
 
+def _raise_to_floor(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocation,
+                   cash: Decimal) -> bool:
+    """Sell more of the largest sells until cash meets the floor exactly; True if anything changed.
+
+    A plan that only sells, to raise cash toward the floor, can end a little below it: names
+    held within rounding of their target keep their share of the shortfall, and a rounded sale
+    pays a fee its ideal did not. A re-plan right after would then sell again. Only what is held
+    is sold (never into a short), and a larger sale keeps every venue minimum it already met.
+    """
+    lots, slip, fees = allocation.lots, planner.slippage_bps / _BPS, planner.fees
+    floor, changed = allocation.cash_floor, False
+    sells = sorted((s for s, k in lots.items() if k < 0),
+                   key=lambda s: (lots[s] * _lot(inputs, s) * inputs.prices[s], s))
+    for symbol in sells:
+        if cash >= floor:
+            break
+        lot, price = _lot(inputs, symbol), inputs.prices[symbol]
+        old = lots[symbol]
+        spare = int((inputs.positions[symbol] + old * lot) // lot)  # whole lots still held
+        # What one more lot brings in at most: its proceeds less the fee it adds above a minimum.
+        per_lot = lot * price * (1 - slip) - fees.bps * lot * price / _BPS - fees.per_share * lot
+        if spare <= 0 or per_lot <= 0:
+            continue
+        extra = min(spare, max(1, int(((floor - cash) / per_lot).to_integral_value(ROUND_CEILING))))
+        while True:
+            new = old - extra
+            cash += (-new * lot * price * (1 - slip) - fees.estimate(new * lot, price)) \
+                - (-old * lot * price * (1 - slip) - fees.estimate(old * lot, price))
+            old, changed = new, True
+            if cash >= floor or extra >= spare:
+                break
+            spare -= extra
+            extra = 1
+        lots[symbol] = old
+        allocation.reasons[symbol] = TradeReason.CASH_LIMIT
+        allocation.notes[symbol] = "sold more so that cash reaches the reserve after costs"
+    return changed
+
+
 def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocation) -> RebalancingPlan:
     """Turn lots into Decimal trades and per-symbol rows; compute the plan's figures."""
     slip = planner.slippage_bps / _BPS
@@ -400,6 +439,9 @@ def _settle(inputs: PlanInputs, planner: RebalancingPlanner, allocation: Allocat
         traded += reference
     if cash < allocation.cash_floor and buys:
         _enforce_floor(inputs, planner, allocation, cash)
+        return _settle(inputs, planner, allocation)
+    if cash < allocation.cash_floor and sells and inputs.cash < allocation.cash_floor \
+            and _raise_to_floor(inputs, planner, allocation, cash):
         return _settle(inputs, planner, allocation)
     # Trades exchange cash for positions at the reference prices; only their costs leave.
     value_after = value - fees - slippage

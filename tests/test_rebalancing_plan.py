@@ -228,6 +228,41 @@ def test_a_replan_holds_a_coarse_lot_name_bought_to_its_shared_target_inside_its
     assert second.trades == ()
 
 
+def test_a_trade_forced_up_to_the_minimum_is_not_undone_by_a_replan() -> None:
+    # S0 is 587 below its target and the smallest trade is 1,000 (239 shares): buying it leaves
+    # S0 414 above, nearer, so it is bought. A re-plan then finds S0 414 above its target; selling
+    # the minimum would leave it 587 below, farther, and is not done (it used to be: that also
+    # moved the cash, whose error the L1 sum counts, by a little more than it moved S0).
+    planner = RebalancingPlanner(
+        instruments=[Instrument("S0"), Instrument("S1"), Instrument("S2"), Instrument("S3", lot_size=10),
+                     Instrument("S4", lot_size=10)],
+        fees=FeeModel(bps=100, minimum=50), min_trade_notional=1000, max_leverage="1.5",
+    )
+    first, second = _replan(
+        planner, positions={"S0": 182, "S3": 16950, "S4": 11},
+        weights={"S0": "0.0263", "S1": "0.1000", "S2": "0.5263", "S4": "0.3473"},
+        prices={"S0": "4.19", "S1": "0.001", "S2": "0.001", "S3": "0.007", "S4": "93.575"}, cash=50000,
+    )
+    assert first.allocation("S0").trade_quantity == 239
+    assert second.trades == ()
+    assert second.allocation("S0").reason is TradeReason.BELOW_MIN_NOTIONAL
+
+
+def test_a_sale_that_raises_cash_toward_the_reserve_is_made_large_enough_to_reach_it() -> None:
+    # S0 cannot be sold (1.56 held, 2 the venue's minimum), so S1 raises the reserve of 10,000
+    # from a cash of 1. 173 shares fall 19.08 short once the fee is paid; a re-plan sold one more.
+    planner = RebalancingPlanner(
+        instruments=[Instrument("S0", lot_size="0.01", min_quantity=2), Instrument("S1")],
+        fees=FeeModel(bps=30), cash_reserve=10000,
+    )
+    first, second = _replan(planner, positions={"S0": "1.56", "S1": 581}, weights={"S1": 1},
+                            prices={"S0": 4100, "S1": "57.861"}, cash=1)
+    assert first.cash_after >= first.cash_floor
+    assert [(t.symbol, t.side, t.quantity) for t in first.trades] == [("S1", OrderSide.SELL, Decimal(174))]
+    assert first.allocation("S1").reason is TradeReason.CASH_LIMIT
+    assert second.trades == ()
+
+
 def test_trades_below_the_minimum_notional_are_skipped_with_a_reason() -> None:
     planner = RebalancingPlanner(min_trade_notional=500)
     plan = planner.create_plan(
