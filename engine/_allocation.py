@@ -36,6 +36,7 @@ _BIG = 10**15  # "no bound" for a trade size in lots
 _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
 _ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
 ZERO = Decimal(0)
+_INFINITY, _MINUS_INFINITY = Decimal("Infinity"), Decimal("-Infinity")
 
 
 @attrs.frozen
@@ -96,9 +97,9 @@ def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float
     return max(by_quantity, 1), TradeReason.BELOW_MIN_QUANTITY
 
 
-def _near_target(inputs: PlanInputs, settings: PlannerSettings, symbol: str, target_value: Decimal) -> bool:
-    """True when the position is within twice the smallest allowed trade (plus tolerance) of
-    ``target_value``.
+def _closeness(inputs: PlanInputs, settings: PlannerSettings, symbol: str, target_value: Decimal) -> Decimal:
+    """The position's distance from ``target_value`` as a share of what counts as within rounding
+    of it: twice the smallest allowed trade plus the tolerance. Below 1 is within rounding.
 
     Such a name is left to the hold test rather than frozen, so its rounding residual stays in
     cash instead of re-sizing everyone else: re-planning after execution then finds the same
@@ -113,19 +114,19 @@ def _near_target(inputs: PlanInputs, settings: PlannerSettings, symbol: str, tar
         smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
     gap = abs(inputs.positions[symbol] * price - target_value)
     # Twice: costs and the others' rounding still move the target a little.
-    return gap < 2 * smallest + settings.hold_tolerance * abs(target_value)
+    return gap / (2 * smallest + settings.hold_tolerance * abs(target_value))
 
 
 def near_targets(inputs: PlanInputs, settings: PlannerSettings, unbanded: frozenset[str],
                  value: Decimal) -> dict[str, bool]:
-    """For each name held by its band in ``value``: is it within rounding of its target?
+    """For each name inside its band in ``value``: is it within rounding of its target?
 
     The target is the one the name shares with the names that trade, not its plain weight of
-    ``value``: the names kept in place leave more or less than their weights to the others.
-    Every name inside its band is counted as kept in place here; a name the plan traded sits at
-    its shared target, which keeping it in place at that value leaves unchanged for the others,
-    so a re-plan after execution finds it within rounding and holds it instead of re-sizing the
-    others around its rounding residual (which names with fine lots would then trade).
+    ``value``: the names kept in place leave more or less than their weights to the others. Which
+    names are kept in place (those not within rounding) and the targets decide each other; the
+    answer is the consistent choice that keeps the fewest in place. A name the plan traded sits
+    at its shared target, so a re-plan after execution finds the same choice and holds it,
+    instead of keeping it at its rounded value and re-sizing the others around its residual.
     """
     weights, positions, prices = inputs.weights, inputs.positions, inputs.prices
     instruments = inputs.instruments
@@ -146,29 +147,111 @@ def near_targets(inputs: PlanInputs, settings: PlannerSettings, unbanded: frozen
     if not held:
         return {}
     cash_target = max(inputs.cash_weight * value, settings.cash_reserve - (settings.max_leverage - 1) * value)
-    # Kept in place: the names far from their target shared with the names that trade, which
-    # depends on which are kept in place. Start from the plain targets (weight × value) and
-    # repeat until the kept set is stable, a few rounds at most.
-    far = {s for s, w in held.items() if not _near_target(inputs, settings, s, w * value)}
-    for _ in range(_ROUNDS):
-        trading = [w for s, w in weights.items() if s not in far]
-        frozen = kept + sum((positions[s] * prices[s] for s in far), ZERO)
-        surplus = value - frozen - cash_target - sum(trading, ZERO) * value
-        spread = sum((abs(w) for w in trading if surplus >= 0 or w > 0), ZERO)
-        ratio = surplus / spread if spread else ZERO
-        settled = set()
-        for symbol, weight in held.items():
-            target = weight * value
-            if surplus >= 0 or weight > 0:
-                target += ratio * abs(weight)
-            if surplus < 0 and weight > 0:
-                target = max(target, ZERO)
-            if not _near_target(inputs, settings, symbol, target):
-                settled.add(symbol)
-        if settled == far:
+    every = weights.values()
+    shares = _Shares(value, value - kept - cash_target - sum(every, ZERO) * value,
+                     sum((abs(w) for w in every), ZERO), sum((w for w in every if w > 0), ZERO))
+    deviation = {s: positions[s] * prices[s] - w * value for s, w in held.items()}
+    # Every name is within rounding of its target for the share ratios (surplus over the
+    # sharing weight) of one interval: sweep the ratio, starting with every name kept in place,
+    # and let go of each name over its interval. Each stretch between two ends fixes who is
+    # kept, hence a ratio; a consistent choice is one whose ratio lies in its own stretch.
+    events: list[tuple[Decimal, int, str]] = []
+    for symbol, weight in held.items():
+        low, high = _near_ratios(inputs, settings, symbol, weight, value)
+        shares.add(deviation[symbol], weight, 1)
+        if low < high:
+            events.append((low, 1, symbol))
+            events.append((high, -1, symbol))
+    events.sort()
+    best: tuple[int, Decimal, frozenset[str]] | None = None
+    near: set[str] = set()
+    start = _MINUS_INFINITY
+    index = 0
+    while True:
+        end = events[index][0] if index < len(events) else _INFINITY
+        ratio = shares.ratio()
+        if start < ratio < end:
+            chosen = frozenset(near)
+            # Confirm in the very test the planner makes (ends are where it is decided).
+            if all((_closeness(inputs, settings, s, shares.target(w)) < 1) == (s in chosen)
+                   for s, w in held.items()):
+                rank = (len(held) - len(chosen), abs(ratio), chosen)
+                if best is None or rank[:2] < best[:2]:
+                    best = rank
+        if index >= len(events):
             break
-        far = settled
-    return {symbol: symbol not in far for symbol in held}
+        while index < len(events) and events[index][0] == end:
+            _end, entering, symbol = events[index]
+            if entering == 1:
+                near.add(symbol)
+            else:
+                near.discard(symbol)
+            shares.add(deviation[symbol], held[symbol], -entering)
+            index += 1
+        start = end
+    if best is None:  # no consistent choice (rare): every name is judged by its plain target
+        return {s: _closeness(inputs, settings, s, w * value) < 1 for s, w in held.items()}
+    return {symbol: symbol in best[2] for symbol in held}
+
+
+def _near_ratios(inputs: PlanInputs, settings: PlannerSettings, symbol: str, weight: Decimal,
+                 value: Decimal) -> tuple[Decimal, Decimal]:
+    """The open interval of share ratios for which the name is within rounding of its target."""
+    instrument = inputs.instruments.get(symbol)
+    price = inputs.prices[symbol]
+    lot = instrument.lot_size if instrument else Decimal(1)
+    smallest = max(lot * price, settings.min_trade_notional)
+    if instrument is not None:
+        smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
+    held, slack, tolerance = inputs.positions[symbol] * price, 2 * smallest, settings.hold_tolerance
+    # |held - t| < slack + tolerance·|t| holds for t in one interval (the left side less the
+    # right falls, then rises, in t).
+    low = (held - slack) / (1 + tolerance) if held - slack >= 0 else (held - slack) / (1 - tolerance)
+    high = (held + slack) / (1 - tolerance) if held + slack >= 0 else (held + slack) / (1 + tolerance)
+    plain = weight * value
+    if weight > 0:  # t = plain + r·w, never below 0 (for r < 0 the target is floored at zero)
+        return (_MINUS_INFINITY if low < 0 else (low - plain) / weight), (high - plain) / weight
+    if weight < 0:  # t = plain + r·|w| for r >= 0; for r < 0 the target stays at plain
+        if low < plain < high:
+            return _MINUS_INFINITY, (high - plain) / -weight
+        return max((low - plain) / -weight, ZERO), (high - plain) / -weight
+    return (_MINUS_INFINITY, _INFINITY) if low < 0 < high else (ZERO, ZERO)
+
+
+class _Shares:
+    """How the names that trade share what the names kept in place leave, kept as running sums."""
+
+    __slots__ = ("base", "kept_deviation", "kept_long", "kept_weight", "long_weight", "total_weight", "value")
+
+    def __init__(self, value: Decimal, base: Decimal, total_weight: Decimal, long_weight: Decimal) -> None:
+        self.value, self.base = value, base  # base: the surplus when no name is kept in place
+        self.total_weight, self.long_weight = total_weight, long_weight  # of every targeted name
+        self.kept_deviation = self.kept_weight = self.kept_long = ZERO
+
+    def add(self, deviation: Decimal, weight: Decimal, sign: int) -> None:
+        """Keep a name in place (``sign`` 1) or let it go (-1): its deviation from its plain
+        target and its weight."""
+        self.kept_deviation += sign * deviation
+        self.kept_weight += sign * abs(weight)
+        if weight > 0:
+            self.kept_long += sign * weight
+
+    def ratio(self) -> Decimal:
+        """What each unit of weight of the names that trade gets on top of its plain target."""
+        surplus = self.base - self.kept_deviation
+        spread = self.total_weight - self.kept_weight if surplus >= 0 else self.long_weight - self.kept_long
+        return surplus / spread if spread else ZERO
+
+    def target(self, weight: Decimal) -> Decimal:
+        """The target value of a name that trades, as ``_Planner._set_targets`` sets it."""
+        surplus = self.base - self.kept_deviation
+        spread = self.total_weight - self.kept_weight if surplus >= 0 else self.long_weight - self.kept_long
+        target = weight * self.value
+        if spread and (surplus >= 0 or weight > 0):
+            target += surplus * abs(weight) / spread
+        if surplus < 0 and weight > 0:
+            target = max(target, ZERO)
+        return target
 
 
 def _inside_band(settings: PlannerSettings, current: Decimal, target: Decimal) -> bool:

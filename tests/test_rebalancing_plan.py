@@ -228,6 +228,28 @@ def test_a_replan_holds_a_coarse_lot_name_bought_to_its_shared_target_inside_its
     assert second.trades == ()
 
 
+def test_names_inside_their_bands_are_kept_or_held_the_same_way_by_the_plan_and_a_replan() -> None:
+    # Only S2 starts inside its band (absolute 0.1%, relative 25%); after the plan, S1, S3 and
+    # S4 are too. Which names are kept in place decides the others' targets, and the targets
+    # decide which are within rounding of them: a re-plan must settle on the same choice (the
+    # one keeping the fewest in place), or it sizes S0 around different residuals and buys it.
+    planner = RebalancingPlanner(
+        instruments=[Instrument("S0"), Instrument("S1", lot_size="0.5", min_notional=25),
+                     Instrument("S2", lot_size=10, min_notional=300),
+                     Instrument("S3", lot_size=10, min_notional=5), Instrument("S4", lot_size="0.01")],
+        fees=FeeModel(bps=30, per_share="0.005"), slippage_bps=10, cash_reserve=500, absolute_band="0.001",
+        relative_band="0.25", min_trade_notional=100, untargeted="freeze", max_leverage=2,
+    )
+    first, second = _replan(
+        planner, positions={"S0": 1584, "S1": "137057.5", "S2": 21650, "S3": 15570, "S4": "387.93"},
+        weights={"S0": "0.3428", "S1": "0.3428", "S2": "0.0530", "S3": "0.1551", "S4": "0.1061"},
+        prices={"S0": "3221.88", "S1": "37.25", "S2": "37.25", "S3": 150, "S4": "4986.69"}, cash="-348486.95",
+    )
+    assert first.trades
+    assert second.trades == ()
+    assert {row.reason for row in second.allocations} <= {TradeReason.INSIDE_BAND, TradeReason.AT_TARGET}
+
+
 def test_a_trade_forced_up_to_the_minimum_is_not_undone_by_a_replan() -> None:
     # S0 is 587 below its target and the smallest trade is 1,000 (239 shares): buying it leaves
     # S0 414 above, nearer, so it is bought. A re-plan then finds S0 414 above its target; selling
