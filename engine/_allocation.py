@@ -4,15 +4,18 @@ The order of the steps is the design:
 
 1. Symbols held without a target are frozen or liquidated; targeted symbols whose weight is
    inside the drift band are frozen. The others share what the frozen ones leave (the
-   allocation is recomputed, not merely filtered). A band holds a name only if the name stays
-   inside it after the plan's costs (``band_breaches``; the planner re-runs the allocation
-   without the bands of the names that leave them).
+   allocation is recomputed, not merely filtered); a banded name within rounding of the target
+   it shares with the names that trade is held with its residual in cash instead
+   (``near_targets``). A band holds a name only if a re-plan after the plan's costs would hold
+   it the same way (``band_breaches``; the planner re-runs the allocation without the bands of
+   the names that fail that).
 2. Targets are values of the portfolio net of the estimated trading costs, so the costs come out
    of every name pro rata and re-planning after execution finds the same ideal.
 3. The mode removes the forbidden side; buys are scaled down so cash ends at or above the floor
    (sells fund buys); all trades are scaled to the turnover cap.
-4. A name already within one lot (plus the hold tolerance) of its ideal, or whose trade is below
-   the venue's or the planner's minimum, keeps its position.
+4. A name already within one lot (plus the hold tolerance) of its ideal keeps its position; so
+   does one whose trade is below the venue's or the planner's minimum, unless trading the minimum
+   leaves it nearer its ideal (or the cash floor, the mode or the cap moved its target).
 5. The rest are rounded together (``engine._rounding``); the costs of the rounded trades feed
    back into step 2 until they agree (a few rounds at most).
 """
@@ -20,7 +23,7 @@ The order of the steps is the design:
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
@@ -37,6 +40,7 @@ _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
 _ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
 ZERO = Decimal(0)
 _INFINITY, _MINUS_INFINITY = Decimal("Infinity"), Decimal("-Infinity")
+_EXACT_LOTS = 10**6  # past this many lots, whole lots held are counted in Decimal
 
 
 @attrs.frozen
@@ -73,14 +77,15 @@ class Allocation:
 class _Name:
     """Float working data of one symbol that may trade (a plain slotted class: one per name)."""
 
-    __slots__ = ("cause", "goal", "ideal", "liquidate", "lot", "min_lots", "min_reason", "pinned",
-                 "price", "quantity", "reserved", "symbol", "target", "weight")
+    __slots__ = ("cause", "goal", "held_lots", "ideal", "liquidate", "lot", "min_lots", "min_reason",
+                 "pinned", "price", "quantity", "reserved", "symbol", "target", "weight")
 
     def __init__(self, symbol: str, quantity: float, price: float, lot: float, weight: float,
                  min_lots: int, min_reason: TradeReason, liquidate: bool, pinned: bool) -> None:
         self.symbol, self.quantity, self.price, self.lot = symbol, quantity, price, lot
         self.weight, self.min_lots, self.min_reason = weight, min_lots, min_reason
         self.liquidate = liquidate
+        self.held_lots = math.floor(quantity / lot + _FUZZ)  # whole lots held (exact if large: below)
         self.pinned = pinned  # inside its band and within rounding of target: never traded
         self.target = 0.0
         self.goal = 0.0  # the target before mode, cash and turnover cuts
@@ -330,8 +335,12 @@ class _Planner:
                 min_lots, min_reason = _min_lots(lot, fprice, min_quantity, min_notional)
             else:
                 min_lots, min_reason = 1, TradeReason.BELOW_MIN_NOTIONAL
-            append(_Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
-                         weight is None, pinned))
+            name = _Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
+                         weight is None, pinned)
+            if abs(name.held_lots) > _EXACT_LOTS:  # float division can miss a whole lot this far out
+                exact_lot = instrument.lot_size if instrument is not None else Decimal(1)
+                name.held_lots = int((quantity / exact_lot).to_integral_value(ROUND_FLOOR))
+            append(name)
 
     def _freeze(self, symbol: str, reason: TradeReason, note: str) -> None:
         inputs = self.inputs
@@ -353,7 +362,7 @@ class _Planner:
             for name in self.names:
                 if name.liquidate:
                     # Only whole lots can be sold: a stray fraction stays, outside the allocation.
-                    lots = math.floor(name.quantity / name.lot + _FUZZ)
+                    lots = name.held_lots
                     frozen_value += max(name.quantity - lots * name.lot, 0.0) * name.price
         weights = sum(n.weight for n in self.names)
         surplus = net_value - frozen_value - cash_target - weights * net_value
@@ -372,7 +381,7 @@ class _Planner:
             name.reserved = share < 0 and cash_target > weighted_cash \
                 and name.weight * net_value - name.target > name.lot * name.price
             if name.liquidate and not self.settings.allow_short:
-                stray = name.quantity - math.floor(name.quantity / name.lot + _FUZZ) * name.lot
+                stray = name.quantity - name.held_lots * name.lot
                 name.target = max(stray, 0.0) * name.price
 
     def _restrict(self) -> None:
@@ -427,7 +436,7 @@ class _Planner:
         for name in active:
             ratio = (name.ideal - name.quantity) / name.lot
             low, high = floor(ratio + _FUZZ), ceil(ratio - _FUZZ)
-            lowest = -_BIG if short else -floor(name.quantity / name.lot + _FUZZ)
+            lowest = -_BIG if short else -name.held_lots
             highest = _BIG
             if mode is RebalanceMode.INVEST_CASH:
                 lowest = max(lowest, 0)

@@ -250,6 +250,17 @@ def test_names_inside_their_bands_are_kept_or_held_the_same_way_by_the_plan_and_
     assert {row.reason for row in second.allocations} <= {TradeReason.INSIDE_BAND, TradeReason.AT_TARGET}
 
 
+def test_liquidating_hundreds_of_millions_of_lots_sells_every_whole_lot_held() -> None:
+    # 582,139.690 shares in lots of 0.001 are 582,139,690 lots, a count the float division put a
+    # hair below its whole number: the plan sold one lot short and a re-plan sold that lot.
+    planner = RebalancingPlanner(instruments=[Instrument("S0", lot_size="0.001")])
+    first, second = _replan(planner, positions={"S0": "582139.690", "S1": 100}, weights={"S1": "0.9"},
+                            prices={"S0": "1.5", "S1": 150}, cash=1000)
+    assert first.allocation("S0").quantity_after == 0
+    assert first.allocation("S0").reason is TradeReason.LIQUIDATE
+    assert second.trades == ()
+
+
 def test_a_trade_forced_up_to_the_minimum_is_not_undone_by_a_replan() -> None:
     # S0 is 587 below its target and the smallest trade is 1,000 (239 shares): buying it leaves
     # S0 414 above, nearer, so it is bought. A re-plan then finds S0 414 above its target; selling
