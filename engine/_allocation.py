@@ -102,6 +102,18 @@ def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float
     return max(by_quantity, 1), TradeReason.BELOW_MIN_QUANTITY
 
 
+def _smallest_trade(inputs: PlanInputs, settings: PlannerSettings, symbol: str) -> Decimal:
+    """The value of the smallest trade the rules allow: nearer than that, rounding keeps the
+    position anyway."""
+    instrument = inputs.instruments.get(symbol)
+    price = inputs.prices[symbol]
+    lot = instrument.lot_size if instrument else Decimal(1)
+    smallest = max(lot * price, settings.min_trade_notional)
+    if instrument is not None:
+        smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
+    return smallest
+
+
 def _closeness(inputs: PlanInputs, settings: PlannerSettings, symbol: str, target_value: Decimal) -> Decimal:
     """The position's distance from ``target_value`` as a share of what counts as within rounding
     of it: twice the smallest allowed trade plus the tolerance. Below 1 is within rounding.
@@ -110,14 +122,8 @@ def _closeness(inputs: PlanInputs, settings: PlannerSettings, symbol: str, targe
     cash instead of re-sizing everyone else: re-planning after execution then finds the same
     ideals and nothing to do.
     """
-    instrument = inputs.instruments.get(symbol)
-    price = inputs.prices[symbol]
-    lot = instrument.lot_size if instrument else Decimal(1)
-    # The smallest trade the rules allow: nearer than that, rounding keeps the position anyway.
-    smallest = max(lot * price, settings.min_trade_notional)
-    if instrument is not None:
-        smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
-    gap = abs(inputs.positions[symbol] * price - target_value)
+    gap = abs(inputs.positions[symbol] * inputs.prices[symbol] - target_value)
+    smallest = _smallest_trade(inputs, settings, symbol)
     # Twice: costs and the others' rounding still move the target a little.
     return gap / (2 * smallest + settings.hold_tolerance * abs(target_value))
 
@@ -202,13 +208,8 @@ def near_targets(inputs: PlanInputs, settings: PlannerSettings, unbanded: frozen
 def _near_ratios(inputs: PlanInputs, settings: PlannerSettings, symbol: str, weight: Decimal,
                  value: Decimal) -> tuple[Decimal, Decimal]:
     """The open interval of share ratios for which the name is within rounding of its target."""
-    instrument = inputs.instruments.get(symbol)
-    price = inputs.prices[symbol]
-    lot = instrument.lot_size if instrument else Decimal(1)
-    smallest = max(lot * price, settings.min_trade_notional)
-    if instrument is not None:
-        smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
-    held, slack, tolerance = inputs.positions[symbol] * price, 2 * smallest, settings.hold_tolerance
+    held = inputs.positions[symbol] * inputs.prices[symbol]
+    slack, tolerance = 2 * _smallest_trade(inputs, settings, symbol), settings.hold_tolerance
     # |held - t| < slack + tolerance·|t| holds for t in one interval (the left side less the
     # right falls, then rises, in t).
     low = (held - slack) / (1 + tolerance) if held - slack >= 0 else (held - slack) / (1 - tolerance)
