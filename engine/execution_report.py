@@ -158,7 +158,8 @@ class SliceRecord:
     quantity: Decimal
     sent_at: float | None = None
     # Most slices send one child: its lone id is kept as it is, not in a tuple of one (every
-    # record of every running parent is held at once). ``child_ids`` reads and writes a tuple.
+    # record of every running parent is held at once). ``child_ids`` reads a tuple;
+    # ``add_child_id`` appends.
     _child_ids: str | tuple[str, ...] = ()
     note: str | None = None
     due: bool = False
@@ -168,10 +169,6 @@ class SliceRecord:
         """The ids of the slice's children, in sending order."""
         ids = self._child_ids
         return (ids,) if isinstance(ids, str) else ids
-
-    @child_ids.setter
-    def child_ids(self, ids: tuple[str, ...]) -> None:
-        self._child_ids = ids[0] if len(ids) == 1 else tuple(ids)
 
     def add_child_id(self, client_order_id: str) -> None:
         """Append the id of a child just sent."""

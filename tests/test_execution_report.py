@@ -192,11 +192,3 @@ def test_a_slice_reads_and_writes_its_child_ids_as_a_tuple_whether_it_has_one_or
     assert one == OrderSlice(index=0, scheduled_at=0.0, quantity=Decimal(10), child_ids="C1")
     assert attrs.evolve(one, child_ids=("C1", "C4")).child_ids == ("C1", "C4")
 
-
-def test_a_slice_record_adds_child_ids_in_sending_order() -> None:
-    record = SliceRecord(index=0, scheduled_at=0.0, quantity=Decimal(10))
-    seen = [record.child_ids]
-    for client_order_id in ("C1", "C2", "C3"):
-        record.add_child_id(client_order_id)
-        seen.append(record.child_ids)
-    assert seen == [(), ("C1",), ("C1", "C2"), ("C1", "C2", "C3")]
