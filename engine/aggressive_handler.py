@@ -24,17 +24,17 @@ import anyio
 import attrs
 import structlog
 
-from engine._enums import parse_enum
+from engine._queue.handle import Lane, OrderResult, OrderResultStatus
+from engine._runtime.enums import parse_enum
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder
+from engine._twap.slicing import minimum_slice_quantity
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
-from engine.order_handle import Lane, OrderResult, OrderResultStatus
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
-from engine.parent_order import ChildOrder, ChildState, ParentOrder
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.slicing import minimum_slice_quantity
 
 __all__ = [
     "AggressiveCompletionHandler",

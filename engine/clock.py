@@ -4,7 +4,7 @@ All waiting in ``engine/`` goes through anyio (``anyio.sleep``, ``fail_after``,
 ``move_on_after``), and every timestamp comes from :func:`now`, which is the running event loop's
 clock. So the same code runs live on a real loop, or on virtual time on a loop whose clock jumps
 straight to the next timer whenever every task is waiting (the engine's own
-:class:`~engine._virtual_loop.VirtualTimeLoop`): a day of TWAP slices finishes in well under a
+:class:`~engine._runtime.virtual_loop.VirtualTimeLoop`): a day of TWAP slices finishes in well under a
 second. Timers fire at their exact times; real I/O and thread jobs take no virtual time.
 
 Run any coroutine function of the engine on virtual time with :func:`run_virtual`::
@@ -28,7 +28,7 @@ from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import anyio
 
-from engine._virtual_loop import VirtualTimeLoop
+from engine._runtime.virtual_loop import VirtualTimeLoop
 from engine.errors import InvalidInputError
 
 __all__ = ["is_virtual", "now", "run_virtual", "running_loop", "virtual_loop_factory"]

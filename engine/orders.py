@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from engine._enums import parse_enum
+from engine._runtime.enums import parse_enum
 from engine.errors import InvalidInputError
 from engine.ids import new_client_order_id, validate_client_order_id
 from engine.instruments import validate_symbol

@@ -1,7 +1,7 @@
 """The rate-limited order queue: priority lanes in, a venue's limits never exceeded, nothing lost.
 
-``queue.submit(order)`` enqueues and returns an :class:`~engine.order_handle.OrderHandle`;
-``await handle`` gives an :class:`~engine.order_handle.OrderResult`. One dispatcher task sends
+``queue.submit(order)`` enqueues and returns an :class:`~engine._queue.handle.OrderHandle`;
+``await handle`` gives an :class:`~engine._queue.handle.OrderResult`. One dispatcher task sends
 the head of the highest-priority lane as soon as every limit allows it: it computes that time
 exactly and sleeps until then (or until new work arrives); it never polls. Sends run concurrently
 (up to ``max_in_flight``), so a burst the limits allow goes out at once. ``await queue.send(order)``
@@ -52,8 +52,9 @@ import attrs
 import structlog
 
 from engine import clock
-from engine._queue_dispatch import QueueDispatch
-from engine._queue_lanes import Lanes
+from engine._queue.dispatch import QueueDispatch
+from engine._queue.handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
+from engine._queue.lanes import Lanes
 from engine.errors import (
     InvalidInputError,
     QueueClosedError,
@@ -64,7 +65,6 @@ from engine.events import OrderSnapshot
 from engine.gateway import TradingGateway
 from engine.ids import validate_client_order_id
 from engine.market import Quote
-from engine.order_handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order
 from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine.orders import OrderSide
-from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
 
 __all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "build_report"]
 

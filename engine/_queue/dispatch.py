@@ -20,9 +20,9 @@ import anyio.lowlevel
 import anyio.streams.memory
 
 from engine import clock
-from engine._queue_outcomes import QueueOutcomes
+from engine._queue.handle import HandleState, OrderHandle, OrderResultStatus
+from engine._queue.outcomes import QueueOutcomes
 from engine.errors import DeadlineExceededError, OrderStateUnknownError
-from engine.order_handle import HandleState, OrderHandle, OrderResultStatus
 from engine.rate_limits import RequestKind
 
 __all__ = ["QueueDispatch"]

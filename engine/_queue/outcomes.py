@@ -18,7 +18,8 @@ from typing import Any, Literal
 import anyio
 
 from engine import clock
-from engine._queue_lanes import Lanes
+from engine._queue.handle import HandleState, OrderHandle, OrderResult, OrderResultStatus
+from engine._queue.lanes import Lanes
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -31,7 +32,6 @@ from engine.errors import (
 )
 from engine.events import OrderStatus
 from engine.gateway import TradingGateway
-from engine.order_handle import HandleState, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order
 from engine.rate_limits import LimitGroup, RequestKind
 

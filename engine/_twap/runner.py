@@ -23,20 +23,20 @@ import anyio.lowlevel
 import attrs
 import structlog
 
-from engine._logging import writes_debug
+from engine._runtime.logs import writes_debug
+from engine._twap.params import SliceStyle, TWAPParams
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.quote_cache import QuoteCache
+from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
+from engine._twap.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
 from engine.clock import is_virtual, now, running_loop
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
-from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine.gateway import TradingGateway
 from engine.market import Quote
 from engine.orders import Order, OrderSide
-from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
-from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
-from engine.twap_params import SliceStyle, TWAPParams
 
 __all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import anyio
 
-from engine.order_handle import HandleState, Lane, OrderHandle
+from engine._queue.handle import HandleState, Lane, OrderHandle
 from engine.rate_limits import RequestKind
 
 __all__ = ["Lanes"]
