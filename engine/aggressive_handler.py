@@ -48,8 +48,6 @@ ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_ACCEPTED = OrderResultStatus.ACCEPTED
 
 
 class CompletionPolicy(enum.Enum):
@@ -87,7 +85,7 @@ class HandlerStatistics:
 
 def record_result(monitor: ExecutionMonitor, client_order_id: str, result: OrderResult) -> None:
     """Tell the monitor what the queue made of a send."""
-    if result.status is _ACCEPTED:
+    if result.status is OrderResultStatus.ACCEPTED:
         monitor.record_accepted(client_order_id, result.sent_at)
     elif result.status is OrderResultStatus.CANCELLED:
         monitor.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")

@@ -50,8 +50,6 @@ __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_CHILD_PENDING, _CHILD_UNKNOWN = ChildState.PENDING, ChildState.UNKNOWN
 
 _FINAL_STATUS = {
     OrderStatus.FILLED: ChildState.FILLED,
@@ -251,7 +249,7 @@ class ExecutionMonitor:
                 return
             parent.apply_fill(child, event)
         elif isinstance(event, OrderAccepted):
-            if child.state is not _CHILD_PENDING and child.state is not _CHILD_UNKNOWN:
+            if child.state is not ChildState.PENDING and child.state is not ChildState.UNKNOWN:
                 return  # the queue's answer came first (it usually does): nothing changes
             child.accept()
         elif isinstance(event, OrderCancelled):

@@ -70,9 +70,6 @@ from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_
 
 __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_SUBMIT, _CANCEL = RequestKind.SUBMIT, RequestKind.CANCEL
-_IN_FLIGHT = HandleState.IN_FLIGHT
 
 
 def _count(value: Any, field: str, minimum: int = 1) -> int:
@@ -321,7 +318,7 @@ class RateLimitedOrderQueue(QueueDispatch):
                 "order", order.client_order_id, "an order with this client order id was already sent"
             )
         handle = self._new_handle(
-            _SUBMIT, order.client_order_id, order, lane, deadline, weight, claimed=claimed
+            RequestKind.SUBMIT, order.client_order_id, order, lane, deadline, weight, claimed=claimed
         )
         self._by_id[order.client_order_id] = handle
         return handle
@@ -343,7 +340,7 @@ class RateLimitedOrderQueue(QueueDispatch):
             self._check_running()  # (a closed queue is refused as the order is checked)
         handle = self._submit(order, lane, deadline, weight, claimed=True)
         try:
-            if handle._state is _IN_FLIGHT:
+            if handle._state is HandleState.IN_FLIGHT:
                 # it went out as it was enqueued (lanes empty, room under every limit): the
                 # clock has not moved since, so it is sent at its enqueue time
                 self._record_send(handle, handle._enqueued_at)
@@ -566,7 +563,7 @@ class RateLimitedOrderQueue(QueueDispatch):
             now = clock.now()
         except RuntimeError:
             now = 0.0
-        full = request is not _CANCEL and self._lanes.has_no_room()
+        full = request is not RequestKind.CANCEL and self._lanes.has_no_room()
         if full and self._refuse_when_full:
             raise QueueFullError(self._max_queued)
         handle = OrderHandle(
