@@ -25,12 +25,11 @@ import attrs
 import structlog
 
 from engine._queue.handle import Lane, OrderResult, OrderResultStatus
-from engine._runtime.enums import parse_enum
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder
-from engine._twap.slicing import minimum_slice_quantity
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
+from engine.fields import enum_member
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
@@ -59,7 +58,7 @@ class CompletionPolicy(enum.Enum):
     @classmethod
     def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
         """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
-        return parse_enum(cls, value, field)
+        return enum_member(cls, value, field)
 
 
 @attrs.frozen
@@ -255,7 +254,7 @@ class AggressiveCompletionHandler:
                 reference = quote.ask if parent.side is OrderSide.BUY else quote.bid
             except GatewayError:
                 reference = arrival_price
-            if remainder < minimum_slice_quantity(parent.instrument, reference):
+            if remainder < parent.instrument.min_order_quantity(reference):
                 note = f"remainder {remainder} below the smallest order"
                 break
             order = Order(

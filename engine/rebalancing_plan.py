@@ -347,8 +347,10 @@ def _enforce_floor(inputs: PlanInputs, planner: RebalancingPlanner, allocation: 
         old = lots[symbol]
         new = old - 1
         instrument = inputs.instruments.get(symbol)
-        minimum = max(planner.min_trade_notional, instrument.min_notional if instrument else ZERO)
-        if new * lot * price < minimum or (instrument and new * lot < instrument.min_quantity):
+        if instrument is None:
+            if new * lot * price < planner.min_trade_notional:
+                new = 0
+        elif new < max(instrument.min_order_lots(price, planner.min_trade_notional)):
             new = 0
         lots[symbol] = new
         for k, sign in ((old, 1), (new, -1)):  # give back the old trade's cash, take the new one's

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine._twap.slicing import catch_up_quantity, minimum_slice_quantity, plan_slices
+from engine._twap.slicing import catch_up_quantity, plan_slices
 from engine.errors import InvalidInputError
 from engine.instruments import Instrument
 
@@ -45,7 +45,7 @@ def test_a_small_order_gets_fewer_slices_and_the_plan_says_why() -> None:
 
 def test_minimum_notional_sets_the_smallest_slice() -> None:
     instrument = Instrument("AAPL", min_notional=1000)
-    assert minimum_slice_quantity(instrument, Decimal(150)) == 7  # 6.67 rounded up to the lot
+    assert instrument.min_order_quantity(Decimal(150)) == 7  # 6.67 rounded up to the lot
     plan = plan_slices(Decimal(20), 10, 100.0, instrument, Decimal(150))
     assert plan.num_slices == 2
 

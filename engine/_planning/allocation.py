@@ -32,10 +32,13 @@ from engine._planning.options import RebalanceMode, RoundingMethod, TradeReason,
 from engine._planning.rounding import RoundingProblem, RoundingResult
 from engine._planning.rounding_search import round_heuristic
 from engine.fees import FeeModel
+from engine.instruments import Instrument
 
 __all__ = ["Allocation", "PlannerSettings", "allocate", "band_breaches"]
 
 _BIG = 10**15  # "no bound" for a trade size in lots
+# A name without venue rules trades whole shares with no minimum (its symbol is never read).
+_WHOLE_SHARES = Instrument(symbol="any")
 _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
 _ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
 ZERO = Decimal(0)
@@ -94,24 +97,12 @@ class _Name:
         self.reserved = False  # the target was lowered by more than a lot to keep the cash reserve
 
 
-def _min_lots(lot: float, price: float, min_quantity: float, min_notional: float) -> tuple[int, TradeReason]:
-    by_quantity = math.ceil(min_quantity / lot - _FUZZ)
-    by_notional = math.ceil(min_notional / (lot * price) - _FUZZ)
-    if by_notional >= by_quantity:
-        return max(by_notional, 1), TradeReason.BELOW_MIN_NOTIONAL
-    return max(by_quantity, 1), TradeReason.BELOW_MIN_QUANTITY
-
-
 def _smallest_trade(inputs: PlanInputs, settings: PlannerSettings, symbol: str) -> Decimal:
     """The value of the smallest trade the rules allow: nearer than that, rounding keeps the
     position anyway."""
-    instrument = inputs.instruments.get(symbol)
+    instrument = inputs.instruments.get(symbol) or _WHOLE_SHARES
     price = inputs.prices[symbol]
-    lot = instrument.lot_size if instrument else Decimal(1)
-    smallest = max(lot * price, settings.min_trade_notional)
-    if instrument is not None:
-        smallest = max(smallest, instrument.min_notional, instrument.min_quantity * price)
-    return smallest
+    return max(instrument.min_order_lots(price, settings.min_trade_notional)) * instrument.lot_size * price
 
 
 def _closeness(inputs: PlanInputs, settings: PlannerSettings, symbol: str, target_value: Decimal) -> Decimal:
@@ -302,7 +293,7 @@ class _Planner:
     def _classify(self) -> None:
         inputs, settings = self.inputs, self.settings
         value = inputs.portfolio_value
-        min_trade = float(settings.min_trade_notional)
+        min_trade = settings.min_trade_notional
         banded = settings.absolute_band is not None or settings.relative_band is not None
         freeze = settings.untargeted is UntargetedPolicy.FREEZE
         weight_of, rule_of, prices = inputs.weights.get, inputs.instruments.get, inputs.prices
@@ -326,21 +317,17 @@ class _Planner:
                 # Within rounding of its target: held, but its residual stays in cash like any
                 # rounding residual rather than re-sizing the others.
                 self.notes[symbol], pinned = note, True
-            instrument, fprice = rule_of(symbol), float(price)
-            if instrument is None:
-                lot, min_quantity, min_notional = 1.0, 0.0, min_trade
-            else:
-                lot, min_quantity = float(instrument.lot_size), float(instrument.min_quantity)
-                min_notional = max(float(instrument.min_notional), min_trade)
-            if min_quantity or min_notional:
-                min_lots, min_reason = _min_lots(lot, fprice, min_quantity, min_notional)
-            else:
-                min_lots, min_reason = 1, TradeReason.BELOW_MIN_NOTIONAL
+            instrument, fprice = rule_of(symbol) or _WHOLE_SHARES, float(price)
+            lot, min_lots, min_reason = float(instrument.lot_size), 1, TradeReason.BELOW_MIN_NOTIONAL
+            if instrument.min_quantity or instrument.min_notional or min_trade:
+                by_quantity, by_notional = instrument.min_order_lots(price, min_trade)
+                min_lots = max(by_quantity, by_notional)
+                if by_quantity > by_notional and instrument.min_quantity:
+                    min_reason = TradeReason.BELOW_MIN_QUANTITY
             name = _Name(symbol, float(quantity), fprice, lot, float(weight or 0), min_lots, min_reason,
                          weight is None, pinned)
             if abs(name.held_lots) > _EXACT_LOTS:  # float division can miss a whole lot this far out
-                exact_lot = instrument.lot_size if instrument is not None else Decimal(1)
-                name.held_lots = int((quantity / exact_lot).to_integral_value(ROUND_FLOOR))
+                name.held_lots = int((quantity / instrument.lot_size).to_integral_value(ROUND_FLOOR))
             append(name)
 
     def _freeze(self, symbol: str, reason: TradeReason, note: str) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import attrs
 
-from engine._runtime.enums import parse_enum
 from engine.aggressive_handler import CompletionPolicy
 from engine.errors import InvalidInputError
+from engine.fields import enum_member
 from engine.numbers import optional_positive, to_non_negative, to_positive
 
 __all__ = ["SliceStyle", "TWAPParams"]
@@ -34,7 +34,7 @@ class SliceStyle(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "style") -> SliceStyle:
         """Accept a ``SliceStyle`` or its value in any case."""
-        return parse_enum(cls, value, field)
+        return enum_member(cls, value, field)
 
 
 def _finite(value: Any, field: str) -> float:

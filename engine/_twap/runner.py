@@ -28,7 +28,7 @@ from engine._twap.params import SliceStyle, TWAPParams
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
-from engine._twap.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
+from engine._twap.slicing import SlicePlan, catch_up_quantity
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
 from engine.clock import is_virtual, now
 from engine.errors import GatewayError
@@ -405,7 +405,7 @@ class ParentRunner:
         scheduled = ZERO
         records, times, quantities = self._records, self._times, self._plan.quantities
         last = len(times) - 1
-        smallest_unpriced = minimum_slice_quantity(parent.instrument, None)  # (lot and minimum)
+        smallest_unpriced = parent.instrument.min_order_quantity(None)  # (lot and minimum)
         for index in range(last + 1):
             record = SliceRecord(index=index, scheduled_at=times[index], quantity=quantities[index])
             records.append(record)
@@ -428,7 +428,7 @@ class ParentRunner:
             smallest = (
                 smallest_unpriced
                 if reference is None
-                else minimum_slice_quantity(parent.instrument, reference)
+                else parent.instrument.min_order_quantity(reference)
             )
             if quantity < smallest:
                 if quantity > 0 and parent.remaining >= smallest:
@@ -553,7 +553,7 @@ class ParentRunner:
         while quote is not None and now() < end and parent.state is ParentState.WORKING:
             done = sum((parent.child(cid).filled for cid in record.child_ids), ZERO)
             wanted = parent.instrument.round_quantity(min(target - done, parent.remaining))
-            if wanted < minimum_slice_quantity(parent.instrument, self._limit_price(quote)):
+            if wanted < parent.instrument.min_order_quantity(self._limit_price(quote)):
                 return
             child = await self._send(record, wanted, self._limit_price(quote))
             cid = child.client_order_id
