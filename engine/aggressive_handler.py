@@ -29,9 +29,10 @@ from engine._twap.parent import ChildOrder, ChildState, ParentOrder
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
-from engine.fields import enum_member
+from engine.fields import enum_member, finite_number, whole_number
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
+from engine.numbers import optional_non_negative
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
 from engine.rate_limited_queue import RateLimitedOrderQueue
 
@@ -133,22 +134,17 @@ class AggressiveCompletionHandler:
         retry_delay: float = 1.0,
         new_client_order_id: Callable[[], str] | None = None,
     ) -> None:
-        if max_slippage_bps is not None:
-            slip = Decimal(str(max_slippage_bps))
-            if not slip.is_finite() or slip < 0:
-                raise InvalidInputError("max_slippage_bps", max_slippage_bps, "must be a number ≥ 0")
-        if settle_timeout <= 0:
-            raise InvalidInputError("settle_timeout", settle_timeout, "must be greater than zero")
-        if max_attempts < 1:
-            raise InvalidInputError("max_attempts", max_attempts, "must be at least 1")
-        if max_rounds < max_attempts:
-            raise InvalidInputError("max_rounds", max_rounds, f"must be at least max_attempts={max_attempts}")
-        if retry_delay < 0:
-            raise InvalidInputError("retry_delay", retry_delay, "must not be negative")
+        slippage = optional_non_negative(max_slippage_bps, "max_slippage_bps")
+        settle_timeout = finite_number(settle_timeout, "settle_timeout", above=0.0)
+        max_attempts = whole_number(max_attempts, "max_attempts", minimum=1)
+        max_rounds = whole_number(max_rounds, "max_rounds", minimum=max_attempts)
+        retry_delay = finite_number(retry_delay, "retry_delay", minimum=0.0)
+        if new_client_order_id is not None and not callable(new_client_order_id):
+            raise InvalidInputError("new_client_order_id", new_client_order_id, "expected a callable or None")
         self._gateway = gateway
         self._queue = queue
         self._monitor = monitor
-        self._max_slippage_bps = None if max_slippage_bps is None else Decimal(str(max_slippage_bps))
+        self._max_slippage_bps = slippage
         self._policy = CompletionPolicy.parse(policy)
         self._settle_timeout = settle_timeout
         self._max_attempts = max_attempts

@@ -18,6 +18,7 @@ __all__ = [
     "ZERO",
     "Number",
     "is_multiple",
+    "optional_non_negative",
     "optional_positive",
     "to_decimal",
     "to_non_negative",
@@ -85,6 +86,11 @@ def to_non_negative(value: Any, field: str) -> Decimal:
 def optional_positive(value: Any, field: str) -> Decimal | None:
     """Like ``to_positive`` but lets ``None`` through."""
     return None if value is None else to_positive(value, field)
+
+
+def optional_non_negative(value: Any, field: str) -> Decimal | None:
+    """Like ``to_non_negative`` but lets ``None`` through."""
+    return None if value is None else to_non_negative(value, field)
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
