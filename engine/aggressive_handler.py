@@ -16,7 +16,6 @@ shows the unfilled quantity; ``CompletionPolicy.FINISH`` then sends market order
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -24,12 +23,13 @@ import anyio
 import attrs
 import structlog
 
-from engine._queue.handle import Lane, OrderResult, OrderResultStatus
+from engine._queue.handle import Lane
+from engine._twap.params import CompletionPolicy
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
-from engine.fields import enum_member, finite_number, whole_number
+from engine.fields import finite_number, whole_number
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
 from engine.numbers import optional_non_negative
@@ -41,25 +41,12 @@ __all__ = [
     "CompletionOutcome",
     "CompletionPolicy",
     "HandlerStatistics",
-    "record_result",
 ]
 
 ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _log = structlog.get_logger(__name__)
 
-
-
-class CompletionPolicy(enum.Enum):
-    """What to do when the slippage cap keeps the remainder from filling."""
-
-    LEAVE_UNFILLED = "leave_unfilled"
-    FINISH = "finish"
-
-    @classmethod
-    def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
-        """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
-        return enum_member(cls, value, field)
 
 
 @attrs.frozen
@@ -81,22 +68,6 @@ class HandlerStatistics:
 
     completions: int
     orders_sent: int
-
-
-def record_result(monitor: ExecutionMonitor, client_order_id: str, result: OrderResult) -> None:
-    """Tell the monitor what the queue made of a send."""
-    if result.status is OrderResultStatus.ACCEPTED:
-        monitor.record_accepted(client_order_id, result.sent_at)
-    elif result.status is OrderResultStatus.CANCELLED:
-        monitor.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")
-    elif result.status is OrderResultStatus.REJECTED:
-        monitor.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "rejected"))
-    elif result.sent_at is None:
-        # FAILED before it ever left (deadline or attempts used up unsent): the venue never saw it.
-        monitor.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "not sent"))
-    else:
-        # FAILED: the queue could not settle it; treat it as unknown until a look-up says otherwise.
-        monitor.record_unknown(client_order_id, str(result.error or "failed"))
 
 
 def cap_price(arrival: Decimal, side: OrderSide, max_slippage_bps: Decimal) -> Decimal:
@@ -276,7 +247,7 @@ class AggressiveCompletionHandler:
             )
             with anyio.CancelScope(shield=True):
                 result = await self._queue.send(order, lane=Lane.COMPLETION)
-                record_result(self._monitor, order.client_order_id, result)
+                self._monitor.record_result(order.client_order_id, result)
                 await self._wait_final(child)
             fruitless = 0 if child.filled > 0 else fruitless + 1
             if parent.remaining > 0 and limit is not None:

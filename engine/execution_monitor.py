@@ -22,6 +22,7 @@ import anyio
 import attrs
 import structlog
 
+from engine._queue.handle import OrderResult, OrderResultStatus
 from engine._runtime.logs import writes_debug
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine._twap.slicing import SlicePlan
@@ -331,6 +332,21 @@ class ExecutionMonitor:
         tracked.parent.transition(state, now(), reason)
         self._log.info("parent state", parent_id=parent_id, state=state.value, reason=reason)
         self._notify(tracked)
+
+    def record_result(self, client_order_id: str, result: OrderResult) -> None:
+        """Record what the queue made of a child's send."""
+        if result.status is OrderResultStatus.ACCEPTED:
+            self.record_accepted(client_order_id, result.sent_at)
+        elif result.status is OrderResultStatus.CANCELLED:
+            self.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")
+        elif result.status is OrderResultStatus.REJECTED:
+            self.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "rejected"))
+        elif result.sent_at is None:
+            # FAILED before it ever left (deadline or attempts used up unsent): the venue never saw it.
+            self.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "not sent"))
+        else:
+            # FAILED: the queue could not settle it; treat it as unknown until a look-up says otherwise.
+            self.record_unknown(client_order_id, str(result.error or "failed"))
 
     def record_accepted(self, client_order_id: str, sent_at: float | None) -> None:
         """The venue acknowledged the child."""

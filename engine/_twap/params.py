@@ -11,12 +11,23 @@ from typing import Any
 
 import attrs
 
-from engine.aggressive_handler import CompletionPolicy
 from engine.errors import InvalidInputError
 from engine.fields import enum_member, finite, member, named, seed, whole
 from engine.numbers import optional_non_negative, optional_positive
 
-__all__ = ["SliceStyle", "TWAPParams"]
+__all__ = ["CompletionPolicy", "SliceStyle", "TWAPParams"]
+
+
+class CompletionPolicy(enum.Enum):
+    """What to do when the slippage cap keeps the remainder from filling."""
+
+    LEAVE_UNFILLED = "leave_unfilled"
+    FINISH = "finish"
+
+    @classmethod
+    def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
+        """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
+        return enum_member(cls, value, field)
 
 
 class SliceStyle(enum.Enum):

@@ -29,7 +29,7 @@ from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine._twap.slicing import SlicePlan, catch_up_quantity
-from engine.aggressive_handler import AggressiveCompletionHandler, record_result
+from engine.aggressive_handler import AggressiveCompletionHandler
 from engine.clock import is_virtual, now
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
@@ -532,7 +532,7 @@ class ParentRunner:
             result = await self._parts.queue.send(order, deadline=parent.deadline)
         finally:
             self._sending = False
-        record_result(monitor, cid, result)
+        monitor.record_result(cid, result)
         if record.sent_at is None and result.sent_at is not None:
             record.sent_at = result.sent_at
         if self._stop_pending:
