@@ -16,10 +16,11 @@ from decimal import Decimal
 import attrs
 
 from engine._planning import inputs as convert
-from engine._planning.allocation import PlannerSettings, allocate
+from engine._planning.allocation import allocate
 from engine._planning.inputs import PlanInputs, parse_inputs
 from engine._planning.options import RebalanceMode, RoundingMethod, UntargetedPolicy
 from engine._planning.plan import PlannedTrade, RebalancingPlan, SymbolAllocation
+from engine._planning.settings import PlannerSettings
 from engine._planning.settle import band_breaches_after, settle
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel

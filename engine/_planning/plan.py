@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 
-from engine._planning.allocation import Allocation
 from engine._planning.inputs import PlanInputs
 from engine._planning.options import RoundingMethod, TradeReason
+from engine._planning.settings import Allocation
 from engine.errors import InvalidInputError
 from engine.numbers import ZERO
 from engine.orders import OrderSide

@@ -10,10 +10,11 @@ from decimal import ROUND_CEILING, Decimal
 
 import attrs
 
-from engine._planning.allocation import Allocation, PlannerSettings, band_breaches
+from engine._planning.bands import band_breaches
 from engine._planning.inputs import PlanInputs
 from engine._planning.options import TradeReason
 from engine._planning.plan import PlannedTrade, PlanRows, RebalancingPlan, weight_factor
+from engine._planning.settings import Allocation, PlannerSettings
 from engine.numbers import ZERO
 from engine.orders import OrderSide
 
