@@ -27,9 +27,10 @@ import structlog
 from engine._runtime.parent_tasks import ParentTasks
 from engine._runtime.services import shielded_services
 from engine._twap.params import TWAPParams
+from engine._twap.parts import RunnerParts
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport
-from engine._twap.runner import ParentRunner, RunnerParts
+from engine._twap.runner import ParentRunner
 from engine.errors import EngineError, InvalidInputError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.gateway import TradingGateway

@@ -21,9 +21,10 @@ import structlog
 from engine._runtime.services import shielded_services
 from engine._twap.params import SliceStyle, TWAPParams
 from engine._twap.parent import ParentOrder
+from engine._twap.parts import RunnerParts
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport, OrderSlice, SliceStatus
-from engine._twap.runner import ParentRunner, RunnerParts
+from engine._twap.runner import ParentRunner
 from engine._twap.slicing import SlicePlan, plan_slices
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from engine._twap.runner import SliceAlarms
+from engine._twap.timing import SliceAlarms
 from engine.clock import now
 
 
