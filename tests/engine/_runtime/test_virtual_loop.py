@@ -333,7 +333,7 @@ def test_a_start_that_is_not_a_finite_number_is_refused(start: object) -> None:
 def test_the_engine_does_not_import_pytest() -> None:
     # The loop is the engine's own: importing the engine loads no test framework (memory).
     code = "import engine, sys; print('pytest' in sys.modules, 'looptime' in sys.modules)"
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[3]
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )

@@ -23,7 +23,7 @@ from engine import (
     run_virtual,
 )
 from gateways.simulated import FeeSchedule, SimulatedVenue
-from tests.gateways.venues import (
+from tests.gateways.simulated.venues import (
     collect,
     filled_quantity,
     fills_of,

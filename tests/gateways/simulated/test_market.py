@@ -8,7 +8,7 @@ import anyio
 
 from engine import OrderAccepted, Quote, now, run_virtual
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
-from tests.gateways.venues import collect, limit, market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import collect, limit, market, quiet_venue, still_symbol
 
 
 async def _quote_after_ten_minutes(seed: int, ask_every: float | None, rest_an_order: bool) -> Quote:

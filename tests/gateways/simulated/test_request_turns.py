@@ -14,7 +14,7 @@ import asyncio
 import anyio
 
 from engine import run_virtual
-from tests.gateways.venues import market, quiet_venue
+from tests.gateways.simulated.venues import market, quiet_venue
 
 
 async def _turns(hold_finished_task: bool) -> list[str]:

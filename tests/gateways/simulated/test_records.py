@@ -9,7 +9,7 @@ import pytest
 
 from engine import IllegalTransitionError, OrderStatus
 from gateways.simulated.matching import OrderRecord
-from tests.gateways.venues import limit, market
+from tests.gateways.simulated.venues import limit, market
 
 
 def _record(quantity: str = "10") -> OrderRecord:

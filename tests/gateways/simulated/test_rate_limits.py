@@ -10,7 +10,7 @@ import pytest
 
 from engine import InvalidInputError, RateLimitedError, now
 from gateways.simulated import LatencyModel, RequestOutcome, SimulatedVenue, VenueRateLimit, VenueRequest
-from tests.gateways.venues import limit, quiet_venue
+from tests.gateways.simulated.venues import limit, quiet_venue
 
 
 def max_weight_in_any_window(log: Sequence[VenueRequest], period: float) -> int:

@@ -18,7 +18,7 @@ from engine import (
     run_virtual,
 )
 from gateways.simulated import FaultPlan, FeeSchedule, LatencyModel, SimulatedVenue, SymbolSpec
-from tests.gateways.venues import limit, market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import limit, market, quiet_venue, still_symbol
 
 STRICT = still_symbol(tick_size="0.05", lot_size=10, min_quantity=20, min_notional=5000)
 

@@ -19,7 +19,7 @@ from engine import (
     now,
 )
 from gateways.simulated import FaultPlan, SimulatedVenue
-from tests.gateways.venues import collect, limit, market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import collect, limit, market, quiet_venue, still_symbol
 
 
 async def test_a_dropped_ack_times_out_as_state_unknown_and_the_order_lives() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OrderSide, OrderStatus, run_virtual
-from tests.gateways.venues import limit, market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import limit, market, quiet_venue, still_symbol
 
 WILD = still_symbol(volatility=0.5, displayed_size=200, impact_bps=3, volume_per_second=500)
 

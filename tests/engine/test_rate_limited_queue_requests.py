@@ -22,7 +22,7 @@ from engine.execution_engine import ExecutionEngine
 from engine.orders import Order
 from engine.rate_limits import max_window_count
 from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec, VenueRateLimit
-from tests.test_promises_engine import venue_fills
+from tests.promises.test_no_overfill import venue_fills
 
 LIMIT, PERIOD = 12, 5.0
 WEIGHTS = {"submit": 1, "cancel": 1, "get_order": 1, "get_quote": 1}

@@ -10,7 +10,7 @@ import pytest
 
 from engine import InvalidInputError, OrderStatus, now
 from gateways.simulated import LatencyModel, PriceReplay, SimulatedVenue
-from tests.gateways.venues import limit, market
+from tests.gateways.simulated.venues import limit, market
 
 QUOTES = """time,symbol,bid,ask,bid_size,ask_size
 0,AAPL,150.00,150.04,300,400

@@ -21,7 +21,7 @@ from engine import (
 )
 from engine.clock import now
 from gateways.simulated import LatencyModel
-from tests.gateways.venues import collect, limit, market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import collect, limit, market, quiet_venue, still_symbol
 
 
 async def test_a_subscription_ahead_of_the_log_starts_right_after_its_sequence() -> None:

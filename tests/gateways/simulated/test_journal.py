@@ -19,7 +19,7 @@ from engine import (
     OrderRejected,
 )
 from gateways.simulated import FaultPlan
-from tests.gateways.venues import collect, limit, market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import collect, limit, market, quiet_venue, still_symbol
 
 
 async def _mixed_orders() -> tuple[list[ExecutionEvent], list[ExecutionEvent], list[str]]:

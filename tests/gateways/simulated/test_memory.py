@@ -13,7 +13,7 @@ import pytest
 from engine import OrderFilled, OrderStatus, RateLimitedError
 from gateways.simulated import FeeSchedule, VenueRateLimit
 from gateways.simulated.limits import RequestOutcome
-from tests.gateways.venues import market, quiet_venue, still_symbol
+from tests.gateways.simulated.venues import market, quiet_venue, still_symbol
 
 
 async def test_an_order_filled_once_shares_its_quantity_with_the_fill_and_the_snapshot() -> None:
