@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 import anyio
@@ -28,112 +27,10 @@ from engine import (
 from engine._queue.handle import HandleState, OrderHandle
 from engine.clock import now, run_virtual
 from engine.events import OrderSnapshot, OrderStatus
-from engine.rate_limits import max_window_count
-from gateways.simulated import (
-    FaultPlan,
-    LatencyModel,
-    RequestOutcome,
-    SimulatedVenue,
-    SymbolSpec,
-    VenueRateLimit,
-)
-
-LATENCY = LatencyModel(request=0.02, request_jitter=0.01, event=0.005, event_jitter=0.002)
-
-
-def make_venue(
-    *,
-    limits: Sequence[VenueRateLimit] = (),
-    latency: LatencyModel = LATENCY,
-    faults: FaultPlan | None = None,
-    request_timeout: float = 5.0,
-    seed: int = 7,
-    step: float = 1.0,
-) -> SimulatedVenue:
-    return SimulatedVenue(
-        [SymbolSpec(symbol="AAPL", price=150, volatility=0)],
-        seed=seed,
-        latency=latency,
-        rate_limits=limits,
-        faults=faults,
-        cash=10**9,
-        request_timeout=request_timeout,
-        step=step,
-    )
-
-
-def resting_order(**overrides: Any) -> Order:
-    """A buy far below the market: it rests, so nothing fills and the test stays about sending."""
-    options: dict[str, Any] = {"order_type": "limit", "limit_price": 100, "time_in_force": "ioc", **overrides}
-    return Order("AAPL", "buy", 1, **options)
-
-
-def submits_at_venue(venue: SimulatedVenue) -> Counter[str]:
-    """How often each client order id reached the venue as a submit (refusals for load excluded)."""
-    return Counter(
-        request.client_order_id
-        for request in venue.request_log
-        if request.kind == "submit"
-        and request.client_order_id
-        and request.outcome is not RequestOutcome.RATE_LIMITED
-    )
-
-
-def arrival_times(venue: SimulatedVenue, index: int = 0) -> tuple[list[float], list[int]]:
-    counted = [request for request in venue.request_log if request.outcome.counted]
-    return [request.timestamp for request in counted], [request.weights[index] for request in counted]
-
+from gateways.simulated import FaultPlan, LatencyModel, RequestOutcome, SimulatedVenue, VenueRateLimit
+from tests.engine.queue_venues import make_venue, resting_order, submits_at_venue
 
 # -- limits ------------------------------------------------------------------------------------
-
-
-async def test_max_orders_per_minute_holds_at_send_and_at_the_venue_and_uses_the_whole_limit() -> None:
-    async with (
-        make_venue(limits=[VenueRateLimit(limit=100, period=60.0)]) as venue,
-        RateLimitedOrderQueue(trading_gateway=venue, max_orders_per_minute=100) as queue,
-    ):
-        handles = [queue.submit(resting_order()) for _ in range(1000)]
-        results = [await handle for handle in handles]
-    assert {result.status for result in results} == {OrderResultStatus.ACCEPTED}
-    sent = sorted(result.sent_at for result in results if result.sent_at is not None)
-    assert max_window_count(sent, 60.0) == 100
-    assert max_window_count(arrival_times(venue)[0], 60.0) <= 100
-    assert venue.statistics().rate_limit_violations == 0
-    # 1000 orders need 10 windows: the last burst leaves 9 windows (plus margins) after the first
-    assert sent[-1] - sent[0] == pytest.approx(9 * 60.05, abs=0.01)
-
-
-async def test_ten_thousand_orders_under_several_weighted_limits_never_violate_the_venue() -> None:
-    venue_limits = [
-        VenueRateLimit(limit=50, period=10.0, weights={"submit": 1, "cancel": 1}),
-        VenueRateLimit(limit=160_000, period=86_400.0, weights={"submit": 1}),
-        VenueRateLimit(limit=600, period=60.0, weights={"submit": 2, "cancel": 1, "get_order": 1}),
-    ]
-    queue_limits = [
-        RateLimit(50, 10.0),
-        RateLimit(160_000, 86_400.0, cancel_weight=0),
-        RateLimit(600, 60.0, submit_weight=2, cancel_weight=1, lookup_weight=1),
-    ]
-    # a fixed latency keeps the virtual clock's jumps few (one per burst), so 10,000 orders run fast;
-    # jittered arrival is covered by the per-minute test above
-    steady = LatencyModel(request=0.02, request_jitter=0, event=0, event_jitter=0)
-    venue = make_venue(
-        limits=venue_limits, latency=steady, faults=FaultPlan(drop_ack=0.01), request_timeout=1.0
-    )
-    async with venue, RateLimitedOrderQueue(venue, limits=queue_limits) as queue:
-        handles = [queue.submit(resting_order()) for _ in range(10_000)]
-        await handles[1999]
-        cancels = [queue.cancel(handle.client_order_id) for handle in handles[:2000:10]]
-        results = [await handle for handle in handles]
-        cancel_results = [await handle for handle in cancels]
-    assert venue.statistics().rate_limit_violations == 0
-    assert all(result.ok for result in results)
-    assert all(result.ok and result.sent_at is not None for result in cancel_results)
-    assert sum(1 for request in venue.request_log if request.kind == "cancel") == 200
-    times, _ = arrival_times(venue)
-    for index, limit in enumerate(venue_limits):
-        weights = [request.weights[index] for request in venue.request_log if request.outcome.counted]
-        assert max_window_count(times, limit.period - 1e-9, weights) <= limit.limit
 
 
 async def test_a_token_bucket_limit_sends_a_burst_then_one_per_drained_token() -> None:
@@ -150,61 +47,6 @@ async def test_a_token_bucket_limit_sends_a_burst_then_one_per_drained_token() -
 
 
 # -- nothing lost, nothing twice ---------------------------------------------------------------
-
-
-async def test_every_handle_resolves_when_the_queue_closes_with_work_pending() -> None:
-    async with make_venue() as venue:
-        queue = RateLimitedOrderQueue(venue, max_orders_per_minute=10)
-        async with queue:
-            handles = [queue.submit(resting_order()) for _ in range(100)]
-            await anyio.sleep(30)
-        assert all(handle.done() for handle in handles)
-        statuses = Counter(handle.result().status for handle in handles)
-        assert statuses == {OrderResultStatus.ACCEPTED: 10, OrderResultStatus.CANCELLED: 90}
-        assert all(handle.result().sent_at is None for handle in handles[10:])
-        with pytest.raises(QueueClosedError):
-            queue.submit(resting_order())
-    assert sum(submits_at_venue(venue).values()) == 10
-
-
-async def test_in_flight_orders_are_awaited_on_close_and_unknown_ones_are_never_called_cancelled() -> None:
-    slow = LatencyModel(request=1.0, request_jitter=0.0, event=0, event_jitter=0)
-    async with (
-        make_venue(latency=slow, faults=FaultPlan(drop_ack=1.0), request_timeout=20.0) as venue,
-        RateLimitedOrderQueue(venue, shutdown_timeout=2.0) as queue,
-    ):
-        handles = [queue.submit(resting_order()) for _ in range(5)]
-        await anyio.sleep(0.5)
-    results = [handle.result() for handle in handles]
-    assert venue.statistics().orders == 5  # they did reach the venue: "cancelled" would be a lie
-    assert {result.status for result in results} == {OrderResultStatus.FAILED}
-    assert all(isinstance(result.error, OrderStateUnknownError) for result in results)
-
-
-async def test_dropped_acks_and_timeouts_never_send_a_client_order_id_twice() -> None:
-    faults = FaultPlan(drop_ack=0.3, unavailable=0.1, reject=0.05)
-    async with (
-        make_venue(faults=faults, request_timeout=1.0, seed=11) as venue,
-        RateLimitedOrderQueue(venue, max_orders_per_minute=600, seed=3) as queue,
-    ):
-        handles = [queue.submit(resting_order()) for _ in range(600)]
-        results = [await handle for handle in handles]
-        statistics = queue.statistics()
-    arrived = submits_at_venue(venue)
-    assert max(arrived.values()) == 1
-    assert venue.statistics().faults_injected["drop_ack"] > 50
-    assert statistics.lookups >= venue.statistics().faults_injected["drop_ack"]
-    by_id = {request.client_order_id: request for request in venue.request_log if request.kind == "submit"}
-    for result in results:
-        assert result.status in (
-            OrderResultStatus.ACCEPTED,
-            OrderResultStatus.REJECTED,
-            OrderResultStatus.FAILED,
-        )
-        if result.ok:
-            assert result.venue_order_id is not None
-            assert by_id[result.client_order_id].outcome in (RequestOutcome.OK, RequestOutcome.ACK_DROPPED)
-    assert Counter(result.status for result in results)[OrderResultStatus.ACCEPTED] > 500
 
 
 class LosingGateway:

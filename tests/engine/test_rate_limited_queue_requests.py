@@ -7,88 +7,18 @@ outcomes are looked up), the venue must never see the limit exceeded, in any rol
 
 from __future__ import annotations
 
-from collections import Counter
-from decimal import Decimal
-from typing import Any
-
 import anyio
 import pytest
 
 from engine import Lane, RateLimit, RateLimitedOrderQueue, RequestKind
-from engine._twap.report import ExecutionReport
-from engine.clock import run_virtual
 from engine.errors import RateLimitedError
-from engine.execution_engine import ExecutionEngine
 from engine.orders import Order
-from engine.rate_limits import max_window_count
-from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec, VenueRateLimit
-from tests.promises.test_no_overfill import venue_fills
+from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec, VenueRateLimit
 
-LIMIT, PERIOD = 12, 5.0
-WEIGHTS = {"submit": 1, "cancel": 1, "get_order": 1, "get_quote": 1}
-ENGINE_LIMIT = RateLimit(LIMIT, PERIOD, submit_weight=1, cancel_weight=1, lookup_weight=1, quote_weight=1)
-# the spread of one-way latency (0.04 s) stays within the queue's default safety margin (0.05 s)
-JITTERED = LatencyModel(request=0.02, request_jitter=0.04, event=0.01, event_jitter=0.05)
 SYMBOLS = [
     SymbolSpec(symbol="AAPL", price=150, volatility=0.05, volume_per_second=50),
     SymbolSpec(symbol="MSFT", price=300, volatility=0.05, volume_per_second=20, displayed_size=200),
 ]
-PARENTS: list[dict[str, Any]] = [
-    {"symbol": "AAPL", "quantity": 900, "side": "buy", "num_slices": 8, "style": "passive"},
-    {"symbol": "MSFT", "quantity": 700, "side": "sell", "num_slices": 6, "style": "mid"},
-    {"symbol": "AAPL", "quantity": 400, "side": "sell", "num_slices": 5, "style": "touch"},
-    {"symbol": "MSFT", "quantity": 300, "side": "buy", "num_slices": 4, "style": "market"},
-]
-INTERVALS = [1.0, 2.0, 1.0, 1.0]
-
-
-def make_venue(seed: int) -> SimulatedVenue:
-    return SimulatedVenue(
-        SYMBOLS,
-        seed=seed,
-        latency=JITTERED,
-        faults=FaultPlan(drop_ack=0.3),
-        rate_limits=[VenueRateLimit(limit=LIMIT, period=PERIOD, weights=WEIGHTS)],
-        cash=10_000_000,
-        positions={"AAPL": 100_000, "MSFT": 100_000},
-        request_timeout=0.5,
-    )
-
-
-async def run_engine(seed: int) -> tuple[SimulatedVenue, list[ExecutionReport]]:
-    venue = make_venue(seed)
-    async with venue, ExecutionEngine(venue, seed=seed, limits=[ENGINE_LIMIT], settle_timeout=5.0) as engine:
-        handles = [
-            engine.submit_twap(**params, interval_seconds=interval)
-            for params, interval in zip(PARENTS, INTERVALS, strict=True)
-        ]
-        reports = [await handle.wait() for handle in handles]
-        await anyio.sleep(5.0)  # let late events reach the venue's journal
-    return venue, reports
-
-
-@pytest.mark.parametrize("seed", [1, 6, 10])
-def test_look_ups_and_quotes_count_so_the_engine_never_exceeds_a_venue_that_counts_every_request(
-    seed: int,
-) -> None:
-    venue, reports = run_virtual(run_engine, seed)
-    counted = [request for request in venue.request_log if request.outcome.counted]
-    kinds = Counter(request.kind for request in counted)
-    # the run really looked orders up and asked for quotes, not only submits and cancels
-    assert kinds["get_order"] > 0
-    assert kinds["get_quote"] > 0
-    assert kinds["submit"] > 0
-    assert venue.statistics().rate_limit_violations == 0
-    times = [request.timestamp for request in counted]
-    weights = [request.weights[0] for request in counted]
-    assert max_window_count(times, PERIOD, weights) <= LIMIT
-    fills = venue_fills(venue)
-    for report in reports:
-        assert report.final_state.is_final
-        ids = [cid for s in report.slices for cid in s.child_ids] + list(report.completion_child_ids)
-        at_venue = sum((fills.get(cid, Decimal(0)) for cid in ids), Decimal(0))
-        assert at_venue <= report.quantity
-        assert report.filled_quantity == at_venue
 
 
 async def test_a_queue_lookup_and_quote_wait_for_capacity_and_are_counted() -> None:

@@ -120,41 +120,6 @@ def test_the_token_bucket_says_when_capacity_returns() -> None:
     assert bucket.level(5.0) == pytest.approx(5.0)
 
 
-@settings(max_examples=30, deadline=None)
-@given(
-    limits=st.lists(
-        st.tuples(st.integers(min_value=1, max_value=30), st.sampled_from([1.0, 2.5, 10.0, 60.0])),
-        min_size=1,
-        max_size=3,
-    ),
-    weights=st.lists(st.integers(min_value=1, max_value=3), min_size=50, max_size=300),
-)
-def test_sending_whenever_the_group_allows_never_exceeds_any_window(
-    limits: list[tuple[int, float]], weights: list[int]
-) -> None:
-    rate_limits = [RateLimit(n, t, per_request_weight=True) for n, t in limits]
-    weights = [min(w, *(n for n, _ in limits)) for w in weights]
-    group = LimitGroup(rate_limits, safety_margin=0.0)
-    time, times = 0.0, []
-    for weight in weights:
-        time = group.ready_at(RequestKind.SUBMIT, weight, time)
-        group.record(RequestKind.SUBMIT, weight, time)
-        times.append(time)
-    for limit in rate_limits:
-        # half-open windows: a zero margin allows sends exactly one period apart
-        assert max_window_count(times, limit.period - 1e-9, weights) <= limit.limit
-
-
-def test_a_greedy_sender_uses_at_least_99_percent_of_the_limit() -> None:
-    group = LimitGroup([RateLimit(100, 60)], safety_margin=0.05)
-    time, count = 0.0, 0
-    while time < 3600:
-        time = group.ready_at(RequestKind.SUBMIT, 1, time)
-        group.record(RequestKind.SUBMIT, 1, time)
-        count += 1
-    assert count / (time / 60 * 100) >= 0.99
-
-
 def test_a_429_pauses_the_group_lowers_the_rate_and_clean_periods_restore_it() -> None:
     group = LimitGroup([RateLimit(100, 10)], backoff_factor=0.5, min_rate_factor=0.25, recovery_step=0.25)
     group.on_rate_limited(1.0, resume_at=3.0)
@@ -275,28 +240,6 @@ def test_429s_answering_sends_made_before_the_pause_lower_the_rate_once() -> Non
     assert group.statistics(3.0).rate_limited_count == 3
     group.on_rate_limited(4.0, resume_at=5.0)  # sent after the pause: the lower rate still overloads
     assert group.rate_factor(4.0) == 0.25
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    gaps=st.lists(st.sampled_from([0.0, 0.0, 0.01, 0.3, 1.0, 2.5]), min_size=5, max_size=60),
-    late=st.lists(st.booleans(), min_size=60, max_size=60),
-)
-def test_a_token_bucket_holds_at_the_venue_whatever_the_latency_within_the_margin(
-    gaps: list[float], late: list[bool]
-) -> None:
-    # the venue's bucket drains between arrivals, which differ from sends by up to the margin
-    margin = 0.05
-    limit = RateLimit(5, 2.0, shape=LimitShape.TOKEN_BUCKET)
-    group = LimitGroup([limit], safety_margin=margin)
-    venue = TokenBucket(limit)
-    time, arrived = 0.0, -math.inf
-    for index, gap in enumerate(gaps):
-        time = group.ready_at(RequestKind.SUBMIT, 1, time + gap)
-        group.record(RequestKind.SUBMIT, 1, time)
-        arrived = max(arrived, time + (margin if late[index] else 0.0))  # one connection: in order
-        assert venue.ready_at(1, arrived) <= arrived + 1e-9, f"request {index} over the venue's bucket"
-        venue.record(1, arrived)
 
 
 def test_a_token_bucket_with_a_margin_still_sends_its_burst_and_then_its_full_rate() -> None:
