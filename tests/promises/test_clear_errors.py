@@ -1,13 +1,24 @@
-"""Bad input to the planner: one clear error naming the field and value, and no plan."""
+"""Promise 5: bad input gets a clear error that names the field and the value, and changes nothing.
+
+Tried on the planner (prices, weights, positions, cash and settings; its inputs are left as they
+were) and on orders (non-finite and non-numeric quantities and prices, unknown sides, order types
+and times in force, malformed symbols and client order ids). Each public module's own tests also
+refuse its bad settings by name.
+"""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from engine import FeeModel, Instrument, InvalidInputError, RebalancingPlanner
+from engine import FeeModel, Instrument, InvalidInputError, Order, OrderSide, RebalancingPlanner
+
+# -- the planner -----------------------------------------------------------------------------------
 
 
 def plan(planner: RebalancingPlanner | None = None, **changes: Any) -> Any:
@@ -148,3 +159,49 @@ def test_inputs_are_not_changed_by_planning() -> None:
     plan(current_positions=positions, target_weights=weights)
     assert positions == {"AAPL": 100, "MSFT": 50}
     assert weights == {"AAPL": 0.4, "MSFT": 0.3, "GOOGL": 0.3}
+
+
+# -- orders ----------------------------------------------------------------------------------------
+
+
+BAD_NUMBERS: list[Any] = [
+    float("nan"), float("inf"), -float("inf"), "nan", "Infinity", Decimal("NaN"), "abc", True, None,
+]
+
+
+@pytest.mark.parametrize("value", BAD_NUMBERS)
+def test_order_quantity_refuses_non_finite_and_non_numbers(value: Any) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        Order(symbol="AAPL", side=OrderSide.BUY, quantity=value)
+    assert info.value.field == "quantity"
+    assert "quantity=" in str(info.value)
+
+
+@given(st.one_of(st.integers(max_value=0), st.decimals(max_value=0, allow_nan=False, allow_infinity=False)))
+def test_order_quantity_refuses_zero_and_negatives(value: Any) -> None:
+    with pytest.raises(InvalidInputError, match="quantity"):
+        Order(symbol="AAPL", side=OrderSide.BUY, quantity=value)
+
+
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers()))
+def test_limit_price_is_positive_and_finite_or_refused(value: Any) -> None:
+    ok = not (isinstance(value, float) and not math.isfinite(value)) and value > 0
+    if ok:
+        order = Order(symbol="X", side=OrderSide.SELL, quantity=1, order_type="limit", limit_price=value)
+        assert order.limit_price == Decimal(str(value))
+    else:
+        with pytest.raises(InvalidInputError) as info:
+            Order(symbol="X", side=OrderSide.SELL, quantity=1, order_type="limit", limit_price=value)
+        assert info.value.field == "limit_price"
+
+
+@pytest.mark.parametrize(("field", "value"), [("side", "hold"), ("order_type", "stop"),
+                                              ("time_in_force", "day"), ("symbol", ""),
+                                              ("symbol", " AAPL"), ("client_order_id", "x" * 33),
+                                              ("client_order_id", "has space")])
+def test_unknown_enums_and_bad_strings_are_refused(field: str, value: Any) -> None:
+    kwargs: dict[str, Any] = {"symbol": "AAPL", "side": "buy", "quantity": 1, field: value}
+    with pytest.raises(InvalidInputError) as info:
+        Order(**kwargs)
+    assert info.value.field == field
+    assert info.value.value == value

@@ -9,11 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine._twap.parent import ChildOrder, ParentOrder
-from engine._twap.report import SliceRecord
-from engine._twap.slicing import catch_up_quantity, plan_slices
 from engine.events import OrderFilled
 from engine.instruments import Instrument
-from engine.numbers import to_decimal
 from engine.orders import Order, OrderSide
 
 
@@ -77,39 +74,3 @@ def test_a_fill_of_another_form_is_summed_as_plain_arithmetic_writes_it() -> Non
     assert str(child.fees) == "0"  # 0 + -0
     assert str(child.notional) == "1500"
     assert child.sole_price is None
-
-
-def test_whole_numbers_convert_to_one_shared_decimal() -> None:
-    assert to_decimal(10, "quantity") is to_decimal(10, "quantity")
-    assert str(to_decimal(-3, "quantity")) == "-3"
-    assert to_decimal(10**40, "quantity") == Decimal(10**40)
-
-
-def test_plans_of_one_shape_share_offsets_and_quantities_and_on_schedule_slices_share_their_size() -> None:
-    instrument = Instrument("AAPL")
-    first = plan_slices(Decimal(100), 10, 600.0, instrument, None)
-    second = plan_slices(Decimal(100), 10, 600.0, instrument, None)
-    assert first.offsets is second.offsets
-    assert first.quantities is second.quantities
-    other_lot = plan_slices(Decimal(100), 10, 600.0, Instrument("AAPL", lot_size=Decimal("1.0")), None)
-    assert other_lot.quantities == first.quantities
-    assert str(other_lot.quantities[0]) == "10.0"  # its own form, not the shared 10
-    nominal = first.quantities[0]
-    sent = catch_up_quantity(
-        scheduled_through=Decimal(20), committed=Decimal(10), remaining=Decimal(90),
-        nominal_slice=nominal, cap_multiple=Decimal(2), instrument=instrument,
-    )
-    assert sent is nominal
-
-
-def test_a_slice_record_keeps_a_lone_child_id_and_reads_every_id_as_a_tuple() -> None:
-    record = SliceRecord(index=0, scheduled_at=0.0, quantity=Decimal(10))
-    seen = [record.child_ids]
-    for client_order_id in ("C1", "C2", "C3"):
-        record.add_child_id(client_order_id)
-        seen.append(record.child_ids)
-        if client_order_id == "C1":
-            assert record._child_ids == "C1", "a lone id is kept as it is, not in a tuple of one"
-    assert seen == [(), ("C1",), ("C1", "C2"), ("C1", "C2", "C3")]
-    given = SliceRecord(index=1, scheduled_at=60.0, quantity=Decimal(10), child_ids=("C3",))
-    assert given.child_ids == ("C3",)

@@ -192,3 +192,15 @@ def test_a_slice_reads_and_writes_its_child_ids_as_a_tuple_whether_it_has_one_or
     assert one == OrderSlice(index=0, scheduled_at=0.0, quantity=Decimal(10), child_ids="C1")
     assert attrs.evolve(one, child_ids=("C1", "C4")).child_ids == ("C1", "C4")
 
+
+def test_a_slice_record_keeps_a_lone_child_id_and_reads_every_id_as_a_tuple() -> None:
+    record = SliceRecord(index=0, scheduled_at=0.0, quantity=Decimal(10))
+    seen = [record.child_ids]
+    for client_order_id in ("C1", "C2", "C3"):
+        record.add_child_id(client_order_id)
+        seen.append(record.child_ids)
+        if client_order_id == "C1":
+            assert record._child_ids == "C1", "a lone id is kept as it is, not in a tuple of one"
+    assert seen == [(), ("C1",), ("C1", "C2"), ("C1", "C2", "C3")]
+    given = SliceRecord(index=1, scheduled_at=60.0, quantity=Decimal(10), child_ids=("C3",))
+    assert given.child_ids == ("C3",)

@@ -125,3 +125,20 @@ def test_catch_up_sends_what_is_behind_capped_at_a_multiple_of_the_slice() -> No
     assert catch_up(500, 100, 2) == 200
     assert catch_up(500, 100, None) == 400
     assert catch_up(300, 400, None) == 0
+
+
+def test_plans_of_one_shape_share_offsets_and_quantities_and_on_schedule_slices_share_their_size() -> None:
+    instrument = Instrument("AAPL")
+    first = plan_slices(Decimal(100), 10, 600.0, instrument, None)
+    second = plan_slices(Decimal(100), 10, 600.0, instrument, None)
+    assert first.offsets is second.offsets
+    assert first.quantities is second.quantities
+    other_lot = plan_slices(Decimal(100), 10, 600.0, Instrument("AAPL", lot_size=Decimal("1.0")), None)
+    assert other_lot.quantities == first.quantities
+    assert str(other_lot.quantities[0]) == "10.0"  # its own form, not the shared 10
+    nominal = first.quantities[0]
+    sent = catch_up_quantity(
+        scheduled_through=Decimal(20), committed=Decimal(10), remaining=Decimal(90),
+        nominal_slice=nominal, cap_multiple=Decimal(2), instrument=instrument,
+    )
+    assert sent is nominal
