@@ -15,7 +15,6 @@ from engine import (
     SliceStatus,
     TWAPExecutor,
     UnknownSymbolError,
-    run_virtual,
 )
 from engine.events import ExecutionEvent
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
@@ -83,26 +82,6 @@ async def test_a_small_order_gets_fewer_slices_and_the_report_says_so() -> None:
     assert report.requested_slices == 10
     assert any("3 planned" in note for note in report.notes)
     assert report.filled_quantity == 100
-
-
-def test_the_same_seed_gives_a_byte_identical_report() -> None:
-    async def scenario() -> str:
-        async with SimulatedVenue.demo(seed=5) as gateway:
-            executor = TWAPExecutor(
-                gateway,
-                num_slices=6,
-                interval_seconds=30,
-                size_jitter=0.3,
-                time_jitter=0.3,
-                seed=9,
-                style="mid",
-            )
-            report = await executor.execute("MSFT", 600, "sell")
-        return report.to_json()
-
-    first = run_virtual(scenario)
-    assert first == run_virtual(scenario)
-    assert '"filled_quantity": "600"' in first
 
 
 async def test_bad_input_is_refused_by_name_and_nothing_is_sent() -> None:

@@ -20,7 +20,6 @@ from engine import (
     TradingGateway,
     UnknownOrderError,
     now,
-    run_virtual,
 )
 from gateways.simulated import FeeSchedule, SimulatedVenue
 from tests.gateways.simulated.venues import (
@@ -324,23 +323,6 @@ async def test_without_latency_tasks_taking_turns_are_answered_without_a_checkpo
             stop.set()
     assert seen == [0, 0, 0, 0, 0]
     assert len(venue.request_log) == 5
-
-
-async def _seeded_scenario(seed: int) -> list[object]:
-    venue = SimulatedVenue.demo(seed=seed)
-    async with venue:
-        await venue.submit_order(market("AAPL", "buy", 1200, client_order_id="m1"))
-        await venue.submit_order(limit("MSFT", "sell", 30, "300.05", client_order_id="l1"))
-        await venue.submit_order(limit("GOOGL", "buy", 40, "139.97", client_order_id="l2"))
-        await anyio.sleep(600)
-        return [*venue.event_log, venue.cash, dict(venue.positions)]
-
-
-def test_the_same_seed_gives_an_identical_event_log() -> None:
-    first = run_virtual(_seeded_scenario, 5)
-    assert run_virtual(_seeded_scenario, 5) == first
-    assert run_virtual(_seeded_scenario, 6) != first
-    assert any(isinstance(event, OrderFilled) and event.is_maker for event in first)
 
 
 async def test_takers_in_one_step_walk_the_book_from_where_the_last_one_stopped() -> None:
