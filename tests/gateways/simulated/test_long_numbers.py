@@ -1,8 +1,9 @@
 """An order whose numbers are longer than Decimal's working precision never breaks the venue.
 
-The venue's rule check raised a bare ``decimal.InvalidOperation`` for a quantity of 10**30: with
-latency it escaped the venue's request task and ended the whole venue; without it, the caller
-got the decimal error, and the request was counted but missing from the request log.
+Checking such a number against the lot and tick grids must give an answer, not a bare
+``decimal.InvalidOperation``: with latency that error would escape the venue's request task and end
+the whole venue; without it, the caller would get the decimal error, and the request would be
+counted but missing from the request log.
 """
 
 from __future__ import annotations

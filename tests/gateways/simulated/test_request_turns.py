@@ -1,10 +1,10 @@
 """Who goes first on a venue without latency depends on who sends, never on memory addresses.
 
 A zero-latency request is answered in its caller's task; only a task sending again right after
-its own request passes a checkpoint first. The venue told its callers apart by ``id()`` of the
-task, and CPython hands a new task the address of a finished one that nothing references any
-more: a task's first request then passed a checkpoint, or not, depending on whether unrelated
-code still held the finished task, so the interleaving (and a backtest's fills) could change.
+its own request passes a checkpoint first. Telling callers apart by ``id()`` of the task would not
+do: CPython hands a new task the address of a finished one that nothing references any more, so a
+task's first request would pass a checkpoint, or not, depending on whether unrelated code still
+held the finished task, and the interleaving (and a backtest's fills) could change.
 """
 
 from __future__ import annotations
