@@ -1,4 +1,8 @@
-"""The examples in examples/: each loads, runs, and gives byte-identical reports for the same seed."""
+"""The examples in examples/: each is there, runs, and shows what it was written to show.
+
+Their byte-identical reports for the same seed are tried in
+``tests/promises/test_deterministic_backtests.py``.
+"""
 
 from __future__ import annotations
 

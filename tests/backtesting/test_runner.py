@@ -1,4 +1,8 @@
-"""Running a scenario: the engine on virtual time against the simulated venue, reproducibly."""
+"""Running a scenario: the engine on virtual time against the simulated venue.
+
+That the same seed gives a byte-identical report is tried in
+``tests/promises/test_deterministic_backtests.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,3 +1,9 @@
+"""RateLimitedOrderQueue: pacing shapes, priority lanes, retries, bad input and its lifetime.
+
+Its promises (no window over a limit, nothing lost, nothing sent twice) are tried in
+``tests/promises/test_limits_hold.py`` and ``tests/promises/test_no_lost_or_duplicate_order.py``.
+"""
+
 from __future__ import annotations
 
 import math

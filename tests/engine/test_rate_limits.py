@@ -1,3 +1,9 @@
+"""Rate limits: the shapes a venue counts in (rolling windows, token buckets), weights and back-off.
+
+That a sender pacing by a limit group never exceeds a window, and still uses 99% of it, is tried
+in ``tests/promises/test_limits_hold.py``.
+"""
+
 from __future__ import annotations
 
 import math

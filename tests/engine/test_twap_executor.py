@@ -1,4 +1,7 @@
-"""TWAPExecutor: the documented usage, limit slices with confirmed re-pricing, limits, determinism."""
+"""TWAPExecutor: the documented usage, limit slices with confirmed re-pricing, limits, refusals.
+
+A seed's byte-identical report is tried in ``tests/promises/test_deterministic_backtests.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Every request the engine makes counts against the venue's limits (DESIGN.md promise 2).
+"""Look-ups and quotes through the queue: they wait for capacity in their lanes and are counted.
 
-The venue counts order look-ups and quotes as well as submits and cancels. The engine is told the
-same weights and a limit equal to the venue's; with jittered latency and dropped acks (so unknown
-outcomes are looked up), the venue must never see the limit exceeded, in any rolling window.
+The venue counts order look-ups and quotes as well as submits and cancels, so the queue weighs them
+against the same limits. That a whole engine then never exceeds such a venue is tried in
+``tests/promises/test_limits_hold.py``.
 """
 
 from __future__ import annotations
