@@ -14,7 +14,6 @@ from engine import (
     EngineError,
     ExecutionEngine,
     InvalidInputError,
-    OrderRejectedError,
     OrderSide,
     ParentState,
     QueueClosedError,
@@ -24,42 +23,12 @@ from engine import (
     UnknownSymbolError,
     run_virtual,
 )
-from engine.events import OrderAck
-from engine.orders import Order
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
-
-
-class RejectingVenue(SimulatedVenue):
-    """A simulated venue that refuses the submits whose numbers (1-based) are listed."""
-
-    def __init__(self, *args: object, reject_submits: set[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
-        self.reject_submits = reject_submits
-        self.submits = 0
-
-    async def submit_order(self, order: Order) -> OrderAck:
-        self.submits += 1
-        if self.submits in self.reject_submits:
-            raise OrderRejectedError("refused by the test", client_order_id=order.client_order_id)
-        return await super().submit_order(order)
 
 
 def still_venue(**kwargs: object) -> SimulatedVenue:
     spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0, volume_per_second=50)
     return SimulatedVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000, **kwargs)  # type: ignore[arg-type]  # test options
-
-
-async def test_one_rejected_child_never_stops_the_schedule_and_its_quantity_is_sent_again() -> None:
-    spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
-    venue = RejectingVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000, reject_submits={2})
-    async with venue, ExecutionEngine(venue, seed=1) as engine:
-        report = await engine.twap("AAPL", 600, OrderSide.BUY, num_slices=6, interval_seconds=10)
-    assert report.slices[1].status is SliceStatus.FAILED
-    assert all(s.child_ids for s in report.slices), "every slice was sent"
-    assert report.slices[2].sent_quantity == 200, "the rejected 100 rolled into the next slice"
-    assert report.filled_quantity == 600
-    assert report.final_state is ParentState.COMPLETED
-    assert report.aggressive_quantity == 0
 
 
 async def test_cancelling_a_parent_stops_new_slices_and_cancels_its_resting_children() -> None:
