@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 from hypothesis import strategies as st
 
-from engine._twap.report import ExecutionReport
+from engine import ExecutionReport
 from engine.clock import now
 from engine.events import OrderFilled
 from engine.execution_engine import ExecutionEngine

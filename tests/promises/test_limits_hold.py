@@ -17,8 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import LimitShape, OrderResultStatus, RateLimit, RateLimitedOrderQueue, RequestKind
-from engine._twap.report import ExecutionReport
+from engine import (
+    ExecutionReport,
+    LimitShape,
+    OrderResultStatus,
+    RateLimit,
+    RateLimitedOrderQueue,
+    RequestKind,
+)
 from engine.clock import run_virtual
 from engine.execution_engine import ExecutionEngine
 from engine.rate_limits import LimitGroup, TokenBucket, max_window_count

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine._twap.parent import ParentState
+from engine import ParentState
 from engine.clock import run_virtual
 from engine.orders import OrderSide
 from gateways.simulated import FaultPlan, LatencyModel
