@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import InvalidInputError, LimitShape, RateLimit, RequestKind
+from engine._queue.limits import LimitGroup, RollingWindow, TokenBucket
 from engine.clock import now, run_virtual
-from engine.rate_limits import LimitGroup, RollingWindow, TokenBucket, max_window_count
+from engine.rate_limits import max_window_count
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,10 @@ from engine import (
     RateLimitedOrderQueue,
     RequestKind,
 )
+from engine._queue.limits import LimitGroup, TokenBucket
 from engine.clock import run_virtual
 from engine.execution_engine import ExecutionEngine
-from engine.rate_limits import LimitGroup, TokenBucket, max_window_count
+from engine.rate_limits import max_window_count
 from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec, VenueRateLimit
 from tests.engine.queue_venues import arrival_times, make_venue, resting_order
 from tests.promises.engine_runs import venue_fills
