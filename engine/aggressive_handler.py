@@ -24,8 +24,9 @@ import attrs
 import structlog
 
 from engine._queue.handle import Lane
+from engine._twap.child import ChildOrder, ChildState
 from engine._twap.params import CompletionPolicy
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder
+from engine._twap.parent import ParentOrder
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor

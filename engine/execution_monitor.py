@@ -26,7 +26,8 @@ from engine._monitor.sequence import EventSequence
 from engine._monitor.status import CompletionStatus, MonitorStatistics
 from engine._queue.handle import OrderResult, OrderResultStatus
 from engine._runtime.logs import writes_debug
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.child import ChildOrder, ChildState
+from engine._twap.parent import ParentOrder, ParentState
 from engine._twap.slicing import SlicePlan
 from engine.clock import now
 from engine.errors import (

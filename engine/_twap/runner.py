@@ -21,8 +21,9 @@ import anyio
 import anyio.lowlevel
 import structlog
 
+from engine._twap.child import ChildOrder, ChildState
 from engine._twap.params import SliceStyle, TWAPParams
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.parent import ParentOrder, ParentState
 from engine._twap.parts import RunnerParts
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine._twap.slicing import SlicePlan, catch_up_quantity
