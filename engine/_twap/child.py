@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import attrs
 
-from engine.errors import InvalidInputError
+from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
 from engine.numbers import shared_sum
 from engine.orders import Order
 
-__all__ = ["ChildOrder", "ChildState"]
+__all__ = ["CHILD_TRANSITIONS", "ChildOrder", "ChildState"]
 
 ZERO = Decimal(0)
 
@@ -38,10 +38,17 @@ class ChildState(enum.Enum):
         return self._value_ in _FINAL_CHILD  # by value, as for ParentState
 
 
-_FINAL_CHILD = frozenset(
-    state.value
-    for state in (ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED)
-)
+# Where a child may go: an open child to any later state (news of a venue arrives in any order,
+# so a working child may still be found rejected, or in doubt after a failed send); a final child
+# nowhere. The methods below ignore stale news (an acceptance after the fill) before asking here.
+_OPEN = (ChildState.PENDING, ChildState.WORKING, ChildState.UNKNOWN)
+_FINAL = (ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED)
+CHILD_TRANSITIONS: dict[ChildState, frozenset[ChildState]] = {
+    **{state: frozenset(s for s in (*_OPEN, *_FINAL) if s is not ChildState.PENDING and s is not state)
+       for state in _OPEN},
+    **{state: frozenset() for state in _FINAL},
+}
+_FINAL_CHILD = frozenset(state.value for state in _FINAL)
 
 
 @attrs.define(weakref_slot=False)
@@ -159,20 +166,27 @@ class ChildOrder:
         fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
         self._fees = shared_sum(self._fees, fee)
         if self.state._value_ not in _FINAL_CHILD and filled >= quantity:
-            self.state = ChildState.FILLED
+            self._move_to(ChildState.FILLED)
             self._confirmed_filled = quantity
             self.ended_at = fill.timestamp
         return counted
 
+    def _move_to(self, new: ChildState) -> None:
+        """The one place a child's state changes, along ``CHILD_TRANSITIONS``."""
+        if new not in CHILD_TRANSITIONS[self.state]:
+            raise IllegalTransitionError(self.client_order_id, self.state.value, new.value)
+        self.state = new
+
     def accept(self) -> None:
         """The venue holds the child."""
-        if self.state in (ChildState.PENDING, ChildState.UNKNOWN):
-            self.state = ChildState.WORKING
+        if self.state is ChildState.PENDING or self.state is ChildState.UNKNOWN:
+            self._move_to(ChildState.WORKING)
 
     def mark_unknown(self, reason: str) -> None:
         """The send's outcome is open; the child stays committed until it is looked up."""
         if not self.state.is_final:
-            self.state = ChildState.UNKNOWN
+            if self.state is not ChildState.UNKNOWN:
+                self._move_to(ChildState.UNKNOWN)
             self.reason = reason
 
     def finish(
@@ -186,7 +200,7 @@ class ChildOrder:
         confirmed = min(self.quantity, max(filled_quantity, self._fill_quantity))
         if state is not ChildState.FILLED and confirmed >= self.quantity:
             state = ChildState.FILLED
-        self.state = state
+        self._move_to(state)
         self._confirmed_filled = confirmed
         self.ended_at = at
         self.reason = reason
