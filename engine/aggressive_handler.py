@@ -33,7 +33,7 @@ from engine.execution_monitor import ExecutionMonitor
 from engine.fields import finite_number, whole_number
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
-from engine.numbers import optional_non_negative
+from engine.numbers import ZERO, optional_non_negative
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
 from engine.rate_limited_queue import RateLimitedOrderQueue
 
@@ -44,7 +44,6 @@ __all__ = [
     "HandlerStatistics",
 ]
 
-ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _log = structlog.get_logger(__name__)
 

@@ -35,6 +35,7 @@ from engine.errors import EngineError, InvalidInputError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
+from engine.numbers import ZERO
 from engine.orders import OrderSide
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rate_limits import RateLimit
@@ -43,7 +44,6 @@ from engine.twap_executor import plan_parent, start_parent
 
 __all__ = ["QUEUE_OPTIONS", "EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
 
-ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -48,10 +47,10 @@ from engine.events import (
     OrderStatus,
 )
 from engine.gateway import TradingGateway
+from engine.numbers import ZERO
 
 __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 
-ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
 

@@ -13,12 +13,11 @@ import attrs
 
 from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
-from engine.numbers import shared_sum
+from engine.numbers import ZERO, shared_sum
 from engine.orders import Order
 
 __all__ = ["CHILD_TRANSITIONS", "ChildOrder", "ChildState"]
 
-ZERO = Decimal(0)
 
 
 class ChildState(enum.Enum):

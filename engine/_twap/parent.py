@@ -24,12 +24,11 @@ from engine._twap.child import ChildOrder, ChildState
 from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
 from engine.instruments import Instrument
-from engine.numbers import shared_difference, shared_sum
+from engine.numbers import ZERO, shared_difference, shared_sum
 from engine.orders import OrderSide
 
 __all__ = ["TRANSITIONS", "ParentOrder", "ParentState"]
 
-ZERO = Decimal(0)
 
 
 class ParentState(enum.Enum):

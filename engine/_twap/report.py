@@ -22,12 +22,11 @@ import attrs
 
 from engine._twap.child import ChildOrder, ChildState
 from engine._twap.parent import ParentOrder, ParentState
-from engine.numbers import shared_decimal, shared_sum
+from engine.numbers import ZERO, shared_decimal, shared_sum
 from engine.orders import OrderSide
 
 __all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "build_report"]
 
-ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _BPS_PLACES = Decimal("0.0001")
 

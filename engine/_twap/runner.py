@@ -32,11 +32,11 @@ from engine.aggressive_handler import AggressiveCompletionHandler
 from engine.clock import is_virtual, now
 from engine.errors import GatewayError
 from engine.market import Quote
+from engine.numbers import ZERO
 from engine.orders import Order, OrderSide
 
 __all__ = ["ParentRunner"]
 
-ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
 
