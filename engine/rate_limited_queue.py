@@ -287,8 +287,10 @@ class RateLimitedOrderQueue(QueueDispatch):
                     handle = self._outbox_receive.receive_nowait()
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
-                handle._state = HandleState.QUEUED
-                self._finish_abandoned(handle)
+                if handle._outcome_unknown:  # a look-up never made: the venue may hold it
+                    self._finish_abandoned(handle)
+                else:  # known not sent
+                    self._finish_unsent(handle)
             self._outbox_receive.close()
 
     # -- public calls --------------------------------------------------------------------------
@@ -579,7 +581,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         handle._claimed = claimed
         self._open += 1
         if not enqueue:
-            handle._state = HandleState.DONE
+            pass  # nothing to send: the caller finishes it at once
         elif claimed and self._goes_out_now(handle, now):
             pass  # the caller sends it now: the dispatcher has nothing to do
         elif full:

@@ -163,8 +163,7 @@ class QueueDispatch(QueueOutcomes):
                 await anyio.lowlevel.checkpoint()
 
     def _start(self, handle: OrderHandle, now: float) -> None:
-        handle._state = HandleState.IN_FLIGHT
-        self._in_flight += 1
+        self._in_flight += 1  # (``lanes.pop`` moved it in flight)
         if handle._claimed:
             handle._grant()  # its caller sends it, and records it then
         else:
