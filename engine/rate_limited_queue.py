@@ -44,26 +44,25 @@ Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import anyio
 import anyio.abc
-import attrs
 import structlog
 
 from engine import clock
 from engine._queue.dispatcher import Dispatcher
 from engine._queue.handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
+from engine._queue.intake import Intake, check_count, check_lane
 from engine._queue.lanes import Lanes
 from engine._queue.limiter import Limiter
 from engine._queue.outcomes import OutcomeResolver
+from engine._queue.statistics import QueueStatistics
 from engine.errors import (
     InvalidInputError,
     QueueClosedError,
-    QueueFullError,
     RateLimitedError,
 )
 from engine.events import OrderSnapshot
@@ -76,66 +75,10 @@ from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_
 __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
 
 
-def _count(value: Any, field: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(field, value, f"expected a whole number, at least {minimum}")
-    return value
-
-
 def _fraction(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InvalidInputError(field, value, "expected a number from 0 to 1")
     return float(value)
-
-
-def _deadline(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInputError("deadline", value, "expected an engine-clock time in seconds, or None")
-    return float(value)
-
-
-def _lane(value: Any) -> Lane:
-    if isinstance(value, Lane):
-        return value
-    raise InvalidInputError("lane", value, "expected Lane.CANCEL, Lane.COMPLETION or Lane.ROUTINE")
-
-
-@attrs.frozen
-class QueueStatistics:
-    """A snapshot of a :class:`RateLimitedOrderQueue`.
-
-    ``queued_per_lane`` (and its sum, ``queued``) counts the orders and cancels waiting in each
-    lane: what ``max_queued`` counts, so a new order waits for room (or is refused) once
-    ``queued`` reaches it (only cancels, which are never held back, and retries returning to
-    their place take it past). ``permits_waiting`` counts the look-ups and quotes waiting in the lanes
-    for their capacity; they never count toward ``max_queued``.
-    ``waiting_for_room`` counts requests accepted while the queue was full, not yet in a lane;
-    ``delayed`` those backing off before another attempt. ``sent_ids_held`` counts the ids of
-    sent orders the queue still refuses to send again (see ``forget_sent``).
-    """
-
-    queued_per_lane: tuple[tuple[str, int], ...]
-    waiting_for_room: int
-    delayed: int
-    in_flight: int
-    sent: int
-    accepted: int
-    rejected: int
-    failed: int
-    cancelled: int
-    retries: int
-    rate_limited: int
-    lookups: int
-    time_throttled: float
-    rate_factor: float
-    quotes: int = 0
-    permits_waiting: int = 0
-    sent_ids_held: int = 0
-
-    @property
-    def queued(self) -> int:
-        """Orders and cancels waiting in the lanes (look-up and quote permits not counted)."""
-        return sum(count for _, count in self.queued_per_lane)
 
 
 class RateLimitedOrderQueue:
@@ -182,7 +125,7 @@ class RateLimitedOrderQueue:
             raise InvalidInputError("trading_gateway", trading_gateway, "expected a TradingGateway")
         all_limits: list[RateLimit] = [limits] if isinstance(limits, RateLimit) else list(limits)
         if max_orders_per_minute is not None:
-            all_limits.insert(0, RateLimit(_count(max_orders_per_minute, "max_orders_per_minute"), 60.0))
+            all_limits.insert(0, RateLimit(check_count(max_orders_per_minute, "max_orders_per_minute"), 60.0))
         if when_full not in ("wait", "refuse"):
             raise InvalidInputError("when_full", when_full, "expected 'wait' or 'refuse'")
         group = LimitGroup(
@@ -192,11 +135,10 @@ class RateLimitedOrderQueue:
             min_rate_factor=min_rate_factor,
             recovery_period=recovery_period,
         )
-        self._max_queued = _count(max_queued, "max_queued")
-        self._refuse_when_full = when_full == "refuse"
-        max_in_flight = _count(max_in_flight, "max_in_flight")
-        max_attempts = _count(max_attempts, "max_attempts")
-        max_lookups = _count(max_lookups, "max_lookups")
+        max_queued = check_count(max_queued, "max_queued")
+        max_in_flight = check_count(max_in_flight, "max_in_flight")
+        max_attempts = check_count(max_attempts, "max_attempts")
+        max_lookups = check_count(max_lookups, "max_lookups")
         retry_backoff = positive_seconds(retry_backoff, "retry_backoff")
         max_retry_backoff = positive_seconds(max_retry_backoff, "max_retry_backoff")
         retry_jitter = _fraction(retry_jitter, "retry_jitter")
@@ -204,7 +146,7 @@ class RateLimitedOrderQueue:
         self._gateway = trading_gateway  # asked directly for look-ups and quotes
         self._log = structlog.get_logger(__name__)
         # the parts, each owning its own state, wired here: nothing else holds them
-        self._lanes = Lanes(self._max_queued)
+        self._lanes = Lanes(max_queued)
         self._limiter = Limiter(
             group,
             retry_backoff=retry_backoff,
@@ -218,6 +160,15 @@ class RateLimitedOrderQueue:
         )
         self._dispatcher = Dispatcher(
             trading_gateway, self._lanes, self._limiter, self._outcomes, max_in_flight=max_in_flight
+        )
+        self._intake = Intake(
+            self._lanes,
+            self._limiter,
+            self._outcomes,
+            self._dispatcher,
+            max_queued=max_queued,
+            refuse_when_full=when_full == "refuse",
+            owner=self,
         )
         self._task_group: anyio.abc.TaskGroup | None = None
         self._state: Literal["new", "open", "closing", "closed"] = "new"
@@ -252,6 +203,7 @@ class RateLimitedOrderQueue:
         task_group = self._task_group
         assert task_group is not None
         self._state = "closing"
+        self._intake.close()
         self._outcomes.stop_retrying()
         self._dispatcher.stop()
         for handle in self._lanes.drain_unsent():
@@ -283,22 +235,7 @@ class RateLimitedOrderQueue:
         An order whose client order id is already in the queue, or was ever sent by it, is refused
         with ``InvalidInputError``: every order needs its own id.
         """
-        return self._submit(order, lane, deadline, weight, claimed=False)
-
-    def _submit(self, order: Order, lane: Any, deadline: Any, weight: Any, *, claimed: bool) -> OrderHandle:
-        if not isinstance(order, Order):
-            raise InvalidInputError("order", order, "expected an Order")
-        if self._outcomes.open_submit(order.client_order_id) is not None:
-            raise InvalidInputError(
-                "order", order.client_order_id, "an order with this client order id is already in the queue"
-            )
-        if self._dispatcher.was_sent(order.client_order_id):
-            raise InvalidInputError(
-                "order", order.client_order_id, "an order with this client order id was already sent"
-            )
-        return self._new_handle(
-            RequestKind.SUBMIT, order.client_order_id, order, lane, deadline, weight, claimed=claimed
-        )
+        return self._intake.submit(order, lane, deadline, weight, claimed=False)
 
     async def send(
         self, order: Order, *, lane: Lane = Lane.ROUTINE, deadline: float | None = None, weight: int = 1
@@ -315,7 +252,7 @@ class RateLimitedOrderQueue:
         """
         if self._state != "open":
             self._check_running()  # (a closed queue is refused as the order is checked)
-        handle = self._submit(order, lane, deadline, weight, claimed=True)
+        handle = self._intake.submit(order, lane, deadline, weight, claimed=True)
         dispatcher = self._dispatcher
         try:
             if handle._state is HandleState.IN_FLIGHT:
@@ -336,7 +273,7 @@ class RateLimitedOrderQueue:
                 if handle._state is HandleState.IN_FLIGHT:
                     if dispatcher.give_up_turn(handle):
                         self._ask_venue_to_cancel(handle._client_order_id)  # an earlier send may yet land
-                elif handle._result is None and self._withdraw_handle(handle) and handle._may_have_arrived:
+                elif handle._result is None and self._intake.withdraw(handle) and handle._may_have_arrived:
                     self._ask_venue_to_cancel(handle._client_order_id)  # an earlier send may yet land
             raise
         return handle._result
@@ -362,7 +299,7 @@ class RateLimitedOrderQueue:
     def _ask_venue_to_cancel(self, client_order_id: str) -> None:
         """Send the venue a cancel for an order withdrawn here whose earlier send may still land."""
         if self._state == "open":  # a closing queue takes no new request
-            self._new_handle(RequestKind.CANCEL, client_order_id, None, Lane.CANCEL, None, 1)
+            self._intake.new_request(RequestKind.CANCEL, client_order_id, None, Lane.CANCEL, None, 1)
 
     def cancel(
         self, client_order_id: str, *, lane: Lane = Lane.CANCEL, deadline: float | None = None
@@ -378,12 +315,13 @@ class RateLimitedOrderQueue:
         goes to the venue as well.
         """
         validate_client_order_id(client_order_id)
-        self._check_request(RequestKind.CANCEL, lane, deadline, 1)
+        intake = self._intake
+        intake.check_request(RequestKind.CANCEL, lane, deadline, 1)
         target = self._outcomes.open_submit(client_order_id)
-        withdrawn = target is not None and self._withdraw(target)
+        withdrawn = target is not None and intake.take_out(target)
         # a look-up said an earlier send never arrived, yet it may still land: ask the venue too
         ask_venue = not withdrawn or (target is not None and target._may_have_arrived)
-        handle = self._new_handle(
+        handle = intake.new_request(
             RequestKind.CANCEL, client_order_id, None, lane, deadline, 1, enqueue=ask_venue
         )
         if target is not None and withdrawn:
@@ -402,7 +340,7 @@ class RateLimitedOrderQueue:
         starve) for the capacity its weight needs; the gateway's errors propagate unchanged.
         """
         validate_client_order_id(client_order_id)
-        charged = await self._take_capacity(RequestKind.LOOKUP, client_order_id, _lane(lane))
+        charged = await self._take_capacity(RequestKind.LOOKUP, client_order_id, check_lane(lane))
         try:
             return await self._gateway.get_order(client_order_id)
         except RateLimitedError as error:
@@ -417,7 +355,7 @@ class RateLimitedOrderQueue:
         """
         if not isinstance(symbol, str) or not symbol:
             raise InvalidInputError("symbol", symbol, "expected a non-empty symbol")
-        charged = await self._take_capacity(RequestKind.QUOTE, symbol, _lane(lane))
+        charged = await self._take_capacity(RequestKind.QUOTE, symbol, check_lane(lane))
         try:
             return await self._gateway.get_quote(symbol)
         except RateLimitedError as error:
@@ -431,24 +369,12 @@ class RateLimitedOrderQueue:
             return False  # nothing to account: the request goes out as it always did
         if self._state == "open":
             # a permit waits in its lane like any request; the dispatcher grants it in order
-            handle = OrderHandle(
-                request=kind,
-                client_order_id=key,
-                order=None,
-                lane=lane,
-                weight=1,
-                deadline=None,
-                enqueued_at=self._enqueue_time(),
-                owner=self,
-            )
-            self._outcomes.register(handle)
-            self._lanes.push(handle)
-            self._dispatcher.wake()
+            handle = self._intake.new_permit(kind, key, lane)
             try:
                 granted = (await handle).ok
             finally:
                 if not handle.done():  # the caller gave up waiting: free its place
-                    self._withdraw_handle(handle)
+                    self._intake.withdraw(handle)
             if granted:
                 return True
         # the dispatcher is not running (before entry, or shut down meanwhile): count it here
@@ -492,86 +418,6 @@ class RateLimitedOrderQueue:
             sent_ids_held=dispatcher.sent_ids_held,
         )
 
-    # -- enqueueing ----------------------------------------------------------------------------
-
-    def _check_request(
-        self, request: RequestKind, lane: Any, deadline: Any, weight: Any
-    ) -> tuple[Lane, float | None, int]:
-        if self._state in ("closing", "closed"):
-            raise QueueClosedError("the order queue is closed")
-        # the common values (a lane, a finite float or None, a weight of 1) pass without a call
-        if lane.__class__ is not Lane:
-            lane = _lane(lane)
-        if deadline is not None and not (deadline.__class__ is float and -math.inf < deadline < math.inf):
-            deadline = _deadline(deadline)
-        if weight.__class__ is not int or weight < 1:
-            weight = _count(weight, "weight")
-        self._limiter.check_cost(request, weight)
-        return lane, deadline, weight
-
-    def _new_handle(
-        self,
-        request: RequestKind,
-        client_order_id: str,
-        order: Order | None,
-        lane: Any,
-        deadline: Any,
-        weight: Any,
-        *,
-        enqueue: bool = True,
-        claimed: bool = False,
-    ) -> OrderHandle:
-        lane, deadline, weight = self._check_request(request, lane, deadline, weight)
-        try:  # one clock reading for the whole decision (``_enqueue_time``, without the call)
-            now = clock.now()
-        except RuntimeError:
-            now = 0.0
-        full = request is not RequestKind.CANCEL and self._lanes.has_no_room()
-        if full and self._refuse_when_full:
-            raise QueueFullError(self._max_queued)
-        handle = OrderHandle(
-            request=request,
-            client_order_id=client_order_id,
-            order=order,
-            lane=lane,
-            weight=weight,
-            deadline=deadline,
-            enqueued_at=now,
-            owner=self,
-        )
-        handle._claimed = claimed
-        self._outcomes.register(handle)
-        if not enqueue:
-            pass  # nothing to send: the caller finishes it at once
-        elif claimed and self._dispatcher.goes_out_now(handle, now):
-            pass  # the caller sends it now: the dispatcher has nothing to do
-        elif full:
-            self._lanes.hold(handle)
-        else:
-            self._lanes.push(handle)
-            self._dispatcher.wake()
-        return handle
-
-    def _enqueue_time(self) -> float:
-        # (``clock.now`` hands a burst at one instant one shared float object: 24 bytes less per
-        # queued order)
-        try:
-            return clock.now()
-        except RuntimeError:  # submitted before any event loop runs: the clock starts at zero
-            return 0.0
-
-    def _withdraw(self, handle: OrderHandle) -> bool:
-        """Take a not-yet-sent request out of the queue (lazily: its slot is skipped later)."""
-        if handle._state not in (HandleState.QUEUED, HandleState.DELAYED, HandleState.WAITING_FOR_ROOM):
-            return False
-        if handle._outcome_unknown:
-            return False  # it may be at the venue: only the look-up may settle it
-        self._lanes.forget(handle)
-        return True
-
     def _withdraw_handle(self, handle: OrderHandle) -> bool:
-        if not self._withdraw(handle):
-            return False
-        self._outcomes.finish(handle, OrderResultStatus.CANCELLED, handle._last_error)
-        self._dispatcher.wake()
-        return True
+        """``handle.cancel()``: withdraw the request if it has not been sent."""
+        return self._intake.withdraw(handle)

@@ -1,0 +1,25 @@
+"""The internals of ``engine.rate_limited_queue``: the parts ``RateLimitedOrderQueue`` is composed of.
+
+The queue (public, in ``engine/rate_limited_queue.py``) owns one of each part, builds them in its
+constructor and hands each the others it needs; no part reaches into another's fields, and no
+part knows the queue itself (a handle sees it only through the ``HandleOwner`` protocol).
+
+- ``handle.py``: ``OrderHandle`` (the one record per request, awaitable for its ``OrderResult``),
+  its lanes and states, and the transition table every change of state goes through;
+- ``lanes.py``: ``Lanes``, where requests wait (priority lanes, the line for room, back-off and
+  deadline timers);
+- ``limiter.py``: ``Limiter``, the capacity each request takes under the venue's limits, the pause
+  after a 429 and the jittered back-off;
+- ``outcomes.py``: ``OutcomeResolver``, what each answer of the venue means (accept, reject,
+  retry, look an unknown outcome up) and the one place a request is finished;
+- ``dispatcher.py``: ``Dispatcher``, the dispatcher task and its senders, and every request made
+  to the gateway;
+- ``intake.py``: ``Intake``, how a new request is checked, placed in its lane, or withdrawn;
+- ``statistics.py``: ``QueueStatistics``, the snapshot the queue reports.
+
+Imports point one way, down this list read from the bottom (intake → dispatcher → outcomes →
+limiter, lanes → handle). Modules here may import the engine's shared values and protocols
+(``engine.errors``, ``engine.orders``, ``engine.events``, ``engine.gateway``, ``engine.rate_limits``,
+``engine.clock``, ...), never the public subsystem modules (``engine.rate_limited_queue``,
+``engine.twap_executor``, ...) nor another private folder.
+"""
