@@ -134,9 +134,8 @@ class Dispatcher:
         await task_group.start(self._dispatch)
 
     def stop(self) -> None:
-        """The queue closes: no caller sends at once any more; the dispatcher looks at the lanes again."""
+        """The queue closes: no caller's request goes out at once any more (it takes no new ones)."""
         self._running = False
-        self.wake()
 
     def cancel_tasks(self) -> None:
         """Cut off every task of the dispatcher (after the queue's shutdown timeout)."""
