@@ -17,9 +17,9 @@ part knows the queue itself (a handle sees it only through the ``HandleOwner`` p
 - ``intake.py``: ``Intake``, how a new request is checked, placed in its lane, or withdrawn;
 - ``statistics.py``: ``QueueStatistics``, the snapshot the queue reports.
 
-Imports point one way, down this list read from the bottom (intake → dispatcher → outcomes →
-limiter, lanes → handle). Modules here may import the engine's shared values and protocols
-(``engine.errors``, ``engine.orders``, ``engine.events``, ``engine.gateway``, ``engine.rate_limits``,
-``engine.clock``, ...), never the public subsystem modules (``engine.rate_limited_queue``,
-``engine.twap_executor``, ...) nor another private folder.
+Imports point one way: intake → dispatcher → outcomes → lanes and limiter → handle (each may
+import those to its right; statistics imports none of them). Modules here may import the
+engine's shared values and protocols (``engine.errors``, ``engine.orders``, ``engine.events``,
+``engine.gateway``, ``engine.rate_limits``, ``engine.clock``, ...), never the public subsystem
+modules (``engine.rate_limited_queue``, ``engine.twap_executor``, ...) nor another private folder.
 """
