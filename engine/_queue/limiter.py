@@ -56,7 +56,8 @@ class Limiter:
     ) -> None:
         self._group = group
         # Every request asks and records its capacity: these are the group's own bound methods,
-        # so a request pays no second call through this object (about 4% of the queue's own cost).
+        # so a request pays no second call through this object (two calls fewer per order on the
+        # queue's hottest path, where the composed queue measured within 3% of the inherited one).
         self.check_cost: Callable[[RequestKind, int], None] = group.check_cost
         """Refuse a request no limit could ever admit (its weight exceeds a limit's size)."""
         self.ready_at: Callable[[RequestKind, int, float], float] = group.ready_at
