@@ -33,7 +33,6 @@ KNOWN_VIOLATIONS_TO_REMOVE: frozenset[str] = frozenset(
     {
         "over 450 lines: backtesting/scenario.py",
         "over 450 lines: engine/_twap/runner.py",
-        "over 450 lines: engine/rate_limited_queue.py",
     }
 )
 
