@@ -32,7 +32,6 @@ MAX_TOP_LEVEL_MODULES = 20
 KNOWN_VIOLATIONS_TO_REMOVE: frozenset[str] = frozenset(
     {
         "over 450 lines: backtesting/scenario.py",
-        "over 450 lines: engine/_twap/runner.py",
     }
 )
 
