@@ -56,6 +56,7 @@ def build_venue(scenario: Scenario) -> SimulatedVenue:
         seed=scenario.seed, latency=venue.latency, fees=venue.fees, rate_limits=venue.rate_limits,
         faults=venue.faults, cash=scenario.cash, positions=dict(scenario.positions),
         request_timeout=venue.request_timeout, step=venue.step, participation=venue.participation,
+        bootstrap_block=venue.bootstrap_block,
     )
 
 
