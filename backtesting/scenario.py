@@ -332,7 +332,7 @@ def _venue(table: Table) -> VenueSettings:
     request_timeout = table.take("request_timeout", (int, float), default=5.0)
     bootstrap_block = table.take("bootstrap_block", (int,), default=0)
     if bootstrap_block < 0 or (bootstrap_block and data_file is None):
-        reason = "must not be negative" if bootstrap_block < 0 else "only a replay (data = ...) is bootstrapped"
+        reason = "must not be negative" if bootstrap_block < 0 else "only a replay (data) is bootstrapped"
         raise table.error("bootstrap_block", bootstrap_block, reason)
     from gateways.simulated import SimulatedVenue
 

@@ -54,11 +54,15 @@ class _Row:
     volume: Decimal | None
     bid_size: Decimal | None
     ask_size: Decimal | None
+    spread_bps: Decimal | None = None  # a bar's: its quote is the close ± half of it
 
     def moved(self, factor: Decimal, time: float, tick: Decimal) -> _Row:
         """This row's prices times ``factor`` (on the tick grid), at ``time``."""
-        bid = max(round_to_tick(self.bid * factor, tick, up=False), tick)
-        ask = max(round_to_tick(self.ask * factor, tick, up=True), bid + tick)
+        if self.spread_bps is not None:  # a bar: its quote around the new close, rounded once
+            bid, ask = _around(self.last * factor, self.spread_bps, tick)
+        else:
+            bid = max(round_to_tick(self.bid * factor, tick, up=False), tick)
+            ask = max(round_to_tick(self.ask * factor, tick, up=True), bid + tick)
         quote = self.volume is None  # a quotes row trades between its bid and ask
         low, high = (bid, ask) if quote else (self.low * factor, self.high * factor)
         last = max(round_to_tick(self.last * factor, tick, up=False), tick) if quote else self.last * factor
@@ -315,9 +319,13 @@ def _bar(cells: _Cells, time: float, symbol: str, spec: SymbolSpec, spread: Deci
         raise cells.fail("high", str(high), "below the bar's open, low or close")
     if low > min(open_, close):
         raise cells.fail("low", str(low), "above the bar's open or close")
-    tick = spec.tick_size
+    bid, ask = _around(close, spread, spec.tick_size)
+    lots = (volume / spec.lot_size).to_integral_value(rounding="ROUND_FLOOR")
+    return _Row(time, symbol, bid, ask, low, high, close, lots * spec.lot_size, None, None, spread)
+
+
+def _around(close: Decimal, spread: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:
+    """The quote ``close ± half the spread``, each side rounded outward onto the tick grid."""
     half = close * spread / Decimal(20_000)
     bid = max(round_to_tick(close - half, tick, up=False), tick)
-    ask = max(round_to_tick(close + half, tick, up=True), bid + tick)
-    lots = (volume / spec.lot_size).to_integral_value(rounding="ROUND_FLOOR")
-    return _Row(time, symbol, bid, ask, low, high, close, lots * spec.lot_size, None, None)
+    return bid, max(round_to_tick(close + half, tick, up=True), bid + tick)
