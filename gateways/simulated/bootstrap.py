@@ -6,10 +6,13 @@ data as it is) the venue seed draws a new path from the data: the close-to-close
 symbol are resampled in blocks of ``B`` consecutive rows (the moving-block bootstrap of Künsch,
 "The jackknife and the bootstrap for general stationary observations", Annals of Statistics,
 1989; blocks keep volatility clusters and the intraday order of volume), chained from the first
-close. Each new row is the source row of its return moved to the new close (its spread, range
-and volume kept) at the time of the row it replaces, so the volume profile over the day stays
-where it was. Several symbols share the block starts (as fractions of their rows), which keeps
-their co-movement roughly. Random numbers come from ``random.Random(f"{seed}:bootstrap")``.
+close. The returns are centred first (the data's average log return taken out of each), so no
+drawn path is expected to trend: the one drift the data happened to have would otherwise favour
+whoever trades early on every path (a buyer, when it rose). Each new row is the source row of its
+return moved to the new close (its spread, range and volume kept) at the time of the row it
+replaces, so the volume profile over the day stays where it was. Several symbols share the block
+starts (as fractions of their rows), which keeps their co-movement roughly. Random numbers come
+from ``random.Random(f"{seed}:bootstrap")``.
 
 The ``square_root`` model needs each symbol's typical volatility and volume rate; a replay
 measures them: the volatility per square-root second from the squared log returns of the closes
@@ -75,10 +78,12 @@ def block_bootstrap(
             continue
         chosen = _indices(len(positions), block, starts)
         close = rows[positions[0]].last
+        drift = math.log(rows[positions[-1]].last / close) / (len(positions) - 1)
+        centre = Decimal(repr(math.exp(-drift)))
         for place in range(1, len(positions)):
             source = rows[positions[chosen[place]]]
             before = rows[positions[chosen[place] - 1]]
-            close = close * source.last / before.last
+            close = close * source.last / before.last * centre
             target = rows[positions[place]]
             result[positions[place]] = rescale(source, close / source.last, target.time)
     return tuple(result)

@@ -218,7 +218,7 @@ class SymbolSpec:
       or ``"square_root"``: a clip of ``q`` costs ``impact_coefficient × σ × sqrt(q / V)`` beyond
       the half spread, ``σ`` and ``V`` the volatility and volume over one day (impact.py).
     - ``impact_coefficient``: ``Y`` of the square-root law (order one; default 1).
-    - ``permanent_share``: share of each clip's peak impact that stays in the mid (default 0.25).
+    - ``permanent_share``: share of each clip's peak impact that stays in the mid (default 0.1).
     - ``resilience_half_life``: seconds (at the symbol's typical volume rate) for the transient
       impact to halve; it decays in traded volume, faster in busy markets (default 120).
     - ``refill_rate``: displayed depth restored per share the market trades (default 1).
@@ -242,7 +242,7 @@ class SymbolSpec:
     min_notional: Decimal = attrs.field(default=Decimal(0), converter=_min_notional)
     impact_model: str = attrs.field(default="legacy", converter=_impact_model)
     impact_coefficient: float = attrs.field(default=1.0, converter=_impact_coefficient)
-    permanent_share: float = attrs.field(default=0.25, converter=_permanent_share)
+    permanent_share: float = attrs.field(default=0.1, converter=_permanent_share)
     resilience_half_life: float = attrs.field(default=120.0, converter=_resilience_half_life)
     refill_rate: float = attrs.field(default=1.0, converter=_refill_rate)
     adverse_selection: float = attrs.field(default=0.5, converter=_adverse_selection)

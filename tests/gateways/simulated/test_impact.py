@@ -85,7 +85,7 @@ def test_permanent_impact_moves_the_mid_for_good(quantity: int, seed: int) -> No
         coefficient=1.0, sigma=spec.volatility / 86_400**0.5, volume_rate=float(spec.volume_per_second),
         permanent_share=spec.permanent_share, half_life=spec.resilience_half_life,
     )
-    # An hour later the transient part is gone; a quarter of the peak (1.5 × the cost) remains.
+    # An hour later the transient part is gone; the permanent share of the peak (1.5 × the cost) remains.
     moved = float((pushed[-1].mid - quiet[-1].mid) / quiet[-1].mid) * 1e4
     expected = spec.permanent_share * 1.5 * law.cost(quantity) * 1e4
     assert moved > 0
