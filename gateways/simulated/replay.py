@@ -139,7 +139,7 @@ class _ReplaySource:
         """Volatility per square-root second and volume per second, measured on the data (the
         spec's, where it sets a volatility or the data has no volume)."""
         spec = self._replay.spec(symbol)
-        measured = typical_activity(self._replay.rows, symbol)
+        measured = self._replay.activity(symbol)
         sigma, rate = measured if measured is not None else (0.0, None)
         if spec.volatility > 0:
             sigma = spec.volatility / 293.93876913398137  # sqrt(86,400 s)
@@ -210,6 +210,10 @@ class PriceReplay:
 
     rows: tuple[_Row, ...]
     specs: tuple[SymbolSpec, ...]
+    # Bootstrapped paths by (seed, block) and measured activity by symbol: the variants of one
+    # study path build a venue each from the same draw (a tenth of a path's time, measured).
+    _paths: dict[tuple[int, int], tuple[_Row, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+    _activity: dict[str, tuple[float, float | None] | None] = attrs.field(factory=dict, eq=False, repr=False)
 
     def spec(self, symbol: str) -> SymbolSpec:
         """The spec of one replayed symbol."""
@@ -223,12 +227,23 @@ class PriceReplay:
         (0: none), over a path the seed draws from them (bootstrap.py)."""
         rows = self.rows
         if bootstrap_block > 0 and rows:
-            ticks = {spec.symbol: spec.tick_size for spec in self.specs}
-            rows = block_bootstrap(
-                rows, bootstrap_block, seed,
-                lambda row, factor, time: row.moved(factor, time, ticks[row.symbol]),
-            )
+            key = (seed, bootstrap_block)
+            if key not in self._paths:
+                if len(self._paths) >= 64:
+                    self._paths.clear()
+                ticks = {spec.symbol: spec.tick_size for spec in self.specs}
+                self._paths[key] = block_bootstrap(
+                    rows, bootstrap_block, seed,
+                    lambda row, factor, time: row.moved(factor, time, ticks[row.symbol]),
+                )
+            rows = self._paths[key]
         return _ReplaySource(self, rows)
+
+    def activity(self, symbol: str) -> tuple[float, float | None] | None:
+        """The symbol's volatility and volume rate measured on the data (bootstrap.py)."""
+        if symbol not in self._activity:
+            self._activity[symbol] = typical_activity(self.rows, symbol)
+        return self._activity[symbol]
 
     @property
     def duration(self) -> float:
