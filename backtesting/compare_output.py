@@ -92,10 +92,19 @@ def compare_figure(result: CompareResult) -> Figure:
     baseline = result.values(result.baseline, "shortfall_bps")
     others = [name for name in names if name != result.baseline]
     differences = result.differences()
+    gaps = {
+        name: [a - b for a, b in zip(result.values(name, "shortfall_bps"), baseline, strict=True)]
+        for name in others
+    }
+    # One set of bins for every variant, so their histograms compare bar by bar.
+    everything = [value for values in gaps.values() for value in values] or [0.0]
+    low, high = min(everything), max(everything)
+    count = min(40, max(5, paths // 8))
+    width = (high - low) / count or 1.0
+    edges = [low + width * step for step in range(count + 1)]
     for index, name in enumerate(others):
-        values = [a - b for a, b in zip(result.values(name, "shortfall_bps"), baseline, strict=True)]
         colour = _COLOURS[index % len(_COLOURS)]
-        paired.hist(values, bins=min(40, max(5, paths // 8)), alpha=0.5, color=colour, label=name)
+        paired.hist(gaps[name], bins=edges, alpha=0.5, color=colour, label=name)
         diff = differences[name]
         paired.axvline(diff.mean, color=colour, linewidth=1.5)
         if diff.low > float("-inf"):
