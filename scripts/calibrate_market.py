@@ -226,10 +226,10 @@ def _print_table(title: str, rows: Sequence[dict[str, Any]]) -> None:
     print(title)
     if not rows:
         return
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(column for row in rows for column in row))
     print("  " + "  ".join(f"{column:>12}" for column in columns))
     for row in rows:
-        print("  " + "  ".join(f"{'-' if row[c] is None else row[c]!s:>12}" for c in columns))
+        print("  " + "  ".join(f"{'-' if row.get(c) is None else row[c]!s:>12}" for c in columns))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
