@@ -66,13 +66,16 @@ def test_compare_json_holds_the_baseline_the_statistics_and_the_differences(stud
     json.dumps(data, allow_nan=False)
 
 
-def test_unfilled_quantity_is_valued_at_what_sweeping_it_would_cost_not_at_the_mid(
-    study: CompareResult,
-) -> None:
-    result = run(load_scenario(FOUR_WAYS), seed=study.first_seed)
-    passive = result.variant("passive-deadline")
+def test_unfilled_quantity_is_valued_at_what_sweeping_it_would_cost_not_at_the_mid(tmp_path: Path) -> None:
+    # Passive slices with nothing sent at the deadline: some quantity is always left.
+    bars = (ROOT / "examples" / "data" / "thin_name_bars.csv").as_posix()
+    text = THIN.read_text(encoding="utf-8").replace('"data/thin_name_bars.csv"', f'"{bars}"')
+    text = text.replace("complete_at_deadline = true", "complete_at_deadline = false")
+    scenario = tmp_path / "passive_only.toml"
+    scenario.write_text(text, encoding="utf-8")
+    passive = run(load_scenario(scenario), seed=1).variant("passive-deadline")
     (report,) = passive.reports
-    assert report.unfilled_quantity > 0  # the deadline completion leaves a rest in this book
+    assert report.unfilled_quantity > 0
     sweep = passive.sweep_prices[report.parent_id]
     assert report.end_price is not None
     assert sweep > report.end_price  # a buy sweeps above the mid
