@@ -117,7 +117,7 @@ class _Walk:
     _previous: float = 0.0
     _extremes: tuple[float, float] = (0.0, 0.0)
     _last_at_ask: bool = False
-    _skipped: float = 0.0  # activity-seconds of the steps skipped since the last look
+    _skipped: Decimal = Decimal(0)  # volume of the steps skipped since the last look, step by step
 
     def draw(self, sigma: float, step: float) -> None:
         # Always draw every number, so the path is the same whatever is asked of it.
@@ -126,7 +126,7 @@ class _Walk:
         self._activity = self._rng.uniform(0.5, 1.5)
         if self.spec.is_legacy:
             return
-        self._skipped += self._activity * step
+        self._skipped += self._volume(self._activity * step)
         start, end = self._previous, self._log_return
         spread = (end - start) ** 2
         low_draw, high_draw = 1.0 - self._rng.random(), 1.0 - self._rng.random()  # in (0, 1]
@@ -145,12 +145,8 @@ class _Walk:
         bid = max(round_to_tick(mid - half, tick, up=False), tick)
         ask = max(round_to_tick(mid + half, tick, up=True), bid + tick)
         last = max(round_to_tick(mid, tick, up=False), tick)
-        volume = Decimal(0)
-        active = seconds * self._activity if seconds is not None else self._skipped
-        self._skipped = 0.0
-        if active:
-            raw = spec.volume_per_second * Decimal(repr(active))
-            volume = (raw / spec.lot_size).to_integral_value(rounding=ROUND_FLOOR) * spec.lot_size
+        volume = self._volume(seconds * self._activity) if seconds is not None else self._skipped
+        self._skipped = Decimal(0)
         size = spec.displayed_size
         low, high = bid, ask
         if not spec.is_legacy:
@@ -163,6 +159,12 @@ class _Walk:
             symbol=spec.symbol, time=time, bid=bid, ask=ask, bid_size=size, ask_size=size,
             low=low, high=high, volume=volume, last=last,
         )
+
+    def _volume(self, active_seconds: float) -> Decimal:
+        """The lots traded in a step of ``active_seconds`` (seconds times the step's activity)."""
+        spec = self.spec
+        raw = spec.volume_per_second * Decimal(repr(active_seconds))
+        return (raw / spec.lot_size).to_integral_value(rounding=ROUND_FLOOR) * spec.lot_size
 
     def move_to(self, bid: Decimal, ask: Decimal) -> None:
         self._anchor_mid = (bid + ask) / 2

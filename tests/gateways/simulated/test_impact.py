@@ -155,3 +155,24 @@ def test_the_legacy_model_has_no_liquidity_state_to_show() -> None:
             return venue.liquidity_nowait("AAPL")
 
     assert run_virtual(look) is None
+
+
+async def _second_clip_after_ten_minutes(ask_every: float | None) -> list[tuple[Decimal, Decimal]]:
+    async with venue_of(modelled(displayed_size=100, depth_levels=10)) as venue:
+        await venue.submit_order(buy("XYZ", 1_000))  # empties the book and pushes the ask
+        if ask_every is None:
+            await anyio.sleep(600)
+        else:
+            for _ in range(int(600 / ask_every)):
+                await anyio.sleep(ask_every)
+                venue.quote_nowait("XYZ")
+            await anyio.sleep(600 - int(600 / ask_every) * ask_every)
+        ack = await venue.submit_order(buy("XYZ", 1_000))
+        return [(fill.quantity, fill.price) for fill in fills_of(venue, ack.client_order_id)]
+
+
+def test_how_the_book_heals_does_not_depend_on_who_asks_for_quotes_meanwhile() -> None:
+    quiet = run_virtual(_second_clip_after_ten_minutes, None)
+    assert quiet
+    assert run_virtual(_second_clip_after_ten_minutes, 7.3) == quiet
+    assert run_virtual(_second_clip_after_ten_minutes, 1.0) == quiet
