@@ -6,7 +6,7 @@ back as the market trades: each share the market trades restores ``refill_rate``
 (knob ``refill_rate``, default 1), so a bar that trades 500 shares refills 500, not the whole
 book. Liquidity that refills at a finite rate tied to order flow is the premise of Obizhaeva &
 Wang (2013) and of the latent-book picture (Donier et al. 2015; Bouchaud, Bonart, Donier &
-Gould, "Trades, Quotes and Prices", Cambridge University Press, 2018, ch. 18-19).
+Gould, "Trades, Quotes and Prices", Cambridge University Press, 2018).
 
 The same object keeps each side's transient displacement and the permanent offset of the mid
 (impact.py has the formulas), so one place changes the state of a symbol's liquidity:

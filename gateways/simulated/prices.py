@@ -8,7 +8,7 @@ the same seed gives the same market and the same event log.
 Under the ``square_root`` model a walk also trades apart from its quote: in each step the mid
 moves along a Brownian bridge between its two values, whose lowest and highest points are drawn
 exactly (the reflection formula, ``m = (a + b - sqrt((b - a)² - 2 σ² ln U)) / 2``; Glasserman,
-"Monte Carlo Methods in Financial Engineering", 2003, §6.4); sellers trade at the bid of the low,
+"Monte Carlo Methods in Financial Engineering", Springer, 2003); sellers trade at the bid of the low,
 buyers at the ask of the high, and the last trade is at the bid or the ask (a fair coin). So a
 resting buy at the mid fills only from the volume that trades down to it, not every step. The
 legacy model keeps the step's range at the quote (``low = bid``, ``high = ask``) and draws

@@ -21,9 +21,10 @@ Adverse selection
     Resting orders fill more when the price is moving through them: in a step whose last price
     ends on the far side of a resting order (above a buy: the market moved away), the volume at
     its price counts ``1 - adverse_selection`` times (knob ``adverse_selection``, default 0.5;
-    0 turns it off). Fills then cluster in the steps that move against the order, the cost of
-    passive execution that Glosten & Milgrom (1985) and Dugast & Foucault describe and that
-    Moallemi & Yuan measure in the value of queue position.
+    0 turns it off). Fills then cluster in the steps that move against the order: the adverse
+    selection of Glosten & Milgrom ("Bid, ask and transaction prices in a specialist market with
+    heterogeneously informed traders", J. Financial Economics, 1985), which Moallemi & Yuan
+    price into the value of a queue position.
 """
 
 from __future__ import annotations
