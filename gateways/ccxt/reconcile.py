@@ -4,9 +4,10 @@ A pass, once the streams are subscribed again (so anything after it arrives by s
 
 1. the open orders of every symbol with an order still open (``fetch_open_orders``);
 2. each order still open here and not in that list, by client order id (``fetch_order``): this
-   finds the ones that ended during the gap and their cumulative filled quantity;
+   finds the ones that ended during the gap, their venue ids and cumulative filled quantity;
 3. our trades in those symbols since the last trade seen (``fetch_my_trades``, paged), which fills
-   in every fill the stream missed.
+   in every fill the stream missed;
+4. then the ends found in step 2, so that an order's fills are reported before its end.
 
 Everything goes through the ``OrderTracker``, which dedupes fills by trade id and ends each order
 once, so a pass can overlap the stream, or another pass, and nothing is counted twice. A pass that
@@ -23,7 +24,7 @@ from engine.errors import UnknownOrderError
 from gateways.ccxt.calls import VenueCalls
 from gateways.ccxt.markets import SymbolNames
 from gateways.ccxt.tracker import OrderTracker
-from gateways.ccxt.translation import order_seen, trade_seen
+from gateways.ccxt.translation import OrderSeen, order_seen, trade_seen
 
 __all__ = ["ReconcileStatistics", "Reconciler"]
 
@@ -68,22 +69,32 @@ class Reconciler:
                 if seen.client_order_id is not None:
                     open_ids.add(seen.client_order_id)
                 tracker.order_seen(seen)
+        ended: list[OrderSeen] = []
         for child in list(tracker.open_orders()):
-            if child.client_order_id in open_ids:
-                continue
-            await self.check_order(child.client_order_id, child.symbol)
+            if child.client_order_id not in open_ids:
+                seen_or_none = await self.check_order(child.client_order_id, child.symbol, fold=False)
+                if seen_or_none is not None:
+                    ended.append(seen_or_none)
         for symbol in symbols:
             await self.read_trades(symbol)
+        for seen in ended:  # after the fills, so each order's fills come before its end
+            tracker.order_seen(seen)
         self._passes += 1
 
-    async def check_order(self, client_order_id: str, symbol: str) -> None:
-        """Fold one order's state in, by client order id (an order never received is left)."""
+    async def check_order(self, client_order_id: str, symbol: str, *, fold: bool = True) -> OrderSeen | None:
+        """One order's state by client order id (``None`` for an order never received); folded
+        in at once unless ``fold`` is false (its venue id is learnt either way)."""
         self._orders_checked += 1
         try:
             order = await self._calls.fetch_order(client_order_id, self._names.venue(symbol))
         except UnknownOrderError:
-            return  # its submit is still unresolved: the queue settles it by its own look-up
-        self._tracker.order_seen(order_seen(order, self._names.ours))
+            return None  # its submit is still unresolved: the queue settles it by its own look-up
+        seen = order_seen({**order, "clientOrderId": client_order_id}, self._names.ours)
+        if seen.venue_order_id is not None:
+            self._tracker.acknowledged(client_order_id, seen.venue_order_id)
+        if fold:
+            self._tracker.order_seen(seen)
+        return seen
 
     async def read_trades(self, symbol: str) -> None:
         """Fold in our trades of ``symbol`` since the last one seen (all, on first use)."""
