@@ -85,6 +85,7 @@ class PaperExchange:
         self.stream_interval = stream_interval
         self.stopping = anyio.Event()
         self.user_streams = 0
+        self._user_stream_opened = anyio.Event()
         self._pump_scope: anyio.CancelScope | None = None
         self._day: dict[str, _DayStats] = {}
         now_ms = self.clock.now_ms()
@@ -120,9 +121,25 @@ class PaperExchange:
     def _price(quote: Quote) -> Decimal:
         return quote.last if quote.last is not None else quote.mid
 
+    def user_stream_subscribed(self) -> None:
+        """A client subscribed to the user-data stream (counted; wakes ``wait_user_stream``)."""
+        self.user_streams += 1
+        self._user_stream_opened.set()
+        self._user_stream_opened = anyio.Event()
+
+    async def wait_user_stream(self, count: int = 1) -> None:
+        """Wait until ``count`` user-data subscriptions were made in all."""
+        while self.user_streams < count:
+            await self._user_stream_opened.wait()
+
+    def set_wire_faults(self, faults: WireFaults) -> None:
+        """Change the wire faults from now on (the generator and the counts carry on)."""
+        self.faults.faults = faults
+
     def stop(self) -> None:
         """Begin the shutdown: held answers and sockets end, the event pump stops."""
         self.stopping.set()
+        self.ledger.close()
         if self._pump_scope is not None:
             self._pump_scope.cancel()
 

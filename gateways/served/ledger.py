@@ -75,7 +75,10 @@ class Ledger:
         self._trades: list[TradeRecord] = []
         self._venue_trade_ids: set[str] = set()
         self._next_order_id = 1
-        self._subscribers: list[MemoryObjectSendStream[dict[str, object]]] = []
+        # Each subscriber's receiving end, and the sending end the ledger writes to.
+        self._subscribers: dict[
+            MemoryObjectReceiveStream[dict[str, object]], MemoryObjectSendStream[dict[str, object]]
+        ] = {}
         self.reports = 0
 
     def __repr__(self) -> str:
@@ -198,21 +201,33 @@ class Ledger:
     def subscribe(self) -> MemoryObjectReceiveStream[dict[str, object]]:
         """A stream of every ``executionReport`` from now on; close it to unsubscribe."""
         send, receive = anyio.create_memory_object_stream[dict[str, object]](_REPORT_BUFFER)
-        self._subscribers.append(send)
+        self._subscribers[receive] = send
         return receive
+
+    def unsubscribe(self, receive: MemoryObjectReceiveStream[dict[str, object]]) -> None:
+        """End one subscription (both its ends)."""
+        send = self._subscribers.pop(receive, None)
+        if send is not None:
+            send.close()
+        receive.close()
+
+    def close(self) -> None:
+        """End every subscription: their readers see the end of the stream."""
+        for send in self._subscribers.values():
+            send.close()
+        self._subscribers.clear()
 
     def _report(self, entry: OrderEntry, execution: str, trade: TradeRecord | None, time: float) -> None:
         self.reports += 1
         if not self._subscribers:
             return
         report = self._execution_report(entry, execution, trade, time)
-        for send in list(self._subscribers):
+        for receive, send in list(self._subscribers.items()):
             try:
                 send.send_nowait(report)
             except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 # Gone, or too slow to keep up: Binance cuts such a stream off too.
-                send.close()
-                self._subscribers.remove(send)
+                self.unsubscribe(receive)
 
     def _execution_report(
         self, entry: OrderEntry, execution: str, trade: TradeRecord | None, time: float

@@ -89,7 +89,7 @@ class _Session:
         self._next_subscription += 1
         reports = self.exchange.ledger.subscribe()
         self.subscriptions[subscription_id] = reports
-        self.exchange.user_streams += 1
+        self.exchange.user_stream_subscribed()
         self.task_group.start_soon(self._forward, subscription_id, reports)
         return subscription_id
 
@@ -98,7 +98,7 @@ class _Session:
         for key in chosen:
             reports = self.subscriptions.pop(key, None)  # type: ignore[call-overload]
             if reports is not None:
-                reports.close()
+                self.exchange.ledger.unsubscribe(reports)
 
     async def _forward(
         self, subscription_id: int, reports: MemoryObjectReceiveStream[dict[str, object]]

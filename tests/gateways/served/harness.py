@@ -18,9 +18,13 @@ Synchronous callers (a pytest fixture) can use ``gateways.served.serve_in_thread
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
+import aiohttp
 import anyio
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
@@ -28,7 +32,7 @@ import ccxt.pro as ccxt_pro
 from gateways.served import ServedEndpoints, serve_venue
 from gateways.simulated import LatencyModel, SimulatedVenue
 
-__all__ = ["Clients", "quiet_venue", "run_served"]
+__all__ = ["Clients", "quiet_venue", "raw_request", "run_served", "signed_query"]
 
 # Every scenario ends well within this; a hang fails the test instead of stalling the run.
 SCENARIO_SECONDS = 30.0
@@ -84,3 +88,39 @@ def run_served(scenario: Scenario, venue: SimulatedVenue | None = None, **serve_
                     await clients.close()
 
     anyio.run(main)
+
+
+async def raw_request(
+    served: ServedEndpoints,
+    method: str,
+    path: str,
+    query: str = "",
+    *,
+    body: str = "",
+    api_key: str | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """One HTTP request exactly as given (no ccxt): status, headers (lower-case names) and the
+    decoded JSON body."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if api_key is not None:
+        headers["X-MBX-APIKEY"] = api_key
+    url = f"http://{served.host}:{served.port}{path}" + (f"?{query}" if query else "")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, data=body or None, headers=headers) as response,
+    ):
+        text = await response.text()
+        try:
+            decoded: Any = json.loads(text)
+        except ValueError:
+            decoded = text
+        return response.status, {name.lower(): value for name, value in response.headers.items()}, decoded
+
+
+def signed_query(
+    served: ServedEndpoints, params: Mapping[str, object], *, timestamp_ms: int | None = None
+) -> str:
+    """``params`` with ``timestamp`` and a valid ``signature``, as a query string."""
+    values = {**params, "timestamp": timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)}
+    query = urlencode(values)
+    return f"{query}&signature={served.exchange.credentials.sign(query)}"

@@ -1,0 +1,85 @@
+"""Binance's rate limits, enforced by the server: fixed windows, 429 with ``Retry-After`` and the
+usage headers, then 418 for a client that keeps going; every refusal counted."""
+
+from __future__ import annotations
+
+import ccxt.async_support as ccxt_async
+import pytest
+
+from gateways.served import BinanceLimits, ServedEndpoints
+from tests.gateways.served.harness import Clients, raw_request, run_served, signed_query
+
+
+def _order(number: int) -> dict[str, object]:
+    return {
+        "symbol": "AAPLUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "1",
+        "price": "100",
+        "newClientOrderId": f"lim-{number}",
+    }
+
+
+def test_the_order_limit_answers_429_with_retry_after_and_nothing_reaches_the_venue() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        for number in range(3):
+            status, headers, _ = await raw_request(
+                served,
+                "POST",
+                "/api/v3/order",
+                body=signed_query(served, _order(number)),
+                api_key=served.api_key,
+            )
+            assert status == 200
+            assert headers["x-mbx-order-count-10s"] == str(number + 1)
+        status, headers, body = await raw_request(
+            served, "POST", "/api/v3/order", body=signed_query(served, _order(3)), api_key=served.api_key
+        )
+        assert status == 429
+        assert body["code"] == -1015
+        assert 1 <= int(headers["retry-after"]) <= 10
+        assert headers["x-mbx-order-count-10s"] == "3"
+        assert served.exchange.venue.statistics().orders == 3
+        assert served.statistics().rate_limit_violations == 1
+
+    run_served(scenario, limits=BinanceLimits(orders_per_10s=3))
+
+
+def test_ccxt_sees_a_429_as_ddos_protection_with_the_headers_in_its_last_response() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()  # exchangeInfo weighs 20
+        await exchange.fetch_ticker("AAPL/USDT")  # 2 more
+        with pytest.raises(ccxt_async.DDoSProtection):
+            await exchange.fetch_balance()  # 20 more: over 30
+        headers = {name.lower(): value for name, value in exchange.last_response_headers.items()}
+        assert int(headers["retry-after"]) >= 1
+        assert int(headers["x-mbx-used-weight-1m"]) == 42
+        assert served.statistics().rate_limit_violations == 1
+
+    run_served(scenario, limits=BinanceLimits(request_weight_per_minute=30))
+
+
+def test_a_client_that_ignores_429_is_banned_with_418() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        statuses = []
+        for _ in range(5):
+            status, headers, body = await raw_request(served, "GET", "/api/v3/time")
+            statuses.append(status)
+        assert statuses == [200, 200, 429, 429, 418]
+        assert body["code"] == -1003
+        assert int(headers["retry-after"]) == 120
+        status, _, _ = await raw_request(served, "GET", "/api/v3/time")
+        assert status == 418  # banned: even a light request is refused
+        stats = served.statistics().limits
+        assert (stats.violations, stats.bans) == (4, 1)
+
+    run_served(scenario, limits=BinanceLimits(request_weight_per_minute=2, ban_after=2))
+
+
+def test_limits_refuse_bad_settings_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="orders_per_10s"):
+        BinanceLimits(orders_per_10s=0)
+    with pytest.raises(ValueError, match="ban_seconds"):
+        BinanceLimits(ban_seconds=float("nan"))
