@@ -79,7 +79,7 @@ async def test_a_fill_that_beats_the_rest_answer_is_reported_after_the_accept_an
     fake = FakeExchange()
     async with open_gateway(fake) as gateway:
         order = Order(symbol="ETH/USDT", side="sell", quantity="2", client_order_id="early")
-        answer = fake.create_order
+        answer: Any = fake.create_order
 
         async def fill_first(*arguments: Any, params: dict[str, Any]) -> dict[str, Any]:
             await answer(*arguments, params)
