@@ -86,7 +86,10 @@ class CcxtGateway:
 
     ``settings`` say which venue and keys; ``aliases`` name the venue's markets our way
     (``{"AAPL": "AAPL/USDT"}``; only those are then tradable); ``exchange_factory`` makes the
-    ccxt exchange object (tests pass a fake); ``backoff`` paces reconnects and reconciliation.
+    ccxt exchange object (tests pass a fake); ``backoff`` paces reconnects and reconciliation;
+    ``report_drop_after`` failed reconciliation passes in a row end the event readers with
+    ``EventStreamDroppedError``; ``header_limits`` give the limit of each count the venue reports
+    in its headers (``{"X-MBX-ORDER-COUNT-10S": 50, ...}``, Binance's by default; see ``usage``).
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class CcxtGateway:
         exchange_factory: Callable[[CcxtSettings], Any] = make_exchange,
         backoff: Backoff | None = None,
         report_drop_after: int = 3,
+        header_limits: Mapping[str, int] | None = None,
     ) -> None:
         if not isinstance(settings, CcxtSettings):
             raise InvalidInputError("settings", settings, "expected CcxtSettings")
@@ -106,7 +110,7 @@ class CcxtGateway:
         self._backoff = backoff or Backoff()
         self._report_drop_after = report_drop_after
         self._rule = client_id_rule(settings.exchange_id)
-        self._usage = VenueUsage()
+        self._usage = VenueUsage(header_limits)
         self._headers = ResponseHeaders(self._usage.observe)
         self._journal = EventJournal()
         self._tracker = OrderTracker(self._journal, now)

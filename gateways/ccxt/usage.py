@@ -29,10 +29,11 @@ from typing import Any
 
 import attrs
 
-from engine.errors import RateLimitedError
+from engine.errors import InvalidInputError, RateLimitedError
 from engine.rate_limits import RateLimit, RequestKind
 
 __all__ = [
+    "BINANCE_HEADER_LIMITS",
     "BINANCE_SPOT_LIMITS",
     "ResponseHeaders",
     "UsageStatistics",
@@ -55,8 +56,19 @@ _WEIGHTS = {RequestKind.SUBMIT: 1, RequestKind.CANCEL: 1, RequestKind.LOOKUP: 4,
 
 _HEADER = re.compile(r"x-mbx-(used-weight|order-count)-(\d+)([smhd])", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-# (header kind, period) -> the published limit of that count
-_BINANCE_COUNTS = {("used-weight", 60): 6_000, ("order-count", 10): 50, ("order-count", 86_400): 160_000}
+#: The published limit of each count Binance reports, by its header.
+BINANCE_HEADER_LIMITS: dict[str, int] = {
+    "X-MBX-USED-WEIGHT-1M": 6_000,
+    "X-MBX-ORDER-COUNT-10S": 50,
+    "X-MBX-ORDER-COUNT-1D": 160_000,
+}
+
+
+def _key(header: str) -> tuple[str, int] | None:
+    match = _HEADER.fullmatch(header)
+    if match is None:
+        return None
+    return match.group(1).lower(), int(match.group(2)) * _UNIT_SECONDS[match.group(3).lower()]
 
 
 def limits_for(exchange_id: str) -> tuple[RateLimit, ...]:
@@ -125,10 +137,21 @@ class _Count:
 class VenueUsage:
     """The venue's own counts from its response headers, and the check they imply.
 
+    ``limits`` give the limit of each reported count by header name (Binance's by default);
     ``wall_clock`` gives epoch seconds (the venue's fixed windows follow its wall clock).
     """
 
-    def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, limits: Mapping[str, int] | None = None, wall_clock: Callable[[], float] = time.time
+    ) -> None:
+        self._limits: dict[tuple[str, int], int] = {}
+        for header, limit in (BINANCE_HEADER_LIMITS if limits is None else limits).items():
+            key = _key(header)
+            if key is None or isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+                raise InvalidInputError(
+                    f"header_limits.{header}", limit, "expected X-MBX-... header: a limit ≥ 1"
+                )
+            self._limits[key] = limit
         self._clock = wall_clock
         self._counts: dict[tuple[str, int], _Count] = {}
         self._refused = 0
@@ -141,15 +164,14 @@ class VenueUsage:
         """Fold one response's ``X-MBX-USED-WEIGHT-*`` / ``X-MBX-ORDER-COUNT-*`` headers in."""
         now = self._clock()
         for name, value in headers.items():
-            match = _HEADER.fullmatch(name)
-            if match is None:
+            key = _key(name)
+            if key is None:
                 continue
             try:
                 used = int(value)
             except ValueError:
                 continue
-            period = int(match.group(2)) * _UNIT_SECONDS[match.group(3).lower()]
-            key = (match.group(1).lower(), period)
+            period = key[1]
             window_end = (now // period + 1) * period
             count = self._counts.get(key)
             if count is None or count.window_end != window_end or used > count.used:
@@ -159,7 +181,7 @@ class VenueUsage:
         """Raise ``RateLimitedError`` (nothing sent) if the venue's counts leave no room for it."""
         now = self._clock()
         for (header, period), count in self._counts.items():
-            limit = _BINANCE_COUNTS.get((header, period))
+            limit = self._limits.get((header, period))
             if limit is None or now >= count.window_end:
                 continue
             cost = _WEIGHTS[kind] if header == "used-weight" else int(kind is RequestKind.SUBMIT)
@@ -174,7 +196,7 @@ class VenueUsage:
     def statistics(self) -> UsageStatistics:
         """The last reported counts and how many requests ``check`` refused."""
         counts = tuple(
-            (f"{header}-{period}s", count.used, _BINANCE_COUNTS.get((header, period), 0), count.window_end)
+            (f"{header}-{period}s", count.used, self._limits.get((header, period), 0), count.window_end)
             for (header, period), count in sorted(self._counts.items())
         )
         return UsageStatistics(counts=counts, refused=self._refused)
