@@ -35,8 +35,11 @@ def to_decimal(value: Any, field: str) -> Decimal:
     """A number ccxt gives (float, int or str) as a ``Decimal`` (floats through ``str``)."""
     if value is None or isinstance(value, bool):
         raise InvalidInputError(field, value, "the venue sent no number")
+    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, float) and text.endswith(".0"):
+        text = text[:-2]  # ccxt's float for a whole number: "20.0" is the venue's "20"
     try:
-        number = Decimal(value if isinstance(value, str) else str(value))
+        number = Decimal(text)
     except ArithmeticError:
         raise InvalidInputError(field, value, "the venue sent a value that is not a number") from None
     if not number.is_finite():
