@@ -8,6 +8,8 @@ Binance's own wording, so that a client's error table built for Binance reads th
 
 from __future__ import annotations
 
+import math
+
 from engine.errors import EngineError
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "status_unknown",
     "timestamp_ahead",
     "unknown_order",
+    "venue_limited",
     "weight_limit",
 ]
 
@@ -181,6 +184,14 @@ def orders_limit(limit: int, interval: str, retry_after: int) -> BinanceError:
     return BinanceError(
         429, -1015, f"Too many new orders; current limit is {limit} orders per {interval}.",
         retry_after=retry_after,
+    )
+
+
+def venue_limited(retry_after: float) -> BinanceError:
+    """-1015 with HTTP 429: the simulated venue's own rate limit refused the request."""
+    return BinanceError(
+        429, -1015, "Too many requests; the venue's own limit was reached.",
+        retry_after=max(1, math.ceil(retry_after)),
     )
 
 

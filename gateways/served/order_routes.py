@@ -25,6 +25,7 @@ from engine.errors import (
     InvalidInputError,
     OrderRejectedError,
     OrderStateUnknownError,
+    RateLimitedError,
     UnknownOrderError,
 )
 from engine.ids import new_client_order_id, validate_client_order_id
@@ -45,6 +46,7 @@ from gateways.served.errors import (
     rejected,
     status_unknown,
     unknown_order,
+    venue_limited,
 )
 from gateways.served.exchange import PaperExchange
 from gateways.served.ledger import OrderEntry
@@ -130,6 +132,9 @@ async def new_order(exchange: PaperExchange, params: Params) -> object:
     except DuplicateClientOrderIdError:
         ledger.release(entry)
         raise duplicate_order() from None
+    except RateLimitedError as error:
+        ledger.release(entry)
+        raise venue_limited(error.retry_after) from None
     except OrderRejectedError as error:
         ledger.release(entry)
         raise rejected(error.reason) from None
@@ -167,6 +172,8 @@ async def _refresh(exchange: PaperExchange, entry: OrderEntry) -> None:
         snapshot = await exchange.venue.get_order(entry.order.client_order_id)
     except UnknownOrderError:
         return
+    except RateLimitedError as error:
+        raise venue_limited(error.retry_after) from None
     except GatewayError:
         raise status_unknown() from None
     exchange.ledger.absorb(snapshot)
@@ -214,6 +221,8 @@ async def cancel_order(exchange: PaperExchange, params: Params) -> object:
         await exchange.venue.cancel_order(entry.order.client_order_id)
     except UnknownOrderError:
         raise unknown_order() from None
+    except RateLimitedError as error:
+        raise venue_limited(error.retry_after) from None
     except GatewayError:
         raise status_unknown() from None
     await _refresh(exchange, entry)

@@ -83,3 +83,24 @@ def test_limits_refuse_bad_settings_naming_the_field() -> None:
         BinanceLimits(orders_per_10s=0)
     with pytest.raises(ValueError, match="ban_seconds"):
         BinanceLimits(ban_seconds=float("nan"))
+
+
+def test_a_served_venue_with_its_own_limits_answers_429_when_they_refuse() -> None:
+    from gateways.simulated import VenueRateLimit
+    from tests.gateways.served.harness import quiet_venue
+
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        await exchange.create_order("AAPL/USDT", "limit", "buy", 1, 100, params={"clientOrderId": "own-1"})
+        with pytest.raises(ccxt_async.DDoSProtection):
+            await exchange.create_order(
+                "AAPL/USDT", "limit", "buy", 1, 100, params={"clientOrderId": "own-2"}
+            )
+        headers = {name.lower(): value for name, value in exchange.last_response_headers.items()}
+        assert int(headers["retry-after"]) >= 1
+        assert served.exchange.venue.statistics().rate_limit_violations == 1
+        # the refused order left no trace: its client order id is free
+        assert served.exchange.ledger.by_client_id("own-2") is None
+
+    venue = quiet_venue(rate_limits=[VenueRateLimit(limit=1, period=60.0)])
+    run_served(scenario, venue)
