@@ -161,9 +161,21 @@ class CcxtGateway:
             raise
         self._task_group = task_group
         self._consumers = (
-            StreamConsumer("orders", exchange.watch_orders, self._fold_orders, self._on_drop, self._backoff),
             StreamConsumer(
-                "my_trades", exchange.watch_my_trades, self._fold_trades, self._on_drop, self._backoff
+                "orders",
+                exchange.watch_orders,
+                self._fold_orders,
+                self._on_drop,
+                self._backoff,
+                self._connection,
+            ),
+            StreamConsumer(
+                "my_trades",
+                exchange.watch_my_trades,
+                self._fold_trades,
+                self._on_drop,
+                self._backoff,
+                self._connection,
             ),
         )
         await task_group.start(self._resync.run)
@@ -352,6 +364,11 @@ class CcxtGateway:
     def _resync_later(self, venue_symbol: Any) -> None:
         if self._resync is not None:
             self._resync.request([self._names.ours(str(venue_symbol))] if venue_symbol else [])
+
+    def _connection(self) -> frozenset[object]:
+        """Which WebSocket connections ccxt holds now (a reconnect makes a new client object)."""
+        clients = getattr(self._exchange, "clients", None) or {}
+        return frozenset(clients.values())
 
     def _on_drop(self) -> None:
         if self._resync is not None:

@@ -8,7 +8,10 @@ rejects, and the fills Binance's execution reports carry) and one for ``watch_my
 fill with its trade id); both feed the ``OrderTracker``, which dedupes.
 
 When a stream fails (ccxt rejects the pending call when the socket closes), its consumer asks for
-a resync and calls ``watch_*`` again after a back-off (that call reconnects and resubscribes). The
+a resync and calls ``watch_*`` again after a back-off (that call reconnects and resubscribes). A
+socket that closed while no call was pending rejects nothing, and the next call silently opens a
+new one: so each consumer also compares ccxt's connection objects before and after each call, and
+a new one asks for a resync too. The
 ``Resync`` task then subscribes (``ensure_subscribed``), so that anything from now on arrives by
 stream, and runs a REST reconciliation pass over the gap. If ``report_after`` passes in a row fail,
 the readers of the event stream get ``EventStreamDroppedError`` (the gap is not covered yet); the
@@ -106,12 +109,14 @@ class StreamConsumer:
         fold: Callable[[list[Any]], None],
         on_drop: Callable[[], None],
         backoff: Backoff,
+        connection: Callable[[], object] = lambda: None,
     ) -> None:
         self.name = name
         self._watch = watch
         self._fold = fold
         self._on_drop = on_drop
         self._backoff = backoff
+        self._connection = connection
         self.drops = 0
         self.batches = 0
 
@@ -122,6 +127,7 @@ class StreamConsumer:
         """Watch, fold, watch again; after a failure, ask for a resync and back off."""
         task_status.started()
         failures = 0
+        connection = self._connection()
         while True:
             try:
                 batch = await self._watch()
@@ -131,7 +137,16 @@ class StreamConsumer:
                 _log.warning("stream dropped; reconnecting", stream=self.name, error=type(error).__name__)
                 self._on_drop()
                 await anyio.sleep(self._backoff.delay(failures))
+                connection = self._connection()
                 continue
             failures = 0
             self.batches += 1
             self._fold(batch)
+            now_on = self._connection()
+            if now_on != connection:
+                # The socket closed while no call was pending (ccxt then rejects nothing) and the
+                # last call reconnected: what came in between is lost on the stream. Reconcile.
+                connection = now_on
+                self.drops += 1
+                _log.warning("stream reconnected unseen; reconciling", stream=self.name)
+                self._on_drop()

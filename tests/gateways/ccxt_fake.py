@@ -86,6 +86,7 @@ class FakeExchange:
         self.closed = False
         self.authenticated = 0
         self.response_headers: dict[str, str] = {}
+        self.clients: dict[str, object] = {}  # ccxt's WebSocket clients by URL (a new one: reconnected)
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
         self._clock_ms = itertools.count(int(time.time() * 1000), 10)  # venue time: the wall clock

@@ -75,6 +75,23 @@ async def test_fills_and_a_cancel_missed_by_a_dropped_stream_come_from_rest_once
         assert fake.authenticated >= 2  # subscribed again before asking REST
 
 
+async def test_a_socket_that_closed_while_no_call_was_pending_is_noticed_and_reconciled() -> None:
+    fake = FakeExchange()
+    fake.clients = {"ws-api": object()}
+    async with open_gateway(fake) as gateway:
+        order = Order(symbol="BTC/USDT", side="buy", quantity="1", order_type="limit", limit_price="99")
+        await gateway.submit_order(order)
+        fake.mute_streams()
+        fake.fill(order.client_order_id, 0.5, 99.0)  # lost with the old socket
+        fake.cancel(order.client_order_id)  # likewise
+        fake.mute_streams(False)
+        fake.clients = {"ws-api": object()}  # ccxt opened a new one on the next call, silently
+        await gateway.submit_order(Order(symbol="ETH/USDT", side="buy", quantity="1"))
+        events = await events_until(gateway, OrderCancelled, order.client_order_id)
+        assert fills_of(events) == [("1", Decimal("0.5"))]
+        assert gateway.statistics().reconcile.passes >= 1
+
+
 async def test_a_fill_that_beats_the_rest_answer_is_reported_after_the_accept_and_once() -> None:
     fake = FakeExchange()
     async with open_gateway(fake) as gateway:
