@@ -1,4 +1,4 @@
-"""Signed REST routes of orders: ``order`` (POST, GET, DELETE) and ``openOrders``.
+"""Signed REST routes of orders: ``order`` (POST, GET, DELETE), ``order/test`` and ``openOrders``.
 
 A new order is checked completely before the venue sees it: parameters (-1100/-1102/-1106/-1115/
 -1116/-1117), the symbol (-1121), the symbol's filters (-1013 PRICE_FILTER, LOT_SIZE, NOTIONAL), the
@@ -116,6 +116,14 @@ def _order_from(exchange: PaperExchange, params: Params) -> tuple[Market, Order]
         time_in_force=time_in_force, client_order_id=client_order_id,
     )
     return market, order
+
+
+async def test_order(exchange: PaperExchange, params: Params) -> object:
+    """``order/test``: every check of a new order, nothing sent to the venue."""
+    _, order = _order_from(exchange, params)
+    if exchange.ledger.by_client_id(order.client_order_id) is not None:
+        raise duplicate_order()
+    return {}
 
 
 async def new_order(exchange: PaperExchange, params: Params) -> object:
@@ -253,6 +261,7 @@ def order_routes() -> list[Route]:
     """The order routes, with Binance's request weights (a new order also counts as an order)."""
     return [
         Route("/api/v3/order", endpoint(new_order, weight=1, signed=True, order=True), methods=["POST"]),
+        Route("/api/v3/order/test", endpoint(test_order, weight=1, signed=True), methods=["POST"]),
         Route("/api/v3/order", endpoint(query_order, weight=4, signed=True), methods=["GET"]),
         Route("/api/v3/order", endpoint(cancel_order, weight=1, signed=True), methods=["DELETE"]),
         Route("/api/v3/openOrders", endpoint(open_orders, weight=_open_orders_weight, signed=True)),

@@ -5,7 +5,8 @@ Requests are JSON ``{"id", "method", "params"}``; answers ``{"id", "status", "re
 
 - ``userDataStream.subscribe.signature``: params ``apiKey``, ``timestamp``, ``signature`` (and
   optionally ``recvWindow``), signed as ``auth.ws_payload`` says; answers ``{"subscriptionId": n}``
-  and from then on sends every ``executionReport`` as ``{"subscriptionId": n, "event": {...}}``;
+  and from then on sends every ``executionReport`` as ``{"subscriptionId": n, "event": {...}}``,
+  each fill's followed by an ``outboundAccountPosition`` with the balances it changed;
 - ``userDataStream.unsubscribe`` (optionally ``subscriptionId``), ``ping``, ``time``.
 
 The wire fault ``close_user_stream`` closes the connection in place of a report.
@@ -14,6 +15,7 @@ The wire fault ``close_user_stream`` closes the connection in place of a report.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -23,6 +25,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateways.served.auth import ws_payload
+from gateways.served.encoding import decimal_text
 from gateways.served.errors import BinanceError, missing_parameter
 from gateways.served.exchange import PaperExchange
 
@@ -100,6 +103,21 @@ class _Session:
             if reports is not None:
                 self.exchange.ledger.unsubscribe(reports)
 
+    def _balances(self, report: dict[str, object]) -> dict[str, object]:
+        """``outboundAccountPosition`` after a fill: the quote and base balances it changed."""
+        exchange = self.exchange
+        market = exchange.symbols.by_market_id(str(report["s"]))
+        assert market is not None
+        venue = exchange.venue
+        position = venue.positions.get(market.symbol, Decimal(0))
+        return {
+            "e": "outboundAccountPosition", "E": report["E"], "u": report["T"],
+            "B": [
+                {"a": market.quote, "f": decimal_text(venue.cash), "l": "0.00000000"},
+                {"a": market.base, "f": decimal_text(position), "l": "0.00000000"},
+            ],
+        }
+
     async def _forward(
         self, subscription_id: int, reports: MemoryObjectReceiveStream[dict[str, object]]
     ) -> None:
@@ -113,6 +131,8 @@ class _Session:
                         self.task_group.cancel_scope.cancel()
                         return
                     await self.send({"subscriptionId": subscription_id, "event": report})
+                    if report["x"] == "TRADE":
+                        await self.send({"subscriptionId": subscription_id, "event": self._balances(report)})
             except anyio.ClosedResourceError:
                 return
 

@@ -4,12 +4,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import anyio
+import ccxt.async_support as ccxt_async
+import pytest
 
+from engine.events import OrderFilled
 from gateways.served import ServedEndpoints
-from tests.gateways.served.harness import Clients, run_served
+from gateways.simulated import FaultPlan
+from tests.gateways.served.harness import Clients, quiet_venue, run_served
 
 
 def test_watch_orders_and_my_trades_see_each_execution_of_an_order_once() -> None:
@@ -60,3 +65,71 @@ def test_watch_bids_asks_and_ticker_follow_the_venue_quote() -> None:
         assert ticker["close"] is not None
 
     run_served(scenario)
+
+
+def test_watch_balance_follows_each_fill() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        pro = await clients.pro()
+        balances: list[Any] = []
+
+        async def watch() -> None:
+            balances.append(await pro.watch_balance())
+
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(watch)
+            with anyio.fail_after(5):
+                await served.exchange.wait_user_stream()
+            await exchange.create_order("MSFT/USDT", "market", "buy", 2, params={"clientOrderId": "bal-1"})
+        venue = served.exchange.venue
+        assert balances[0]["MSFT"]["free"] == 2
+        assert Decimal(str(balances[0]["USDT"]["free"])) == venue.cash
+
+    run_served(scenario)
+
+
+def test_a_user_data_subscription_with_a_bad_signature_is_refused() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        pro = await clients.pro(secret="not-the-secret")
+        # ccxt 4.5.90 drops the refused subscription twice, so the AuthenticationError it raises
+        # surfaces as a KeyError('spot') with the AuthenticationError as its context.
+        with anyio.fail_after(5), pytest.raises((ccxt_async.AuthenticationError, KeyError)) as refused:
+            await pro.watch_orders("AAPL/USDT")
+        error = refused.value
+        cause = error if isinstance(error, ccxt_async.AuthenticationError) else error.__context__
+        assert isinstance(cause, ccxt_async.AuthenticationError)
+        assert "-1022" in str(cause)
+        assert served.statistics().user_streams == 0
+
+    run_served(scenario)
+
+
+def test_each_fill_is_reported_once_though_the_venue_duplicates_reorders_and_drops_its_events() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        pro = await clients.pro()
+        seen: list[Any] = []
+
+        async def watch() -> None:
+            while len(seen) < 6:
+                seen.extend(await pro.watch_my_trades("AAPL/USDT"))
+
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(watch)
+            with anyio.fail_after(5):
+                await served.exchange.wait_user_stream()
+            for number in range(6):
+                await exchange.create_order(
+                    "AAPL/USDT", "market", "buy", 1, params={"clientOrderId": f"f-{number}"}
+                )
+        venue = served.exchange.venue
+        venue_trades = {event.trade_id for event in venue.event_log if isinstance(event, OrderFilled)}
+        assert len(venue_trades) == 6
+        assert sorted(int(trade["id"]) for trade in seen) == [1, 2, 3, 4, 5, 6]
+        rest_trades = await exchange.fetch_my_trades("AAPL/USDT")
+        assert len(rest_trades) == 6
+        fired = venue.statistics().faults_injected
+        assert fired["duplicate_fill"] + fired["reorder_events"] + fired["drop_stream"] > 0
+
+    faults = FaultPlan(duplicate_fill=0.5, reorder_events=0.3, drop_stream=0.3)
+    run_served(scenario, quiet_venue(faults=faults, seed=3))
