@@ -60,19 +60,25 @@ class ServedEndpoints:
     exchange: PaperExchange = attrs.field(repr=False)
 
     @property
+    def authority(self) -> str:
+        """``host:port`` as a URL writes it (an IPv6 address in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
     def rest_url(self) -> str:
         """Base of the REST API: ``http://host:port/api/v3``."""
-        return f"http://{self.host}:{self.port}/api/v3"
+        return f"http://{self.authority}/api/v3"
 
     @property
     def ws_url(self) -> str:
         """Base of the market streams: ``ws://host:port/ws``."""
-        return f"ws://{self.host}:{self.port}/ws"
+        return f"ws://{self.authority}/ws"
 
     @property
     def ws_api_url(self) -> str:
         """The WebSocket API (user-data stream): ``ws://host:port/ws-api/v3``."""
-        return f"ws://{self.host}:{self.port}/ws-api/v3"
+        return f"ws://{self.authority}/ws-api/v3"
 
     def ccxt_config(self, **options: Any) -> dict[str, Any]:
         """Settings for an unmodified ``ccxt.binance`` (REST or pro) to trade here.

@@ -104,7 +104,7 @@ async def raw_request(
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if api_key is not None:
         headers["X-MBX-APIKEY"] = api_key
-    url = f"http://{served.host}:{served.port}{path}" + (f"?{query}" if query else "")
+    url = f"http://{served.authority}{path}" + (f"?{query}" if query else "")
     async with (
         aiohttp.ClientSession() as session,
         session.request(method, url, data=body or None, headers=headers) as response,
