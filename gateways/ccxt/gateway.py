@@ -65,6 +65,8 @@ from gateways.ccxt.usage import ResponseHeaders, UsageStatistics, VenueUsage, li
 __all__ = ["CcxtGateway", "CcxtGatewayStatistics"]
 
 _CLOSE_SECONDS = 5.0
+#: The most symbols asked, one by one, for an order this gateway never sent (after a restart).
+_MAX_SEARCH = 50
 
 
 @attrs.frozen
@@ -296,6 +298,13 @@ class CcxtGateway:
         calls = self._open_calls()
         known = self._tracker.order(client_order_id)
         symbols = [known.symbol] if known is not None else sorted(self._instruments)
+        if len(symbols) > _MAX_SEARCH:
+            # venues look orders up per symbol: asking hundreds would spend the request weight
+            raise GatewayUnavailableError(
+                f"order {client_order_id} was not sent through this gateway, and finding it would ask "
+                f"{len(symbols)} symbols; narrow the instruments with 'aliases'",
+                client_order_id=client_order_id,
+            )
         answer: dict[str, Any] | None = None
         for symbol in symbols:
             try:

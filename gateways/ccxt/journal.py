@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 import attrs
@@ -45,10 +44,10 @@ class EventJournal:
     def append(self, event: ExecutionEvent) -> ExecutionEvent:
         """Give ``event`` the next sequence number, keep it and wake the readers; return it numbered."""
         self._last += 1
-        numbered: Any = attrs.evolve(event, sequence=self._last)
+        numbered: ExecutionEvent = attrs.evolve(event, sequence=self._last)
         self._events.append(numbered)
         self._wake()
-        return numbered  # type: ignore[no-any-return]
+        return numbered
 
     def fail(self) -> None:
         """End the readers waiting now with ``EventStreamDroppedError``."""

@@ -49,8 +49,10 @@ def binance_body(code: int, message: str) -> str:
     return json.dumps({"code": code, "msg": message})
 
 
-def translated(error: BaseException, kind: RequestKind, **options: object) -> GatewayError:
-    return translate_error(error, kind, client_order_id="c1", **options)  # type: ignore[arg-type]
+def translated(
+    error: BaseException, kind: RequestKind, *, headers: dict[str, str] | None = None, now_ms: float = 0.0
+) -> GatewayError:
+    return translate_error(error, kind, client_order_id="c1", headers=headers, now_ms=now_ms)
 
 
 # -- rate limits --------------------------------------------------------------------------------
@@ -84,8 +86,9 @@ def test_http_418_is_a_ban_until_the_time_the_venue_names() -> None:
 
 def test_http_418_without_an_end_waits_the_default_ban() -> None:
     error = ccxt_error_for(418, "")
-    assert isinstance(translated(error, SUBMIT), RateLimitedError)
-    assert translated(error, SUBMIT).retry_after == DEFAULT_BAN_SECONDS  # type: ignore[attr-defined]
+    result = translated(error, SUBMIT)
+    assert isinstance(result, RateLimitedError)
+    assert result.retry_after == DEFAULT_BAN_SECONDS
 
 
 # -- clock and timeouts -------------------------------------------------------------------------

@@ -34,8 +34,8 @@ from tests.gateways.ccxt_fake import FakeExchange
 SETTINGS = CcxtSettings("binance", "key", "secret")
 
 
-def open_gateway(fake: FakeExchange, **options: object) -> CcxtGateway:
-    return CcxtGateway(SETTINGS, exchange_factory=lambda settings: fake, **options)  # type: ignore[arg-type]
+def open_gateway(fake: FakeExchange) -> CcxtGateway:
+    return CcxtGateway(SETTINGS, exchange_factory=lambda settings: fake)
 
 
 async def next_events(gateway: CcxtGateway, count: int, after: int = 0) -> list[ExecutionEvent]:
@@ -59,7 +59,7 @@ def with_venue(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
         assert fake.closed
 
     parameters = list(inspect.signature(test).parameters.values())[2:]
-    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]  # pytest reads it
     return run
 
 
@@ -322,7 +322,7 @@ async def test_a_429_pauses_with_the_venues_retry_after(fake: FakeExchange, gate
         fake.on_rest_response(429, "Too Many Requests", "u", "POST", {"Retry-After": "7"}, "{}", {}, None)
         raise ccxt.DDoSProtection('binance 429 Too Many Requests {"code":-1003,"msg":"Too many requests."}')
 
-    fake.create_order = refuse  # type: ignore[method-assign, assignment]
+    fake.create_order = refuse  # type: ignore[method-assign, assignment]  # this call answers 429
     with pytest.raises(RateLimitedError) as caught:
         await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1"))
     assert caught.value.retry_after == 7.0

@@ -104,7 +104,7 @@ async def test_a_fill_that_beats_the_rest_answer_is_reported_after_the_accept_an
             await anyio.sleep(0.01)  # the stream consumer folds the fill before the answer lands
             return dict(fake.orders["early"])
 
-        fake.create_order = fill_first  # type: ignore[method-assign, assignment]
+        fake.create_order = fill_first  # type: ignore[method-assign, assignment]  # fills before answering
         await gateway.submit_order(order)
         fake.drop_streams()  # and a reconciliation reads the same trade again by REST
         await anyio.sleep(0.5)
