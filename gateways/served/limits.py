@@ -10,8 +10,9 @@ A request that would pass a limit is refused with HTTP 429, ``Retry-After`` (sec
 the full window) and -1003 (weight) or -1015 (orders); nothing of it reaches the venue. A client
 that keeps sending after a 429 (``ban_after`` refusals in one weight window) is banned for
 ``ban_seconds``: every request then gets HTTP 418. Each refusal is a *violation*, counted in
-``statistics()``. Windows are counted from the server's start (Binance aligns them to the clock;
-the shape and the numbers are the same).
+``statistics()``. Windows follow the wall clock as Binance's do (a minute window resets on the
+minute, the day window at midnight UTC); ``align_to_clock=False`` counts them from the server's
+start instead (tests use it so that no window boundary falls inside a short burst).
 
 Every answer carries ``X-MBX-USED-WEIGHT-1M``; order answers also ``X-MBX-ORDER-COUNT-10S`` and
 ``X-MBX-ORDER-COUNT-1D``.
@@ -71,6 +72,7 @@ class BinanceLimits:
     orders_per_day: int = attrs.field(default=160_000, converter=_orders_day)
     ban_after: int = attrs.field(default=5, converter=_ban_after)
     ban_seconds: float = attrs.field(default=120.0, converter=_ban_seconds)
+    align_to_clock: bool = attrs.field(default=True, converter=bool)
 
     def published(self) -> list[dict[str, object]]:
         """The ``rateLimits`` list of ``exchangeInfo``."""
@@ -120,10 +122,12 @@ class RequestLimiter:
 
     def __init__(self, limits: BinanceLimits, origin: float, wall_origin: float) -> None:
         self.limits = limits
-        self._weight = _Window(_MINUTE, origin)
-        self._orders_10s = _Window(_TEN_SECONDS, origin)
-        self._orders_day = _Window(_DAY, origin)
         self._wall_offset = wall_origin - origin
+        # On the loop clock: the server's start, or the epoch (where the wall clock's windows start).
+        start = -self._wall_offset if limits.align_to_clock else origin
+        self._weight = _Window(_MINUTE, start)
+        self._orders_10s = _Window(_TEN_SECONDS, start)
+        self._orders_day = _Window(_DAY, start)
         self._strikes = 0  # refusals in the current weight window
         self._strike_window = -1
         self._banned_until = -math.inf

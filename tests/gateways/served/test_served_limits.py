@@ -1,5 +1,8 @@
 """Binance's rate limits, enforced by the server: fixed windows, 429 with ``Retry-After`` and the
-usage headers, then 418 for a client that keeps going; every refusal counted."""
+usage headers, then 418 for a client that keeps going; every refusal counted.
+
+The tests over sockets count windows from the server's start (``align_to_clock=False``), so that
+no wall-clock boundary falls inside their bursts; the limiter's own test checks the alignment."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def test_the_order_limit_answers_429_with_retry_after_and_nothing_reaches_the_ve
         assert served.exchange.venue.statistics().orders == 3
         assert served.statistics().rate_limit_violations == 1
 
-    run_served(scenario, limits=BinanceLimits(orders_per_10s=3))
+    run_served(scenario, limits=BinanceLimits(orders_per_10s=3, align_to_clock=False))
 
 
 def test_ccxt_sees_a_429_as_ddos_protection_with_the_headers_in_its_last_response() -> None:
@@ -58,7 +61,7 @@ def test_ccxt_sees_a_429_as_ddos_protection_with_the_headers_in_its_last_respons
         assert int(headers["x-mbx-used-weight-1m"]) == 42
         assert served.statistics().rate_limit_violations == 1
 
-    run_served(scenario, limits=BinanceLimits(request_weight_per_minute=30))
+    run_served(scenario, limits=BinanceLimits(request_weight_per_minute=30, align_to_clock=False))
 
 
 def test_a_client_that_ignores_429_is_banned_with_418() -> None:
@@ -75,7 +78,9 @@ def test_a_client_that_ignores_429_is_banned_with_418() -> None:
         stats = served.statistics().limits
         assert (stats.violations, stats.bans) == (4, 1)
 
-    run_served(scenario, limits=BinanceLimits(request_weight_per_minute=2, ban_after=2))
+    run_served(
+        scenario, limits=BinanceLimits(request_weight_per_minute=2, ban_after=2, align_to_clock=False)
+    )
 
 
 def test_limits_refuse_bad_settings_naming_the_field() -> None:
@@ -104,3 +109,23 @@ def test_a_served_venue_with_its_own_limits_answers_429_when_they_refuse() -> No
 
     venue = quiet_venue(rate_limits=[VenueRateLimit(limit=1, period=60.0)])
     run_served(scenario, venue)
+
+
+def test_windows_follow_the_wall_clock_as_binance_s_do() -> None:
+    from gateways.served.errors import BinanceError
+    from gateways.served.limits import RequestLimiter
+
+    # The loop clock reads 0 when the wall clock reads 1,055 s after the epoch: the minute window
+    # ends at 1,080 (loop 25) and the 10-second one at 1,060 (loop 5).
+    limiter = RequestLimiter(BinanceLimits(request_weight_per_minute=10, orders_per_10s=1), 0.0, 1_055.0)
+    limiter.admit(10, True, 1.0)
+    with pytest.raises(BinanceError) as refused:
+        limiter.admit(1, False, 20.0)
+    assert (refused.value.status, refused.value.retry_after) == (429, 5)
+    limiter.admit(1, False, 25.5)  # a new minute on the wall clock
+    assert limiter.statistics().used_weight == 1
+    limiter.admit(1, True, 25.6)  # and a new 10-second window
+    assert limiter.statistics().orders_10s == 1
+    with pytest.raises(BinanceError) as too_many:
+        limiter.admit(1, True, 26.0)
+    assert (too_many.value.code, too_many.value.retry_after) == (-1015, 9)  # the window ends at 1,090
