@@ -32,9 +32,11 @@ import attrs
 
 from engine.clock import now
 from engine.errors import (
+    DuplicateClientOrderIdError,
     GatewayUnavailableError,
     InvalidInputError,
     OrderRejectedError,
+    RateLimitedError,
     UnknownOrderError,
     UnknownSymbolError,
 )
@@ -58,6 +60,7 @@ from gateways.ccxt.translation import (
     order_seen,
     quote_from_ticker,
     status_of,
+    trade_from_report,
     trade_seen,
 )
 from gateways.ccxt.usage import ResponseHeaders, UsageStatistics, VenueUsage, limits_for
@@ -261,8 +264,10 @@ class CcxtGateway:
         self._tracker.register(order)
         try:
             answer = await calls.create_order(arguments, params, order.client_order_id)
-        except OrderRejectedError:
-            self._tracker.forget(order.client_order_id)
+        except DuplicateClientOrderIdError:
+            raise  # the venue holds an order under this id: its events are still of interest
+        except (OrderRejectedError, GatewayUnavailableError, RateLimitedError):
+            self._tracker.forget(order.client_order_id)  # known not to be held by the venue
             raise
         venue_order_id = str(answer.get("id"))
         self._tracker.acknowledged(order.client_order_id, venue_order_id)
@@ -359,7 +364,7 @@ class CcxtGateway:
                 info = order.get("info") or {}
                 if info.get("x") == "TRADE" and info.get("t") not in (None, -1):
                     # Binance's execution report carries the trade: take it now (deduped)
-                    self._tracker.fill_seen(trade_seen(_trade_from_report(order, info), self._names.ours))
+                    self._tracker.fill_seen(trade_seen(trade_from_report(order, info), self._names.ours))
             except (InvalidInputError, KeyError, TypeError, ValueError):
                 self._resync_later(order.get("symbol"))
 
@@ -398,18 +403,3 @@ class CcxtGateway:
             usage=self._usage.statistics(),
             requests=self._calls.requests if self._calls else 0,
         )
-
-
-def _trade_from_report(order: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
-    """A ccxt-shaped trade from a Binance execution report (``t`` trade id, ``l``/``L``/``n``)."""
-    return {
-        "id": str(info["t"]),
-        "order": order.get("id"),
-        "clientOrderId": order.get("clientOrderId"),
-        "symbol": order.get("symbol"),
-        "amount": info["l"],
-        "price": info["L"],
-        "fee": {"cost": info.get("n") or "0"},
-        "takerOrMaker": "maker" if info.get("m") else "taker",
-        "timestamp": info.get("T"),
-    }

@@ -25,7 +25,7 @@ __all__ = ["EventJournal"]
 class EventJournal:
     """Numbers events, keeps the newest ``retain`` of them and serves readers from any point."""
 
-    def __init__(self, retain: int = 1_000_000) -> None:
+    def __init__(self, retain: int = 100_000) -> None:
         if isinstance(retain, bool) or not isinstance(retain, int) or retain < 1:
             raise InvalidInputError("retain", retain, "expected a whole number of events, at least 1")
         self._events: collections.deque[ExecutionEvent] = collections.deque(maxlen=retain)

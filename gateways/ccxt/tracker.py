@@ -258,8 +258,12 @@ class OrderTracker:
         while len(self._ended) > self._keep_ended:
             old, _ = self._ended.popitem(last=False)
             forgotten = self._children.pop(old, None)
-            if forgotten is not None and forgotten.venue_order_id is not None:
+            if forgotten is None:
+                continue
+            if forgotten.venue_order_id is not None:
                 self._by_venue_id.pop((forgotten.order.symbol, forgotten.venue_order_id), None)
+            for fill in forgotten.fills:  # a late copy of one of these finds no order: ignored
+                self._trades.discard((forgotten.order.symbol, fill.trade_id))
 
     def _emit(self, kind: type, child: _Child, **fields: object) -> None:
         order = child.order

@@ -29,6 +29,7 @@ __all__ = [
     "order_seen",
     "quote_from_ticker",
     "status_of",
+    "trade_from_report",
     "trade_seen",
 ]
 
@@ -165,3 +166,18 @@ def quote_from_ticker(symbol: str, ticker: Mapping[str, Any], timestamp: float) 
         last=None if not last else to_decimal(last, "last"),
         timestamp=timestamp,
     )
+
+
+def trade_from_report(order: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
+    """A ccxt-shaped trade from a Binance execution report (``t`` trade id, ``l``/``L``/``n``)."""
+    return {
+        "id": str(info["t"]),
+        "order": order.get("id"),
+        "clientOrderId": order.get("clientOrderId"),
+        "symbol": order.get("symbol"),
+        "amount": info["l"],
+        "price": info["L"],
+        "fee": {"cost": info.get("n") or "0"},
+        "takerOrMaker": "maker" if info.get("m") else "taker",
+        "timestamp": info.get("T"),
+    }

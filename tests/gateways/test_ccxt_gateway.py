@@ -343,3 +343,25 @@ async def test_using_the_gateway_outside_async_with_is_refused() -> None:
     gateway = open_gateway(FakeExchange())
     with pytest.raises(Exception, match="not open"):
         await gateway.get_quote("BTC/USDT")
+
+
+@with_venue
+async def test_a_fill_in_binances_execution_report_counts_even_without_the_trade_stream(
+    fake: FakeExchange, gateway: CcxtGateway
+) -> None:
+    await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1", client_order_id="r1"))
+    order = fake.orders["r1"]
+    report = {"x": "TRADE", "t": 901, "l": "0.4", "L": "100.5", "n": "0.04", "m": True, "T": 1}
+    fake.order_stream.push(dict(order, filled=0.4, info=report))  # the trade stream never says it
+    fake.order_stream.push(dict(order, filled=0.4, info=report))  # and the report comes twice
+    events = await next_events(gateway, 2)
+    fill = events[1]
+    assert isinstance(fill, OrderFilled)
+    assert (fill.trade_id, fill.quantity, fill.price, fill.fee, fill.is_maker) == (
+        "901",
+        Decimal("0.4"),
+        Decimal("100.5"),
+        Decimal("0.04"),
+        True,
+    )
+    assert gateway.statistics().orders.duplicate_fills == 1
