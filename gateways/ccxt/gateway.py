@@ -195,6 +195,7 @@ class CcxtGateway:
         traceback: TracebackType | None,
     ) -> None:
         task_group, self._task_group = self._task_group, None
+        self._journal.close()
         try:
             if task_group is not None:
                 task_group.cancel_scope.cancel()

@@ -5,7 +5,8 @@ the next number here (1, 2, 3, ...) and is kept; ``read(after_sequence=n)`` yiel
 ``n`` and then waits for more. The newest ``retain`` events are kept (a reader further behind than
 that gets ``InvalidInputError`` naming ``after_sequence``). ``fail`` ends every reader waiting now
 with ``EventStreamDroppedError`` (the gateway calls it only when its reconciliation could not cover
-a dropped stream); readers who subscribe again wait for what comes next.
+a dropped stream); readers who subscribe again wait for what comes next. ``close`` ends the readers
+(when the gateway closes) once they have read everything kept.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class EventJournal:
         self._last = 0
         self._changed = anyio.Event()
         self._failures = 0
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<EventJournal [last sequence: {self._last}, kept: {len(self._events)}]>"
@@ -48,6 +50,11 @@ class EventJournal:
         self._events.append(numbered)
         self._wake()
         return numbered
+
+    def close(self) -> None:
+        """End every reader once it has what was kept (the gateway closed)."""
+        self._closed = True
+        self._wake()
 
     def fail(self) -> None:
         """End the readers waiting now with ``EventStreamDroppedError``."""
@@ -81,4 +88,6 @@ class EventJournal:
                 yield event
             if self._failures != failures:
                 raise EventStreamDroppedError(position)
+            if self._closed:
+                return
             await self._changed.wait()

@@ -365,3 +365,12 @@ async def test_a_fill_in_binances_execution_report_counts_even_without_the_trade
         True,
     )
     assert gateway.statistics().orders.duplicate_fills == 1
+
+
+async def test_the_event_stream_ends_when_the_gateway_closes() -> None:
+    fake = FakeExchange()
+    async with open_gateway(fake) as gateway:
+        await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1"))
+    with anyio.fail_after(1):
+        events = [event async for event in gateway.events()]
+    assert [type(event) for event in events] == [OrderAccepted]
