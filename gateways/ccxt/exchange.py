@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateways.ccxt.settings import CcxtSettings
+from gateways.ccxt.settings import CREDENTIAL_OPTIONS, CcxtSettings
 
 __all__ = ["exchange_config", "make_exchange"]
 
@@ -24,16 +24,6 @@ _BINANCE_TYPES = {
     "future": ("linear", "inverse"),
     "option": ("option",),
 }
-_OTHER_CREDENTIALS = (
-    "uid",
-    "password",
-    "login",
-    "twofa",
-    "privateKey",
-    "walletAddress",
-    "token",
-    "accountId",
-)
 
 
 def _binance_market_types(market_types: tuple[str, ...]) -> list[str]:
@@ -77,10 +67,10 @@ def exchange_config(settings: CcxtSettings) -> dict[str, Any]:
     if settings.base_url is not None:
         config["urls"] = _served_urls(settings.base_url)
         options.update(defaultType="spot", fetchCurrencies=False, fetchMargins=False)
-    for name in _OTHER_CREDENTIALS:
+    for name in CREDENTIAL_OPTIONS:
         if name in settings.options:
             config[name] = settings.options[name]
-    options.update({key: value for key, value in settings.options.items() if key not in _OTHER_CREDENTIALS})
+    options.update({key: value for key, value in settings.options.items() if key not in CREDENTIAL_OPTIONS})
     return config
 
 

@@ -17,10 +17,22 @@ import attrs
 
 from engine.errors import InvalidInputError
 
-__all__ = ["MARKET_TYPES", "CcxtSettings", "known_exchange_ids"]
+__all__ = ["CREDENTIAL_OPTIONS", "MARKET_TYPES", "CcxtSettings", "known_exchange_ids"]
 
 #: The market types ccxt distinguishes; instruments are loaded only for the ones asked for.
 MARKET_TYPES = ("spot", "margin", "swap", "future", "option")
+
+#: Credentials some exchanges need besides the key and secret; given in ``options``, never shown.
+CREDENTIAL_OPTIONS = (
+    "uid",
+    "password",
+    "login",
+    "twofa",
+    "privateKey",
+    "walletAddress",
+    "token",
+    "accountId",
+)
 
 #: Environment variables read by ``from_environment`` (``{ID}`` is the exchange id, upper case).
 KEY_VARIABLES = ("{ID}_API_KEY", "TWAP_ENGINE_API_KEY")
@@ -88,6 +100,10 @@ def _timeout(value: Any) -> float:
     return float(value)
 
 
+def _shown_options(options: Mapping[str, Any]) -> str:
+    return repr({key: "***" if key in CREDENTIAL_OPTIONS else value for key, value in options.items()})
+
+
 def _options(value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidInputError("options", value, "expected a mapping of ccxt options")
@@ -111,7 +127,7 @@ class CcxtSettings:
     market_types: tuple[str, ...] = attrs.field(default=("spot",), converter=_market_types)
     base_url: str | None = attrs.field(default=None, converter=_base_url)
     timeout: float = attrs.field(default=10.0, converter=_timeout)
-    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_options)
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_options, repr=_shown_options)
 
     @classmethod
     def from_environment(

@@ -215,9 +215,11 @@ def test_an_unknown_exchange_id_is_refused_naming_it() -> None:
 
 
 def test_keys_are_never_shown() -> None:
-    settings = CcxtSettings("binance", "my-api-key", "my-secret")
+    settings = CcxtSettings("okx", "my-api-key", "my-secret", options={"password": "my-pass", "x": 1})
     assert "my-api-key" not in repr(settings)
     assert "my-secret" not in repr(settings)
+    assert "my-pass" not in repr(settings)
+    assert "'x': 1" in repr(settings)
 
 
 def test_missing_keys_in_the_environment_are_refused_naming_the_variables() -> None:
