@@ -9,10 +9,11 @@ from typing import Any
 
 import anyio
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 import pytest
 
 from engine.events import OrderFilled
-from gateways.served import ServedEndpoints
+from gateways.served import ServedEndpoints, serve_venue
 from gateways.simulated import FaultPlan
 from tests.gateways.served.harness import Clients, quiet_venue, run_served
 
@@ -133,3 +134,32 @@ def test_each_fill_is_reported_once_though_the_venue_duplicates_reorders_and_dro
 
     faults = FaultPlan(duplicate_fill=0.5, reorder_events=0.3, drop_stream=0.3)
     run_served(scenario, quiet_venue(faults=faults, seed=3))
+
+
+def test_stopping_the_server_ends_open_streams_and_their_watchers_hear_of_it() -> None:
+    async def main() -> None:
+        failures: list[BaseException] = []
+        pro: Any = None
+        try:
+            with anyio.fail_after(20):
+                async with anyio.create_task_group() as task_group:  # noqa: SIM117 (outlives the server)
+                    async with serve_venue(quiet_venue()) as served:
+                        pro = ccxt_pro.binance(served.ccxt_config())
+                        await pro.load_markets()
+
+                        async def watch() -> None:
+                            try:
+                                while True:
+                                    await pro.watch_orders("AAPL/USDT")
+                            except ccxt_async.NetworkError as error:
+                                failures.append(error)
+
+                        task_group.start_soon(watch)
+                        await served.exchange.wait_user_stream()
+                    # the server has stopped; the watcher's connection is gone
+        finally:
+            if pro is not None:
+                await pro.close()
+        assert len(failures) == 1
+
+    anyio.run(main)
