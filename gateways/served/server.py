@@ -168,9 +168,10 @@ async def _serve_http(
     task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run uvicorn on ``sock``; ready once it listens; stop it when the exchange stops."""
+    # log_config=None: uvicorn leaves the application's logging configuration alone.
     config = uvicorn.Config(
-        build_app(exchange), lifespan="off", log_level="warning", access_log=False,
-        ws="websockets-sansio", timeout_graceful_shutdown=_GRACEFUL_SECONDS,
+        build_app(exchange), lifespan="off", log_config=None, log_level="warning", access_log=False,
+        ws="websockets-sansio", timeout_graceful_shutdown=_GRACEFUL_SECONDS, server_header=False,
     )
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as task_group:
