@@ -26,7 +26,7 @@ from gateways.served.limits import BinanceLimits, LimitStatistics, RequestLimite
 from gateways.served.symbols import SymbolMap
 from gateways.simulated import SimulatedVenue
 
-__all__ = ["PaperExchange", "PaperExchangeStatistics"]
+__all__ = ["DayStats", "PaperExchange", "PaperExchangeStatistics"]
 
 
 @attrs.frozen
@@ -47,7 +47,7 @@ class PaperExchangeStatistics:
 
 
 @attrs.define
-class _DayStats:
+class DayStats:
     """Open, high and low of one symbol since the server started (the 24-hour ticker's window)."""
 
     open: Decimal
@@ -87,11 +87,11 @@ class PaperExchange:
         self.user_streams = 0
         self._user_stream_opened = anyio.Event()
         self._pump_scope: anyio.CancelScope | None = None
-        self._day: dict[str, _DayStats] = {}
+        self._day: dict[str, DayStats] = {}
         now_ms = self.clock.now_ms()
         for market in self.symbols:
             price = self._price(venue.quote_nowait(market.symbol))
-            self._day[market.symbol] = _DayStats(price, price, price, now_ms)
+            self._day[market.symbol] = DayStats(price, price, price, now_ms)
         self._log = structlog.get_logger(__name__).bind(venue="served")
 
     def __repr__(self) -> str:
@@ -113,7 +113,7 @@ class PaperExchange:
         self._day[symbol].see(self._price(quote))
         return quote
 
-    def day(self, symbol: str) -> _DayStats:
+    def day(self, symbol: str) -> DayStats:
         """Open, high and low of ``symbol`` since the server started."""
         return self._day[symbol]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ccxt.async_support as ccxt_async
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateways.served import BinanceLimits, ServedEndpoints
 from tests.gateways.served.harness import Clients, raw_request, run_served, signed_query
@@ -129,3 +131,51 @@ def test_windows_follow_the_wall_clock_as_binance_s_do() -> None:
     with pytest.raises(BinanceError) as too_many:
         limiter.admit(1, True, 26.0)
     assert (too_many.value.code, too_many.value.retry_after) == (-1015, 9)  # the window ends at 1,090
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    requests=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=0.5, allow_nan=False),  # seconds since the last request
+            st.integers(min_value=1, max_value=25),  # its weight
+            st.booleans(),  # a new order?
+        ),
+        max_size=300,
+    ),
+    wall_start=st.floats(min_value=0, max_value=86_400, allow_nan=False),
+)
+def test_what_the_limiter_admits_never_passes_a_limit_in_any_window(
+    requests: list[tuple[float, int, bool]], wall_start: float
+) -> None:
+    from gateways.served.errors import BinanceError
+    from gateways.served.limits import RequestLimiter
+
+    limits = BinanceLimits(
+        request_weight_per_minute=200, orders_per_10s=7, orders_per_day=40, ban_after=1_000
+    )
+    limiter = RequestLimiter(limits, 0.0, wall_start)
+    now = 0.0
+    weights: dict[int, int] = {}  # counted weight (refused requests count too) per wall-clock minute
+    orders_10s: dict[int, int] = {}
+    orders_day: dict[int, int] = {}
+    refusals: list[BinanceError] = []
+    for gap, weight, is_order in requests:
+        now += gap
+        wall = now + wall_start
+        minute = int(wall // 60)
+        weights[minute] = weights.get(minute, 0) + weight
+        try:
+            limiter.admit(weight, is_order, now)
+        except BinanceError as error:
+            refusals.append(error)
+            continue
+        assert weights[minute] <= limits.request_weight_per_minute
+        if is_order:
+            window, day = int(wall // 10), int(wall // 86_400)
+            orders_10s[window] = orders_10s.get(window, 0) + 1
+            orders_day[day] = orders_day.get(day, 0) + 1
+            assert orders_10s[window] <= limits.orders_per_10s
+            assert orders_day[day] <= limits.orders_per_day
+    assert all(error.status == 429 and (error.retry_after or 0) >= 1 for error in refusals)
+    assert limiter.statistics().violations == len(refusals)
