@@ -108,3 +108,20 @@ def test_a_duplicate_client_order_id_is_refused_and_changes_nothing() -> None:
         assert len(await exchange.fetch_open_orders("AAPL/USDT")) == 1
 
     run_served(scenario)
+
+
+def test_all_orders_book_tickers_and_last_prices() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        await exchange.create_order("GOOGL/USDT", "limit", "buy", 1, 100, params={"clientOrderId": "all-1"})
+        await exchange.create_order("GOOGL/USDT", "market", "sell", 1, params={"clientOrderId": "all-2"})
+        orders = await exchange.fetch_orders("GOOGL/USDT")
+        assert [(o["clientOrderId"], o["status"]) for o in orders] == [("all-1", "open"), ("all-2", "closed")]
+        books = await exchange.fetch_bids_asks(["GOOGL/USDT", "AAPL/USDT"])
+        assert set(books) == {"GOOGL/USDT", "AAPL/USDT"}
+        assert all(book["bid"] < book["ask"] for book in books.values())
+        prices = await exchange.fetch_last_prices(["MSFT/USDT"])
+        assert prices["MSFT/USDT"]["price"] > 0
+        assert await exchange.fetch_open_orders("MSFT/USDT") == []
+
+    run_served(scenario)
