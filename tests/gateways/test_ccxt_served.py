@@ -101,7 +101,7 @@ def test_a_twap_rebalance_over_http_with_wire_faults_matches_the_venues_fills() 
         check_no_duplicate_order(venue)
         assert served.statistics().rate_limit_violations == 0
         fired = served.statistics().faults
-        assert sum(fired.values()) > 0, fired  # the faults did happen
+        assert min(fired.values()) > 0, fired  # every kind of fault did happen
         assert statistics.orders.overfills_dropped == 0
 
     run_served(scenario, faults, seed=4)
