@@ -6,6 +6,7 @@
                             [--api-key KEY --api-secret SECRET] [--seed N]
                             [--orders-per-10s N] [--orders-per-day N] [--weight-per-minute N]
                             [--drop-answer P] [--server-error P] [--slow P] [--close-user-stream P]
+                            [--check-balances]
 
 Serves the simulated venue of SCENARIO (its symbols, market, latency, fees, venue faults, cash
 and positions, as ``backtest`` reads them) or the demo venue, in Binance Spot's dialect, on real
@@ -51,6 +52,7 @@ def add_parser(commands: Any) -> None:
     serve.add_argument("--orders-per-10s", type=int, default=limits.orders_per_10s)
     serve.add_argument("--orders-per-day", type=int, default=limits.orders_per_day)
     serve.add_argument("--weight-per-minute", type=int, default=limits.request_weight_per_minute)
+    serve.add_argument("--check-balances", action="store_true", help="refuse orders without the funds")
     for fault in ("drop-answer", "server-error", "slow", "close-user-stream"):
         serve.add_argument(f"--{fault}", type=float, default=0.0, metavar="P", help="wire fault probability")
 
@@ -88,7 +90,7 @@ def run(arguments: argparse.Namespace, console: Console) -> int:
     async def main() -> None:
         async with serve_venue(
             venue, host=arguments.host, port=arguments.port, credentials=credentials, limits=limits,
-            faults=faults, seed=seed,
+            faults=faults, seed=seed, check_balances=arguments.check_balances,
         ) as served:
             markets = ", ".join(f"{m.market_id} ({m.ccxt_symbol})" for m in served.exchange.symbols)
             console.print(f"serving the simulated venue in Binance's dialect: {markets}", markup=False)

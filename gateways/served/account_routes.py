@@ -1,37 +1,28 @@
 """Signed REST routes of the account: ``account``, ``allOrders`` and ``myTrades``.
 
 Balances: the quote asset holds the venue's cash, each base asset the venue's position in that
-symbol; nothing is ``locked`` (the simulated venue does not reserve funds for resting orders, and
-lets cash or a position go below zero rather than refuse an order).
+symbol, less what open orders lock (balances.py).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from starlette.routing import Route
 
+from gateways.served.balances import balances
 from gateways.served.dispatch import endpoint
 from gateways.served.encoding import decimal_text, trade_fields
 from gateways.served.exchange import PaperExchange
 from gateways.served.params import Params
 
-_ZERO = Decimal(0)
-
 __all__ = ["account_routes"]
 
 
 async def account(exchange: PaperExchange, params: Params) -> object:
-    venue = exchange.venue
-    balances = [{"asset": exchange.symbols.quote, "free": decimal_text(venue.cash), "locked": "0.00000000"}]
-    positions = venue.positions
-    balances.extend(
-        {"asset": market.base, "free": decimal_text(positions.get(market.symbol, _ZERO)),
-         "locked": "0.00000000"}
-        for market in exchange.symbols
-    )
-    if params.text("omitZeroBalances") == "true":
-        balances = [balance for balance in balances if balance["free"] != "0.00000000"]
+    shown = [
+        {"asset": balance.asset, "free": decimal_text(balance.free), "locked": decimal_text(balance.locked)}
+        for balance in balances(exchange.venue, exchange.ledger, exchange.symbols)
+        if params.text("omitZeroBalances") != "true" or balance.free or balance.locked
+    ]
     return {
         "makerCommission": 0,
         "takerCommission": 0,
@@ -47,7 +38,7 @@ async def account(exchange: PaperExchange, params: Params) -> object:
         "preventSor": False,
         "updateTime": exchange.clock.now_ms(),
         "accountType": "SPOT",
-        "balances": balances,
+        "balances": shown,
         "permissions": ["SPOT"],
         "uid": 1,
     }

@@ -73,6 +73,7 @@ class PaperExchange:
         seed: int,
         quote_asset: str,
         stream_interval: float,
+        check_balances: bool = False,
     ) -> None:
         self.venue = venue
         self.credentials = credentials
@@ -83,6 +84,7 @@ class PaperExchange:
         self.faults = WireFaultInjector(faults, seed)
         self.ledger = Ledger(self.symbols, self.clock)
         self.stream_interval = stream_interval
+        self.check_balances = check_balances
         self.stopping = anyio.Event()
         self.user_streams = 0
         self._user_stream_opened = anyio.Event()

@@ -2,7 +2,8 @@
 
 A new order is checked completely before the venue sees it: parameters (-1100/-1102/-1106/-1115/
 -1116/-1117), the symbol (-1121), the symbol's filters (-1013 PRICE_FILTER, LOT_SIZE, NOTIONAL), the
-client order id (-2010 "Duplicate order sent." when the served venue already holds it). Then the
+funds when ``check_balances`` is on (-2010, balances.py), the client order id (-2010 "Duplicate
+order sent." when the served venue already holds it). Then the
 ledger gives it its ``orderId`` and the venue executes it. A venue timeout (the order may live)
 answers -1007, HTTP 503; a refusal by the venue answers -2010 with the venue's reason.
 
@@ -30,6 +31,7 @@ from engine.errors import (
 )
 from engine.ids import new_client_order_id, validate_client_order_id
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
+from gateways.served.balances import check_funds
 from gateways.served.dispatch import endpoint
 from gateways.served.encoding import fill_fields
 from gateways.served.errors import (
@@ -115,6 +117,8 @@ def _order_from(exchange: PaperExchange, params: Params) -> tuple[Market, Order]
         symbol=market.symbol, side=side, quantity=quantity, order_type=order_type, limit_price=price,
         time_in_force=time_in_force, client_order_id=client_order_id,
     )
+    if exchange.check_balances:
+        check_funds(order, reference, exchange.venue, exchange.ledger, exchange.symbols)
     return market, order
 
 

@@ -13,7 +13,7 @@
 ``task_group.start``), and on exit stops them in order: held answers and sockets end, uvicorn shuts
 down gracefully, the venue closes. ``port=0`` takes a free ephemeral port. It binds 127.0.0.1
 unless told otherwise. Without credentials it makes a random key and secret (``served.api_key``,
-``served.secret``).
+``served.secret``). ``check_balances=True`` refuses orders without the funds, as Binance does.
 
 ``serve_in_thread`` does the same on its own event loop in a background thread, for synchronous
 callers (a pytest fixture, a notebook); leaving its ``with`` stops the server and joins the thread.
@@ -128,6 +128,7 @@ async def serve_venue(
     seed: int = 0,
     quote_asset: str = DEFAULT_QUOTE_ASSET,
     stream_interval: float = 0.05,
+    check_balances: bool = False,
 ) -> AsyncIterator[ServedEndpoints]:
     """Open ``venue`` and serve it in Binance's dialect until the ``async with`` ends."""
     if credentials is None:
@@ -145,6 +146,7 @@ async def serve_venue(
             exchange = PaperExchange(
                 venue, credentials, limits=limits or BinanceLimits(), faults=faults or WireFaults(),
                 seed=seed, quote_asset=quote_asset, stream_interval=stream_interval,
+                check_balances=check_balances,
             )
             endpoints = ServedEndpoints(
                 host, sock.getsockname()[1], credentials.api_key, credentials.secret, exchange

@@ -15,7 +15,6 @@ The wire fault ``close_user_stream`` closes the connection in place of a report.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -25,6 +24,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateways.served.auth import ws_payload
+from gateways.served.balances import balances
 from gateways.served.encoding import decimal_text
 from gateways.served.errors import BinanceError, missing_parameter
 from gateways.served.exchange import PaperExchange
@@ -108,13 +108,13 @@ class _Session:
         exchange = self.exchange
         market = exchange.symbols.by_market_id(str(report["s"]))
         assert market is not None
-        venue = exchange.venue
-        position = venue.positions.get(market.symbol, Decimal(0))
+        changed = (market.quote, market.base)
         return {
             "e": "outboundAccountPosition", "E": report["E"], "u": report["T"],
             "B": [
-                {"a": market.quote, "f": decimal_text(venue.cash), "l": "0.00000000"},
-                {"a": market.base, "f": decimal_text(position), "l": "0.00000000"},
+                {"a": balance.asset, "f": decimal_text(balance.free), "l": decimal_text(balance.locked)}
+                for balance in balances(exchange.venue, exchange.ledger, exchange.symbols)
+                if balance.asset in changed
             ],
         }
 

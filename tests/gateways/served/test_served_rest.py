@@ -8,7 +8,7 @@ import ccxt.async_support as ccxt_async
 import pytest
 
 from gateways.served import ServedEndpoints
-from tests.gateways.served.harness import Clients, run_served
+from tests.gateways.served.harness import Clients, quiet_venue, run_served
 
 
 def test_load_markets_maps_each_symbol_to_a_usdt_market_with_its_filters() -> None:
@@ -125,3 +125,34 @@ def test_all_orders_book_tickers_and_last_prices() -> None:
         assert await exchange.fetch_open_orders("MSFT/USDT") == []
 
     run_served(scenario)
+
+
+def test_resting_orders_lock_funds_in_the_balance() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        await exchange.create_order("AAPL/USDT", "market", "buy", 10, params={"clientOrderId": "lock-0"})
+        await exchange.create_order("AAPL/USDT", "limit", "buy", 3, 100, params={"clientOrderId": "lock-1"})
+        await exchange.create_order("AAPL/USDT", "limit", "sell", 4, 200, params={"clientOrderId": "lock-2"})
+        balance = await exchange.fetch_balance()
+        venue = served.exchange.venue
+        assert (balance["USDT"]["used"], balance["AAPL"]["used"]) == (300, 4)
+        assert Decimal(str(balance["USDT"]["free"])) == venue.cash - 300
+        assert balance["AAPL"]["free"] == 6
+        assert balance["AAPL"]["total"] == 10
+
+    run_served(scenario)
+
+
+def test_with_balance_checks_an_order_beyond_the_free_funds_is_refused() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        with pytest.raises(ccxt_async.InsufficientFunds):
+            await exchange.create_order("AAPL/USDT", "market", "sell", 1, params={"clientOrderId": "short-1"})
+        await exchange.create_order("AAPL/USDT", "limit", "buy", 90, 100, params={"clientOrderId": "big-1"})
+        with pytest.raises(ccxt_async.InsufficientFunds):  # 9,000 of the 10,000 are locked
+            await exchange.create_order(
+                "AAPL/USDT", "limit", "buy", 20, 100, params={"clientOrderId": "big-2"}
+            )
+        assert served.exchange.venue.statistics().orders == 1
+
+    run_served(scenario, quiet_venue(cash=10_000), check_balances=True)
