@@ -38,9 +38,7 @@ class AssetBalance:
 
 def _locked(ledger: Ledger, symbols: SymbolMap) -> dict[str, Decimal]:
     locked: dict[str, Decimal] = {}
-    for entry in ledger.entries():
-        if not entry.is_open:
-            continue
+    for entry in ledger.open_entries():
         order = entry.order
         rest = order.quantity - entry.executed
         market = symbols.market(order.symbol)

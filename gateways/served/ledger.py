@@ -72,6 +72,7 @@ class Ledger:
         self._clock = clock
         self._by_client_id: dict[str, OrderEntry] = {}
         self._by_order_id: dict[int, OrderEntry] = {}
+        self._open: dict[int, OrderEntry] = {}  # accepted and not final, by order id
         self._trades: list[TradeRecord] = []
         self._venue_trade_ids: set[str] = set()
         self._next_order_id = 1
@@ -82,7 +83,7 @@ class Ledger:
         self.reports = 0
 
     def __repr__(self) -> str:
-        open_orders = sum(1 for entry in self._by_client_id.values() if entry.is_open)
+        open_orders = len(self._open)
         return (
             f"<Ledger orders={len(self._by_client_id)} open={open_orders} trades={len(self._trades)} "
             f"subscribers={len(self._subscribers)}>"
@@ -118,6 +119,12 @@ class Ledger:
         """Every order the venue took (of ``symbol``), in ``orderId`` order."""
         for entry in self._by_order_id.values():
             if entry.accepted and (symbol is None or entry.order.symbol == symbol):
+                yield entry
+
+    def open_entries(self, symbol: str | None = None) -> Iterator[OrderEntry]:
+        """The orders that may still fill (of ``symbol``), in the order the venue took them."""
+        for entry in list(self._open.values()):
+            if symbol is None or entry.order.symbol == symbol:
                 yield entry
 
     def trades(self, symbol: str) -> Iterator[TradeRecord]:
@@ -169,6 +176,7 @@ class Ledger:
         if not entry.accepted:
             entry.accepted = True
             entry.updated = max(entry.updated, time)
+            self._open[entry.order_id] = entry
             self._report(entry, "NEW", None, time)
 
     def _fill(self, entry: OrderEntry, fill: OrderFilled) -> None:
@@ -186,7 +194,10 @@ class Ledger:
         entry.quote_quantity += fill.quantity * fill.price
         entry.updated = max(entry.updated, fill.timestamp)
         if not entry.is_final:
-            entry.status = "FILLED" if entry.executed >= entry.order.quantity else "PARTIALLY_FILLED"
+            filled = entry.executed >= entry.order.quantity
+            entry.status = "FILLED" if filled else "PARTIALLY_FILLED"
+            if filled:
+                self._open.pop(entry.order_id, None)
         self._report(entry, "TRADE", trade, fill.timestamp)
 
     def _finish(self, entry: OrderEntry, status: str, time: float) -> None:
@@ -194,6 +205,7 @@ class Ledger:
             return
         entry.status = status
         entry.updated = max(entry.updated, time)
+        self._open.pop(entry.order_id, None)
         self._report(entry, status, None, time)
 
     # --- the user-data stream -------------------------------------------------------------------

@@ -254,7 +254,7 @@ async def open_orders(exchange: PaperExchange, params: Params) -> object:
     market = params.optional_market(exchange.symbols)
     symbol = market.symbol if market is not None else None
     ledger = exchange.ledger
-    return [ledger.fields(entry) for entry in ledger.entries(symbol) if entry.is_open]
+    return [ledger.fields(entry) for entry in ledger.open_entries(symbol)]
 
 
 def _open_orders_weight(params: Params) -> int:
