@@ -97,6 +97,11 @@ def test_each_fill_is_reported_once_whatever_the_order_and_repetition_of_arrival
             entry = ledger.by_client_id(order.client_order_id)
             assert entry is not None
             assert entry.executed == sum((fill.quantity for fill in own_fills), Decimal(0)) <= order.quantity
+        still_open = {entry.order.client_order_id for entry in ledger.open_entries()}
+        assert still_open == {
+            order.client_order_id for order, _ in histories
+            if (entry := ledger.by_client_id(order.client_order_id)) is not None and entry.is_open
+        }
         trade_ids = [int(str(report["t"])) for report in sent if report["x"] == "TRADE"]
         assert sorted(trade_ids) == list(range(1, len(trade_ids) + 1))
     finally:
