@@ -21,6 +21,7 @@ callers (a pytest fixture, a notebook); leaving its ``with`` stops the server an
 
 from __future__ import annotations
 
+import math
 import queue
 import secrets
 import socket
@@ -34,13 +35,14 @@ import anyio.abc
 import attrs
 import uvicorn
 
+from engine.errors import InvalidInputError
 from gateways.served.app import build_app
 from gateways.served.auth import Credentials
 from gateways.served.errors import ServerNotReadyError
 from gateways.served.exchange import PaperExchange, PaperExchangeStatistics
 from gateways.served.faults import WireFaults
 from gateways.served.limits import BinanceLimits
-from gateways.served.symbols import DEFAULT_QUOTE_ASSET
+from gateways.served.symbols import DEFAULT_QUOTE_ASSET, SymbolMap
 from gateways.simulated import SimulatedVenue
 
 __all__ = ["ServedEndpoints", "serve_in_thread", "serve_venue"]
@@ -131,6 +133,8 @@ async def serve_venue(
     check_balances: bool = False,
 ) -> AsyncIterator[ServedEndpoints]:
     """Open ``venue`` and serve it in Binance's dialect until the ``async with`` ends."""
+    _check_settings(venue, port, stream_interval, credentials)
+    SymbolMap(venue.instruments, quote_asset)  # refuses a bad quote asset or symbol before binding
     if credentials is None:
         credentials = Credentials(secrets.token_hex(16), secrets.token_hex(32))
     # IPPROTO_TCP named: asyncio turns Nagle's algorithm off only on sockets that say they are TCP,
@@ -160,6 +164,21 @@ async def serve_venue(
                     exchange.stop()
     finally:
         sock.close()
+
+
+def _check_settings(venue: Any, port: Any, stream_interval: Any, credentials: Any) -> None:
+    """Refuse bad settings before anything binds or opens, naming the field."""
+    if not isinstance(venue, SimulatedVenue):
+        raise InvalidInputError("venue", venue, "expected a SimulatedVenue (not yet opened)")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65_535:
+        raise InvalidInputError("port", port, "expected a port number from 0 (any free) to 65535")
+    if (
+        isinstance(stream_interval, bool) or not isinstance(stream_interval, int | float)
+        or not 0 < stream_interval < math.inf
+    ):
+        raise InvalidInputError("stream_interval", stream_interval, "expected a positive number of seconds")
+    if credentials is not None and not isinstance(credentials, Credentials):
+        raise InvalidInputError("credentials", "<hidden>", "expected Credentials")
 
 
 async def _serve_http(

@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from typing import Any
 
 import gateways.served
 
@@ -34,3 +35,27 @@ def test_the_engine_does_not_load_the_served_venue() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_serve_venue_refuses_bad_settings_naming_the_field() -> None:
+    import anyio
+    import pytest
+
+    from gateways.served import serve_venue
+    from gateways.simulated import SimulatedVenue
+
+    async def serve(options: dict[str, Any]) -> None:
+        venue = options.pop("venue", SimulatedVenue.demo())
+        async with serve_venue(venue, **options):
+            raise AssertionError("served with bad settings")
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"port": 70_000}, "port"),
+        ({"port": "8765"}, "port"),
+        ({"stream_interval": 0}, "stream_interval"),
+        ({"venue": "demo"}, "venue"),
+        ({"quote_asset": "usdt"}, "quote_asset"),
+    ]
+    for options, field in cases:
+        with pytest.raises(ValueError, match=field):
+            anyio.run(serve, options)
