@@ -18,6 +18,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
+from engine.errors import InvalidInputError
 from gateways.served.auth import rest_payload
 from gateways.served.errors import BinanceError
 from gateways.served.exchange import PaperExchange
@@ -55,6 +56,16 @@ def endpoint(
             result = await handler(exchange, params)
         except BinanceError as error:
             return _error_response(exchange, error, order)
+        except InvalidInputError as error:  # a value our own types refuse, past Binance's checks
+            refused = BinanceError(
+                400, -1100, f"Illegal characters found in parameter '{error.field}'; {error.reason}."
+            )
+            return _error_response(exchange, refused, order)
+        except Exception:
+            # A bug, not the client's fault: Binance's -1000 rather than a bare 500 page.
+            _log.exception("request failed", path=request.url.path)
+            unknown = BinanceError(500, -1000, "An unknown error occurred while processing the request.")
+            return _error_response(exchange, unknown, order)
         if signed:
             faulty = await _wire_fault(exchange, order)
             if faulty is not None:

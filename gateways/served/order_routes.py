@@ -55,14 +55,14 @@ from gateways.served.ledger import OrderEntry
 from gateways.served.params import Params
 from gateways.served.symbols import Market
 
-__all__ = ["order_routes"]
+__all__ = ["order_from_params", "order_routes"]
 
 _CLIENT_ORDER_ID = re.compile(r"[a-zA-Z0-9\-_]{1,36}")
 _CLIENT_ORDER_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
 _TIME_IN_FORCE = {"GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC}
 
 
-def _order_from(exchange: PaperExchange, params: Params) -> tuple[Market, Order]:
+def order_from_params(exchange: PaperExchange, params: Params) -> tuple[Market, Order]:
     """The order the parameters describe, checked against the symbol's filters, or the answer."""
     market = params.market(exchange.symbols)
     side = {"BUY": OrderSide.BUY, "SELL": OrderSide.SELL}.get(params.required("side"))
@@ -124,14 +124,14 @@ def _order_from(exchange: PaperExchange, params: Params) -> tuple[Market, Order]
 
 async def test_order(exchange: PaperExchange, params: Params) -> object:
     """``order/test``: every check of a new order, nothing sent to the venue."""
-    _, order = _order_from(exchange, params)
+    _, order = order_from_params(exchange, params)
     if exchange.ledger.by_client_id(order.client_order_id) is not None:
         raise duplicate_order()
     return {}
 
 
 async def new_order(exchange: PaperExchange, params: Params) -> object:
-    market, order = _order_from(exchange, params)
+    market, order = order_from_params(exchange, params)
     response_type = params.text("newOrderRespType") or "FULL"
     if response_type not in ("ACK", "RESULT", "FULL"):
         raise illegal_characters("newOrderRespType", "ACK|RESULT|FULL")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateways.served import ServedEndpoints
-from tests.gateways.served.harness import Clients, raw_request, run_served, signed_query
+from gateways.served import BinanceLimits, Credentials, PaperExchange, ServedEndpoints, WireFaults
+from tests.gateways.served.harness import Clients, quiet_venue, raw_request, run_served, signed_query
 
 _GOOD = {
     "symbol": "AAPLUSDT",
@@ -104,3 +107,45 @@ def test_an_unknown_path_and_a_malformed_look_up_get_binance_bodies() -> None:
         assert (status, body["code"]) == (400, -1100)
 
     run_served(scenario)
+
+
+_TEXT = st.one_of(
+    st.sampled_from(["", "0", "1", "2", "1.5", "100", "100.00", "0.001", "1e3", "-1", "NaN", "Infinity",
+                     "9" * 25, "0." + "0" * 30 + "1", "AAPLUSDT", "BUY", "SELL", "LIMIT", "MARKET", "GTC",
+                     "IOC", "FOK", "ACK", "RESULT", "FULL"]),
+    st.text(max_size=40),
+)
+
+
+_ORDER_FIELDS = (
+    "symbol", "side", "type", "timeInForce", "quantity", "price", "newClientOrderId", "newOrderRespType"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.fixed_dictionaries({}, optional=dict.fromkeys(_ORDER_FIELDS, _TEXT)))
+def test_any_order_parameters_get_a_binance_answer_never_a_crash(values: dict[str, str]) -> None:
+    from gateways.served.errors import BinanceError
+    from gateways.served.order_routes import order_from_params
+    from gateways.served.params import Params
+
+    refusals: list[BinanceError] = []
+
+    async def check() -> None:
+        venue = quiet_venue()
+        async with venue:
+            exchange = PaperExchange(
+                venue, Credentials("key", "secret"), limits=BinanceLimits(), faults=WireFaults(), seed=0,
+                quote_asset="USDT", stream_interval=0.05,
+            )
+            try:
+                order_from_params(exchange, Params(values))
+            except BinanceError as error:
+                refusals.append(error)
+            finally:
+                exchange.stop()
+
+    anyio.run(check)
+    for error in refusals:
+        assert error.status == 400
+        assert error.code in {-1100, -1102, -1106, -1115, -1116, -1117, -1121, -1013}
