@@ -149,3 +149,17 @@ def test_any_order_parameters_get_a_binance_answer_never_a_crash(values: dict[st
     for error in refusals:
         assert error.status == 400
         assert error.code in {-1100, -1102, -1106, -1115, -1116, -1117, -1121, -1013}
+
+
+def test_a_failure_inside_the_server_answers_binance_s_unknown_error() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        def broken(symbol: str) -> None:
+            raise RuntimeError("a bug")
+
+        setattr(served.exchange.venue, "quote_nowait", broken)  # noqa: B010 (a method, replaced)
+        status, _, body = await raw_request(served, "GET", "/api/v3/ticker/bookTicker", "symbol=AAPLUSDT")
+        assert (status, body["code"]) == (500, -1000)
+        status, _, _ = await raw_request(served, "GET", "/api/v3/time")
+        assert status == 200  # the server carries on
+
+    run_served(scenario)
