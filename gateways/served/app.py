@@ -1,7 +1,8 @@
 """The ASGI application of the served venue: Binance's paths on one Starlette app.
 
 REST under ``/api/v3`` (market_routes, order_routes, account_routes), the WebSocket API at
-``/ws-api/v3`` (user_stream) and market streams at ``/ws`` and ``/ws/<stream>`` (market_streams).
+``/ws-api/v3`` (user_stream) and market streams at ``/ws``, ``/ws/<stream>`` and ``/stream``
+(market_streams).
 An unknown path answers 404 with a Binance body.
 """
 
@@ -39,6 +40,7 @@ def build_app(exchange: PaperExchange) -> Starlette:
         WebSocketRoute("/ws-api/v3", user_stream),
         WebSocketRoute("/ws", market_stream),
         WebSocketRoute("/ws/{stream}", market_stream),
+        WebSocketRoute("/stream", market_stream),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.exchange = exchange

@@ -1,6 +1,8 @@
 """Market streams under ``/ws``: ``<symbol>@bookTicker``, ``<symbol>@ticker`` and ``@miniTicker``.
 
-A connection to ``/ws/<stream>`` (Binance's raw stream) starts subscribed to that stream; any
+A connection to ``/ws/<stream>`` (Binance's raw stream) starts subscribed to that stream, one to
+``/stream?streams=<a>/<b>`` (a combined stream) to those, each payload wrapped as
+``{"stream": name, "data": payload}``; any
 connection may send ``{"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIONS", "params":
 [...], "id": n}`` and gets ``{"result": ..., "id": n}`` (ccxt connects to ``/ws/<n>`` and
 subscribes this way). Every ``stream_interval`` seconds the connection sends each subscribed
@@ -41,9 +43,10 @@ def _stream(exchange: PaperExchange, name: object) -> tuple[Market, str] | None:
 class _Streams:
     """One market-stream connection: its subscriptions and what it last sent."""
 
-    def __init__(self, exchange: PaperExchange, websocket: WebSocket) -> None:
+    def __init__(self, exchange: PaperExchange, websocket: WebSocket, combined: bool) -> None:
         self.exchange = exchange
         self.websocket = websocket
+        self.combined = combined  # /stream: each payload wrapped as {"stream": name, "data": ...}
         self.subscribed: dict[str, tuple[Market, str]] = {}
         self._last_book: dict[str, tuple[object, ...]] = {}
         self._last_ticker: dict[str, float] = {}
@@ -53,6 +56,9 @@ class _Streams:
     async def send(self, message: object) -> None:
         async with self._lock:
             await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+
+    async def publish(self, name: str, payload: dict[str, object]) -> None:
+        await self.send({"stream": name, "data": payload} if self.combined else payload)
 
     async def handle(self, request: dict[str, Any]) -> None:
         method = request.get("method")
@@ -90,7 +96,7 @@ class _Streams:
                         continue
                     self._last_book[name] = key
                     self._update += 1
-                    await self.send({
+                    await self.publish(name, {
                         "u": self._update, "s": market.market_id, "b": decimal_text(quote.bid),
                         "B": decimal_text(quote.bid_size), "a": decimal_text(quote.ask),
                         "A": decimal_text(quote.ask_size),
@@ -101,7 +107,7 @@ class _Streams:
                     if kind == "miniTicker":
                         ticker = {name: ticker[name] for name in _MINI}
                         ticker["e"] = "24hrMiniTicker"
-                    await self.send(ticker)
+                    await self.publish(name, ticker)
             await anyio.sleep(exchange.stream_interval)
 
     def _ticker(self, market: Market) -> dict[str, object]:
@@ -122,14 +128,17 @@ class _Streams:
 
 
 async def market_stream(websocket: WebSocket) -> None:
-    """The ``/ws`` and ``/ws/<stream>`` endpoint."""
+    """The ``/ws``, ``/ws/<stream>`` and ``/stream?streams=<a>/<b>`` endpoint."""
     exchange: PaperExchange = websocket.app.state.exchange
     await websocket.accept()
-    streams = _Streams(exchange, websocket)
-    raw = websocket.path_params.get("stream")
-    found = _stream(exchange, raw)
-    if found is not None:
-        streams.subscribed[str(raw)] = found
+    combined = websocket.url.path.rstrip("/").endswith("/stream")
+    streams = _Streams(exchange, websocket, combined)
+    named = websocket.query_params.get("streams", "").split("/") if combined else []
+    named.append(websocket.path_params.get("stream", ""))
+    for raw in named:
+        found = _stream(exchange, raw)
+        if found is not None:
+            streams.subscribed[raw] = found
     async with anyio.create_task_group() as task_group:
         task_group.start_soon(streams.push)
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -163,3 +164,30 @@ def test_stopping_the_server_ends_open_streams_and_their_watchers_hear_of_it() -
         assert len(failures) == 1
 
     anyio.run(main)
+
+
+def test_raw_and_combined_market_streams_as_binance_names_them() -> None:
+    from websockets.asyncio.client import connect
+
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        base = f"ws://{served.authority}"
+        async with connect(f"{base}/ws/aaplusdt@bookTicker") as raw:
+            payload = json.loads(await raw.recv())
+            assert payload["s"] == "AAPLUSDT"
+            assert float(payload["b"]) < float(payload["a"])
+        names = {"aaplusdt@bookTicker", "msftusdt@bookTicker"}
+        async with connect(f"{base}/stream?streams=" + "/".join(sorted(names))) as combined:
+            seen: set[str] = set()
+            with anyio.fail_after(5):
+                while seen != names:
+                    message = json.loads(await combined.recv())
+                    seen.add(message["stream"])
+                    assert message["data"]["s"] == message["stream"].split("@")[0].upper()
+            await combined.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 7}))
+            while True:
+                answer = json.loads(await combined.recv())
+                if answer.get("id") == 7:
+                    break
+            assert set(answer["result"]) == names
+
+    run_served(scenario)
