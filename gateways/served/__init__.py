@@ -3,8 +3,8 @@
 An unmodified ccxt client (``ccxt.async_support.binance``, ``ccxt.pro.binance``) trades against it
 as against Binance Spot: REST under ``/api/v3`` (signed with HMAC-SHA256, rate limited as Binance
 does: request weight per minute, orders per 10 s and per day, 429 then 418), the user-data stream of
-the WebSocket API at ``/ws-api/v3`` and market streams at ``/ws``, with seeded faults at the wire.
-Our symbol ``AAPL`` is the market ``AAPLUSDT`` (ccxt: ``AAPL/USDT``): see symbols.py.
+the WebSocket API at ``/ws-api/v3`` and market streams at ``/ws`` and ``/stream``, with seeded
+faults at the wire. Our symbol ``AAPL`` is the market ``AAPLUSDT`` (ccxt: ``AAPL/USDT``): see symbols.py.
 
 Use it from async code (the server runs in your task group, on real time)::
 
@@ -24,9 +24,10 @@ Modules, one job each: ``server`` (uvicorn in the task group), ``app`` (the rout
 (one REST request: limits, signature, faults, headers), ``market_routes``, ``order_routes``,
 ``account_routes``, ``user_stream`` (``/ws-api/v3``), ``market_streams`` (``/ws``), ``exchange``
 (the composed state and the event pump), ``ledger`` (order ids, trades, execution reports),
-``auth``, ``limits``, ``faults``, ``params``, ``encoding`` (our values as Binance JSON), ``symbols``
-and ``errors``. They may import ``engine`` (its public modules), ``gateways.simulated``, starlette,
-uvicorn and anyio; nothing imports them but applications and tests.
+``balances`` (free and locked, the funds check), ``auth``, ``limits``, ``faults``, ``params``,
+``encoding`` (our values as Binance JSON), ``symbols`` and ``errors``. They may import ``engine``
+(its public modules), ``gateways.simulated``, starlette, uvicorn and anyio; nothing imports them
+but applications and tests.
 """
 
 from __future__ import annotations
