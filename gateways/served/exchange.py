@@ -1,9 +1,10 @@
 """``PaperExchange``: the simulated venue with what the Binance dialect adds around it.
 
 It composes the venue (opened by its owner), the symbol map, the ledger of order ids and trades,
-the rate limiter, the credentials and the wire faults, and runs one task: the event pump, which
-feeds the venue's execution events into the ledger (resubscribing from the last sequence after a
-dropped stream). Routes and sockets read and change the exchange only through it.
+the rate limiter, the credentials, the wire faults and the candles, and runs two tasks: the event
+pump, which feeds the venue's execution events into the ledger (resubscribing from the last
+sequence after a dropped stream), and the candle sampler. Routes and sockets read and change the
+exchange only through it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import structlog
 from engine.errors import EventStreamDroppedError
 from engine.market import Quote
 from gateways.served.auth import Credentials
+from gateways.served.candles import CandleRecorder
 from gateways.served.encoding import WallClock
 from gateways.served.faults import WireFaultInjector, WireFaults
 from gateways.served.ledger import Ledger
@@ -83,6 +85,7 @@ class PaperExchange:
         self.limiter = RequestLimiter(limits, origin, origin + self.clock.offset)
         self.faults = WireFaultInjector(faults, seed)
         self.ledger = Ledger(self.symbols, self.clock)
+        self.candles = CandleRecorder(venue.instruments)
         self.stream_interval = stream_interval
         self.check_balances = check_balances
         self.stopping = anyio.Event()
@@ -133,6 +136,18 @@ class PaperExchange:
         """Wait until ``count`` user-data subscriptions were made in all."""
         while self.user_streams < count:
             await self._user_stream_opened.wait()
+
+    def sample_candles(self) -> None:
+        """Fold every symbol's quote now into its candles."""
+        epoch = self.clock.now_ms() / 1000
+        for market in self.symbols:
+            self.candles.record(self.quote(market.symbol), epoch)
+
+    async def run_candles(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Sample the candles until ``stop``."""
+        await self.candles.run(self.sample_candles, self.stopping, task_status=task_status)
 
     def set_wire_faults(self, faults: WireFaults) -> None:
         """Change the wire faults from now on (the generator and the counts carry on)."""

@@ -1,8 +1,9 @@
-"""Public REST routes under ``/api/v3``: ping, time, exchangeInfo, tickers and depth.
+"""Public REST routes under ``/api/v3``: ping, time, exchangeInfo, tickers, depth and klines.
 
 The simulated venue has a top of book, not a full book: ``depth`` answers one level a side (the
 quote and its displayed sizes). The 24-hour ticker's window is the time since the server started;
-its volume counts the served venue's own trades.
+its volume counts the served venue's own trades. Klines come from candles.py (since the server
+started).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from decimal import Decimal
 
 from starlette.routing import Route
 
+from gateways.served.candles import INTERVALS
 from gateways.served.dispatch import endpoint
 from gateways.served.encoding import book_ticker, decimal_text, exchange_symbol
-from gateways.served.errors import invalid_symbol
+from gateways.served.errors import BinanceError, invalid_symbol
 from gateways.served.exchange import PaperExchange
 from gateways.served.params import Params
 from gateways.served.symbols import Market
@@ -114,6 +116,35 @@ def _day_ticker(exchange: PaperExchange, market: Market) -> dict[str, object]:
     }
 
 
+async def klines(exchange: PaperExchange, params: Params) -> object:
+    market = params.market(exchange.symbols)
+    interval = INTERVALS.get(params.required("interval"))
+    if interval is None:
+        raise BinanceError(400, -1120, "Invalid interval.")
+    start = params.integer("startTime")
+    end = params.integer("endTime")
+    limit = params.limit(500, 1000)
+    trades = list(exchange.ledger.trades(market.symbol))
+    clock = exchange.clock
+    rows = []
+    for candle in exchange.candles.candles(market.symbol, interval):
+        opened_ms, closed_ms = candle.start * 1000, (candle.start + interval) * 1000 - 1
+        if (start is not None and closed_ms < start) or (end is not None and opened_ms > end):
+            continue
+        inside = [trade for trade in trades if opened_ms <= clock.ms(trade.time) <= closed_ms]
+        volume = sum((trade.quantity for trade in inside), Decimal(0))
+        quote_volume = sum((trade.quantity * trade.price for trade in inside), Decimal(0))
+        bought = [trade for trade in inside if trade.order.side.name == "BUY" and not trade.is_maker]
+        rows.append([
+            opened_ms, decimal_text(candle.open), decimal_text(candle.high), decimal_text(candle.low),
+            decimal_text(candle.close), decimal_text(volume), closed_ms, decimal_text(quote_volume),
+            len(inside),
+            decimal_text(sum((trade.quantity for trade in bought), Decimal(0))),
+            decimal_text(sum((trade.quantity * trade.price for trade in bought), Decimal(0))), "0",
+        ])
+    return rows[:limit] if start is not None else rows[-limit:]
+
+
 async def depth(exchange: PaperExchange, params: Params) -> object:
     market = params.market(exchange.symbols)
     quote = exchange.quote(market.symbol)
@@ -141,4 +172,6 @@ def market_routes() -> list[Route]:
         Route("/api/v3/ticker/price", endpoint(ticker_price, weight=_per_symbol(2, 4))),
         Route("/api/v3/ticker/24hr", endpoint(ticker_24hr, weight=_per_symbol(2, 80))),
         Route("/api/v3/depth", endpoint(depth, weight=5)),
+        Route("/api/v3/klines", endpoint(klines, weight=2)),
+        Route("/api/v3/uiKlines", endpoint(klines, weight=2)),
     ]

@@ -157,6 +157,7 @@ async def serve_venue(
             )
             async with anyio.create_task_group() as task_group:
                 await task_group.start(exchange.run_event_pump)
+                await task_group.start(exchange.run_candles)
                 await task_group.start(_serve_http, exchange, sock, endpoints)
                 try:
                     yield endpoints

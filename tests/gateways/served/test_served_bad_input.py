@@ -153,11 +153,17 @@ def test_any_order_parameters_get_a_binance_answer_never_a_crash(values: dict[st
 
 def test_a_failure_inside_the_server_answers_binance_s_unknown_error() -> None:
     async def scenario(served: ServedEndpoints, clients: Clients) -> None:
-        def broken(symbol: str) -> None:
+        def broken(entry: object) -> None:
             raise RuntimeError("a bug")
 
-        setattr(served.exchange.venue, "quote_nowait", broken)  # noqa: B010 (a method, replaced)
-        status, _, body = await raw_request(served, "GET", "/api/v3/ticker/bookTicker", "symbol=AAPLUSDT")
+        status, _, _ = await raw_request(
+            served, "POST", "/api/v3/order", body=signed_query(served, _GOOD), api_key=served.api_key
+        )
+        assert status == 200
+        setattr(served.exchange.ledger, "fields", broken)  # noqa: B010 (a method, replaced)
+        status, _, body = await raw_request(
+            served, "GET", "/api/v3/openOrders", signed_query(served, {}), api_key=served.api_key
+        )
         assert (status, body["code"]) == (500, -1000)
         status, _, _ = await raw_request(served, "GET", "/api/v3/time")
         assert status == 200  # the server carries on

@@ -156,3 +156,23 @@ def test_with_balance_checks_an_order_beyond_the_free_funds_is_refused() -> None
         assert served.exchange.venue.statistics().orders == 1
 
     run_served(scenario, quiet_venue(cash=10_000), check_balances=True)
+
+
+def test_fetch_ohlcv_gives_candles_since_the_server_started() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        exchange = await clients.rest()
+        await exchange.create_order("AAPL/USDT", "market", "buy", 5, params={"clientOrderId": "ohlc-1"})
+        served.exchange.sample_candles()
+        minutes = await exchange.fetch_ohlcv("AAPL/USDT", "1m")
+        assert 1 <= len(minutes) <= 2  # the server started moments ago (maybe across a minute)
+        opened, first, high, low, close, _ = minutes[-1]
+        assert opened % 60_000 == 0
+        assert low <= min(first, close) <= max(first, close) <= high
+        assert sum(candle[5] for candle in minutes) == 5  # our own trade
+        seconds = await exchange.fetch_ohlcv("AAPL/USDT", "1s")
+        assert seconds
+        assert all(candle[0] % 1_000 == 0 for candle in seconds)
+        with pytest.raises(ccxt_async.BadRequest):
+            await exchange.public_get_klines({"symbol": "AAPLUSDT", "interval": "7m"})
+
+    run_served(scenario)
