@@ -24,10 +24,10 @@ Modules, one job each: ``server`` (uvicorn in the task group), ``app`` (the rout
 (one REST request: limits, signature, faults, headers), ``market_routes``, ``order_routes``,
 ``account_routes``, ``user_stream`` (``/ws-api/v3``), ``market_streams`` (``/ws``), ``exchange``
 (the composed state and the event pump), ``ledger`` (order ids, trades, execution reports),
-``balances`` (free and locked, the funds check), ``auth``, ``limits``, ``faults``, ``params``,
-``encoding`` (our values as Binance JSON), ``symbols`` and ``errors``. They may import ``engine``
-(its public modules), ``gateways.simulated``, starlette, uvicorn and anyio; nothing imports them
-but applications and tests.
+``balances`` (free and locked, the funds check), ``candles`` (klines), ``auth``, ``limits``,
+``faults``, ``params``, ``encoding`` (our values as Binance JSON), ``symbols`` and ``errors``.
+They may import ``engine`` (its public modules), ``gateways.simulated``, starlette, uvicorn and
+anyio; nothing imports them but applications and tests.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from gateways.served.candles import INTERVALS
 from gateways.served.dispatch import endpoint
-from gateways.served.encoding import book_ticker, decimal_text, exchange_symbol
+from gateways.served.encoding import TradeRecord, book_ticker, decimal_text, exchange_symbol
 from gateways.served.errors import BinanceError, invalid_symbol
 from gateways.served.exchange import PaperExchange
 from gateways.served.params import Params
@@ -124,14 +124,17 @@ async def klines(exchange: PaperExchange, params: Params) -> object:
     start = params.integer("startTime")
     end = params.integer("endTime")
     limit = params.limit(500, 1000)
-    trades = list(exchange.ledger.trades(market.symbol))
     clock = exchange.clock
+    by_candle: dict[int, list[TradeRecord]] = {}  # the trades of each candle, by its start
+    for trade in exchange.ledger.trades(market.symbol):
+        second = clock.ms(trade.time) // 1000
+        by_candle.setdefault(second - second % interval, []).append(trade)
     rows = []
     for candle in exchange.candles.candles(market.symbol, interval):
         opened_ms, closed_ms = candle.start * 1000, (candle.start + interval) * 1000 - 1
         if (start is not None and closed_ms < start) or (end is not None and opened_ms > end):
             continue
-        inside = [trade for trade in trades if opened_ms <= clock.ms(trade.time) <= closed_ms]
+        inside = by_candle.get(candle.start, [])
         volume = sum((trade.quantity for trade in inside), Decimal(0))
         quote_volume = sum((trade.quantity * trade.price for trade in inside), Decimal(0))
         bought = [trade for trade in inside if trade.order.side.name == "BUY" and not trade.is_maker]
