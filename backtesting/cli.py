@@ -9,6 +9,8 @@
                       [--out DIR] [--seed N] [--workers N] [--scheduler ADDRESS]
     twap-engine compare SCENARIO.toml [--paths 300] [--baseline NAME] [--first-seed N]
                         [--out DIR] [--workers N | --scheduler ADDRESS]
+    twap-engine serve-venue --dialect binance [--port 8765] [SCENARIO.toml]   (see serve_venue.py)
+    twap-engine trade SCENARIO.toml [--venue simulated|http://HOST:PORT|ccxt:EXCHANGE]   (live.py)
 
 ``backtest`` and ``demo`` print the summary (and, with several variants, the comparison) and
 write ``report.json`` and ``execution.png``; ``sweep`` prints its table and writes ``sweep.csv``;
@@ -30,6 +32,7 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from backtesting import live, serve_venue
 from backtesting.demo import demo_scenario
 from backtesting.errors import BacktestError
 from backtesting.outputs import write_outputs, write_result
@@ -72,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     from backtesting.compare_cli import add_compare_parser
 
     add_compare_parser(commands)
+    serve_venue.add_parser(commands)
+    live.add_parser(commands)
     return parser
 
 
@@ -213,4 +218,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "plan": _plan,
     "sweep": _sweep,
     "compare": _compare,
+    "serve-venue": serve_venue.run,
+    "trade": live.run,
 }

@@ -8,6 +8,7 @@
 
     [venue]                      # step, participation, request_timeout, data (a CSV to replay),
                                  # bootstrap_block (a replay's seed draws a path from it)
+                                 # connect: where ``trade`` sends orders (see venue_choice.py)
     symbols = [{ symbol = "AAPL", price = 150 }, { symbol = "MSFT", price = 300 }]
     [venue.symbol_defaults]      # SymbolSpec settings for every symbol (and a replay's)
     [venue.latency]              # request, request_jitter, event, event_jitter (seconds)
@@ -39,7 +40,8 @@ from typing import Any
 import attrs
 
 from backtesting._toml import NUMBER, Table, parse_toml, read_file
-from backtesting.errors import ScenarioError, plan_error
+from backtesting.errors import plan_error
+from backtesting.venue_settings import VenueSettings, parse_venue
 from engine.errors import InvalidInputError
 from engine.execution_engine import QUEUE_OPTIONS
 from engine.fees import FeeModel
@@ -50,13 +52,7 @@ from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlanner
 from engine.twap_executor import TWAPParams
 from gateways.simulated import (
-    FaultPlan,
-    FeeSchedule,
-    LatencyModel,
-    PriceReplay,
     SimulatedVenue,
-    SymbolSpec,
-    VenueRateLimit,
 )
 
 __all__ = [
@@ -72,35 +68,12 @@ __all__ = [
 
 #: Keys of ``[execution]``, ``[[variants]]`` and ``[[orders]]`` that shape a TWAP parent.
 EXECUTION_KEYS: tuple[str, ...] = tuple(field.name for field in attrs.fields(TWAPParams))
-_SPEC_KEYS = tuple(field.name for field in attrs.fields(SymbolSpec))
 _PLANNER_KEYS = (
     "slippage_bps", "cash_reserve", "absolute_band", "relative_band", "min_trade_notional", "mode",
     "turnover_cap", "untargeted", "max_leverage", "allow_short", "rounding", "hold_tolerance",
     "max_gross_leverage",
 )
 _RATE_LIMIT_KEYS = tuple(field.name for field in attrs.fields(RateLimit))
-
-
-@attrs.frozen
-class VenueSettings:
-    """How to build the simulated venue: symbols (or a replay), latency, fees, limits, faults."""
-
-    symbols: tuple[SymbolSpec, ...]
-    replay: PriceReplay | None
-    data_file: str | None
-    latency: LatencyModel
-    fees: FeeSchedule
-    rate_limits: tuple[VenueRateLimit, ...]
-    faults: FaultPlan
-    step: float
-    participation: Decimal
-    request_timeout: float
-    bootstrap_block: int = 0
-
-    @property
-    def specs(self) -> tuple[SymbolSpec, ...]:
-        """The symbols the venue lists, from the replay when there is one."""
-        return self.replay.specs if self.replay is not None else self.symbols
 
 
 @attrs.frozen
@@ -214,7 +187,7 @@ def parse_scenario(text: str, path: str = "<scenario>", *, base_dir: Path | None
     venue_table = top.table("venue")
     if venue_table is None:
         raise top.error("venue", None, "missing; every scenario needs a [venue] table")
-    venue = _venue(venue_table)
+    venue = parse_venue(venue_table)
     known = {spec.symbol for spec in venue.specs}
 
     portfolio = top.table("portfolio") or Table(path, "portfolio", {}, top.base_dir)
@@ -290,89 +263,6 @@ def _checked(table: Table, name: str, raw: Any, known: set[str]) -> Decimal:
         return to_decimal(raw, name)
     except InvalidInputError as error:
         raise table.error(name, raw, error.reason) from None
-
-
-def _venue(table: Table) -> VenueSettings:
-    defaults_table = table.table("symbol_defaults")
-    defaults: dict[str, Any] = {}
-    if defaults_table is not None:
-        defaults = defaults_table.take_known(tuple(k for k in _SPEC_KEYS if k not in ("symbol", "price")))
-        defaults_table.finish()
-    data_file = table.file("data")
-    symbol_tables = table.tables("symbols")
-    per_symbol: dict[str, dict[str, Any]] = {}
-    for entry in symbol_tables:
-        symbol = entry.take("symbol", (str,), required=True)
-        if symbol in per_symbol:
-            raise entry.error("symbol", symbol, "listed twice")
-        per_symbol[symbol] = entry.take_known(tuple(k for k in _SPEC_KEYS if k != "symbol"))
-        entry.finish()
-    specs: list[SymbolSpec] = []
-    replay = None
-    if data_file is not None:
-        replay = _replay(table, data_file, defaults, per_symbol)
-    else:
-        if not symbol_tables:
-            raise table.error("symbols", None, "missing; list the venue's symbols or give a data file")
-        for entry, (symbol, values) in zip(symbol_tables, per_symbol.items(), strict=True):
-            if "price" not in values:
-                raise entry.error("price", None, "missing; a simulated symbol needs a starting price")
-            specs.append(entry.build(SymbolSpec, {**defaults, **values, "symbol": symbol}))
-    latency = _sub(table, "latency", LatencyModel, ("request", "request_jitter", "event", "event_jitter"))
-    fees = _sub(table, "fees", FeeSchedule, ("maker_bps", "taker_bps"))
-    faults = _sub(table, "faults", FaultPlan, tuple(field.name for field in attrs.fields(FaultPlan)))
-    limits = []
-    for limit_table in table.tables("rate_limits"):
-        values = limit_table.take_known(("limit", "period", "weights", "name"))
-        limits.append(limit_table.build(VenueRateLimit, values))
-        limit_table.finish()
-    step = table.take("step", (int, float), default=1.0)
-    participation = table.take("participation", NUMBER, default="0.1")
-    request_timeout = table.take("request_timeout", (int, float), default=5.0)
-    bootstrap_block = table.take("bootstrap_block", (int,), default=0)
-    if bootstrap_block < 0 or (bootstrap_block and data_file is None):
-        reason = "must not be negative" if bootstrap_block < 0 else "only a replay (data) is bootstrapped"
-        raise table.error("bootstrap_block", bootstrap_block, reason)
-    from gateways.simulated import SimulatedVenue
-
-    # Building a throwaway venue runs the venue's own checks on step, participation and timeout.
-    table.build(
-        lambda **options: SimulatedVenue(replay if replay is not None else specs, **options),
-        {"step": step, "participation": participation, "request_timeout": request_timeout},
-    )
-    table.finish()
-    return VenueSettings(
-        symbols=tuple(specs), replay=replay, data_file=None if data_file is None else data_file.name,
-        latency=latency, fees=fees, rate_limits=tuple(limits), faults=faults, step=float(step),
-        participation=to_decimal(participation, "participation"), request_timeout=float(request_timeout),
-        bootstrap_block=bootstrap_block,
-    )
-
-
-def _replay(
-    table: Table, data_file: Path, defaults: dict[str, Any], per_symbol: dict[str, dict[str, Any]]
-) -> PriceReplay:
-    try:
-        replay = PriceReplay.from_csv(data_file, specs=per_symbol, **defaults)
-    except InvalidInputError as error:
-        where, _, column = error.field.rpartition(":")
-        file, _, line = where.rpartition(":")
-        if file and line.isdigit():
-            raise ScenarioError(file, f"line {line}, column {column}", error.value, error.reason) from None
-        raise ScenarioError(str(data_file), error.field, error.value, error.reason) from None
-    missing = sorted(set(per_symbol) - {spec.symbol for spec in replay.specs})
-    if missing:
-        raise table.error("symbols", missing[0], f"not in the data file {data_file.name}")
-    return replay
-
-
-def _sub(table: Table, name: str, factory: Any, keys: tuple[str, ...]) -> Any:
-    sub = table.table(name)
-    if sub is None:
-        return factory()
-    value = sub.build(factory, sub.take_known(keys))
-    sub.finish()
-    return value
 
 
 def _rebalance(table: Table, venue: VenueSettings, known: set[str]) -> RebalanceSettings:
