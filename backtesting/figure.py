@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from backtesting.result import BacktestResult, VariantResult
-from engine.execution_report import ExecutionReport
+from engine.twap_executor import ExecutionReport
 
 __all__ = ["execution_figure", "save_figure"]
 

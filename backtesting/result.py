@@ -18,10 +18,9 @@ import attrs
 
 from backtesting.recording import PricePoint
 from backtesting.scenario import Scenario
-from engine.execution_report import ExecutionReport
 from engine.orders import OrderSide
 from engine.rebalancing_plan import RebalancingPlan
-from engine.twap_params import TWAPParams
+from engine.twap_executor import ExecutionReport, TWAPParams
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -31,10 +31,10 @@ from backtesting.scenario import Scenario, Variant, load_scenario
 from engine.clock import virtual_loop_factory
 from engine.events import OrderFilled
 from engine.execution_engine import ExecutionEngine, TWAPHandle
-from engine.execution_report import ExecutionReport
 from engine.numbers import ZERO
 from engine.orders import OrderSide
 from engine.rebalancing_plan import RebalancingPlan
+from engine.twap_executor import ExecutionReport
 from gateways.simulated import SimulatedVenue
 
 __all__ = ["ProgressCallback", "build_venue", "plan_for", "run", "run_async"]

@@ -47,7 +47,7 @@ from engine.orders import OrderSide
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlanner
-from engine.twap_params import TWAPParams
+from engine.twap_executor import TWAPParams
 from gateways.simulated import (
     FaultPlan,
     FeeSchedule,

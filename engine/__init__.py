@@ -5,6 +5,9 @@ This module is the one public front; everything users import is re-exported here
 
 from __future__ import annotations
 
+from engine._planning.options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
+from engine._queue.handle import Lane, OrderHandle, OrderResult, OrderResultStatus
+from engine._twap.parent import ParentState
 from engine.aggressive_handler import AggressiveCompletionHandler, CompletionOutcome, CompletionPolicy
 from engine.clock import is_virtual, now, run_virtual, virtual_loop_factory
 from engine.errors import (
@@ -42,12 +45,9 @@ from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator, new_client_order_id
 from engine.instruments import Instrument
 from engine.market import Quote
-from engine.order_handle import Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
-from engine.parent_order import ParentState
 from engine.rate_limited_queue import QueueStatistics, RateLimitedOrderQueue
 from engine.rate_limits import LimitShape, RateLimit, RequestKind
-from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 from engine.rebalancing_plan import PlannedTrade, RebalancingPlan, RebalancingPlanner, SymbolAllocation
 from engine.twap_executor import (
     ExecutionReport,

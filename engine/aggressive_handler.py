@@ -24,17 +24,17 @@ import anyio
 import attrs
 import structlog
 
-from engine._enums import parse_enum
+from engine._queue.handle import Lane, OrderResult, OrderResultStatus
+from engine._runtime.enums import parse_enum
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder
+from engine._twap.slicing import minimum_slice_quantity
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
-from engine.order_handle import Lane, OrderResult, OrderResultStatus
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
-from engine.parent_order import ChildOrder, ChildState, ParentOrder
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.slicing import minimum_slice_quantity
 
 __all__ = [
     "AggressiveCompletionHandler",
@@ -48,8 +48,6 @@ ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_ACCEPTED = OrderResultStatus.ACCEPTED
 
 
 class CompletionPolicy(enum.Enum):
@@ -87,7 +85,7 @@ class HandlerStatistics:
 
 def record_result(monitor: ExecutionMonitor, client_order_id: str, result: OrderResult) -> None:
     """Tell the monitor what the queue made of a send."""
-    if result.status is _ACCEPTED:
+    if result.status is OrderResultStatus.ACCEPTED:
         monitor.record_accepted(client_order_id, result.sent_at)
     elif result.status is OrderResultStatus.CANCELLED:
         monitor.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")

@@ -4,7 +4,7 @@ All waiting in ``engine/`` goes through anyio (``anyio.sleep``, ``fail_after``,
 ``move_on_after``), and every timestamp comes from :func:`now`, which is the running event loop's
 clock. So the same code runs live on a real loop, or on virtual time on a loop whose clock jumps
 straight to the next timer whenever every task is waiting (the engine's own
-:class:`~engine._virtual_loop.VirtualTimeLoop`): a day of TWAP slices finishes in well under a
+:class:`~engine._runtime.virtual_loop.VirtualTimeLoop`): a day of TWAP slices finishes in well under a
 second. Timers fire at their exact times; real I/O and thread jobs take no virtual time.
 
 Run any coroutine function of the engine on virtual time with :func:`run_virtual`::
@@ -20,76 +20,32 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import threading
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import anyio
 
-from engine._virtual_loop import VirtualTimeLoop
+from engine._runtime.virtual_loop import VirtualTimeLoop
 from engine.errors import InvalidInputError
 
-__all__ = ["is_virtual", "now", "run_virtual", "running_loop", "virtual_loop_factory"]
+__all__ = ["is_virtual", "now", "run_virtual", "virtual_loop_factory"]
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
-_get_ident = threading.get_ident
-# The loop the last look-up found running: asking asyncio for the running loop costs about 150 ns
-# on Python 3.11, six times the read of its clock.
-_last_loop: asyncio.BaseEventLoop | None = None
+# On virtual time thousands of orders, fills and events are stamped at one instant: they share
+# the last reading's float object (24 bytes each otherwise). A real clock rarely reads the same twice.
 _last_read = 0.0
-
-
-def _forget_loop() -> None:
-    # A forked child inherits the parent's loop object, still marked as running in a thread of the
-    # same id (asyncio's own look-up checks the process id): the child finds its own loop.
-    global _last_loop
-    _last_loop = None
-
-
-if hasattr(os, "register_at_fork"):  # (not on Windows, which cannot fork)
-    os.register_at_fork(after_in_child=_forget_loop)
-
-
-def running_loop() -> asyncio.AbstractEventLoop:
-    """``asyncio.get_running_loop()``, answered from the last call's loop while it still runs
-    in this thread (``RuntimeError`` where no loop runs, as asyncio's).
-
-    A loop run from inside another loop's callback (as ``nest_asyncio`` allows, which plain
-    asyncio refuses) is not told apart from the outer one once the outer one was found.
-    """
-    global _last_loop
-    loop = _last_loop
-    # A thread runs one loop at a time, so a loop that runs in this thread is its running loop.
-    # (``_thread_id`` is asyncio's own record of that thread, ``None`` once the loop stops.)
-    if loop is not None and loop._thread_id == _get_ident():  # type: ignore[attr-defined]  # see above
-        return loop
-    running = asyncio.get_running_loop()
-    if isinstance(running, asyncio.BaseEventLoop):  # (other loops keep no such record)
-        _last_loop = running
-    return running
 
 
 def now() -> float:
     """The engine clock in seconds: the running loop's time (virtual in backtests)."""
-    # The engine's hottest call (several times per child order): on asyncio this is what
-    # anyio.current_time() returns, read without anyio's backend look-up, and with the running
-    # loop found as ``running_loop`` finds it, inline; other backends use anyio.
     global _last_read
-    loop = _last_loop
-    if loop is not None and loop._thread_id == _get_ident():  # type: ignore[attr-defined]  # as in running_loop
-        # (the virtual loop's clock is its ``_now``: read without a method call)
-        current = loop._now if loop.__class__ is VirtualTimeLoop else loop.time()
-    else:
-        try:
-            current = running_loop().time()
-        except RuntimeError:
-            return anyio.current_time()
-    # On virtual time thousands of orders, fills and events are stamped at one instant: they
-    # share one float object (24 bytes each otherwise). A real clock rarely reads the same twice.
+    try:
+        current = asyncio.get_running_loop().time()
+    except RuntimeError:  # not on asyncio: anyio asks the running backend
+        return anyio.current_time()
     if current == _last_read:
         return _last_read
     _last_read = current

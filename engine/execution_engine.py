@@ -24,21 +24,21 @@ import anyio
 import attrs
 import structlog
 
-from engine._parent_tasks import ParentTasks
-from engine._services import shielded_services
+from engine._runtime.parent_tasks import ParentTasks
+from engine._runtime.services import shielded_services
+from engine._twap.params import TWAPParams
+from engine._twap.quote_cache import QuoteCache
+from engine._twap.report import ExecutionReport
+from engine._twap.runner import ParentRunner, RunnerParts
 from engine.errors import EngineError, InvalidInputError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
-from engine.execution_report import ExecutionReport
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
 from engine.orders import OrderSide
-from engine.parent_runner import ParentRunner, RunnerParts
-from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlan
 from engine.twap_executor import plan_parent, start_parent
-from engine.twap_params import TWAPParams
 
 __all__ = ["QUEUE_OPTIONS", "EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
 

@@ -1,7 +1,7 @@
 """The execution monitor: the only consumer of a gateway's events, and the keeper of parent state.
 
 One subscription feeds every parent. Each event is routed by client order id to its child and
-parent; the accounting in ``engine.parent_order`` keeps the no-overfill and conservation rules.
+parent; the accounting in ``engine._twap.parent`` keeps the no-overfill and conservation rules.
 Events are deduped twice: by venue sequence number (a replay after a dropped stream repeats
 events) and by trade id (a venue may deliver a fill twice). After a drop the monitor resubscribes
 from the highest sequence below which it has seen everything, so nothing is missed.
@@ -22,7 +22,9 @@ import anyio
 import attrs
 import structlog
 
-from engine._logging import writes_debug
+from engine._runtime.logs import writes_debug
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.slicing import SlicePlan
 from engine.clock import now
 from engine.errors import (
     EventStreamDroppedError,
@@ -42,16 +44,12 @@ from engine.events import (
     OrderStatus,
 )
 from engine.gateway import TradingGateway
-from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
-from engine.slicing import SlicePlan
 
 __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_CHILD_PENDING, _CHILD_UNKNOWN = ChildState.PENDING, ChildState.UNKNOWN
 
 _FINAL_STATUS = {
     OrderStatus.FILLED: ChildState.FILLED,
@@ -251,7 +249,7 @@ class ExecutionMonitor:
                 return
             parent.apply_fill(child, event)
         elif isinstance(event, OrderAccepted):
-            if child.state is not _CHILD_PENDING and child.state is not _CHILD_UNKNOWN:
+            if child.state is not ChildState.PENDING and child.state is not ChildState.UNKNOWN:
                 return  # the queue's answer came first (it usually does): nothing changes
             child.accept()
         elif isinstance(event, OrderCancelled):

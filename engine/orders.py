@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from engine._enums import parse_enum
+from engine._runtime.enums import parse_enum
 from engine.errors import InvalidInputError
 from engine.ids import new_client_order_id, validate_client_order_id
 from engine.instruments import validate_symbol
@@ -104,8 +104,6 @@ def _parent_id(value: Any) -> str | None:
     return value
 
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_MARKET, _LIMIT, _GTC = OrderType.MARKET, OrderType.LIMIT, TimeInForce.GTC
 
 
 @attrs.frozen
@@ -154,9 +152,9 @@ class Order:
         put(order, "symbol", symbol)
         put(order, "side", side)
         put(order, "quantity", quantity)
-        put(order, "order_type", _MARKET if limit_price is None else _LIMIT)
+        put(order, "order_type", OrderType.MARKET if limit_price is None else OrderType.LIMIT)
         put(order, "limit_price", limit_price)
-        put(order, "time_in_force", _GTC)
+        put(order, "time_in_force", TimeInForce.GTC)
         put(order, "client_order_id", client_order_id)
         put(order, "parent_id", parent_id)
         return order

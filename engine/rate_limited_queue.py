@@ -1,7 +1,7 @@
 """The rate-limited order queue: priority lanes in, a venue's limits never exceeded, nothing lost.
 
-``queue.submit(order)`` enqueues and returns an :class:`~engine.order_handle.OrderHandle`;
-``await handle`` gives an :class:`~engine.order_handle.OrderResult`. One dispatcher task sends
+``queue.submit(order)`` enqueues and returns an :class:`~engine._queue.handle.OrderHandle`;
+``await handle`` gives an :class:`~engine._queue.handle.OrderResult`. One dispatcher task sends
 the head of the highest-priority lane as soon as every limit allows it: it computes that time
 exactly and sleeps until then (or until new work arrives); it never polls. Sends run concurrently
 (up to ``max_in_flight``), so a burst the limits allow goes out at once. ``await queue.send(order)``
@@ -52,8 +52,9 @@ import attrs
 import structlog
 
 from engine import clock
-from engine._queue_dispatch import QueueDispatch
-from engine._queue_lanes import Lanes
+from engine._queue.dispatch import QueueDispatch
+from engine._queue.handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
+from engine._queue.lanes import Lanes
 from engine.errors import (
     InvalidInputError,
     QueueClosedError,
@@ -64,15 +65,11 @@ from engine.events import OrderSnapshot
 from engine.gateway import TradingGateway
 from engine.ids import validate_client_order_id
 from engine.market import Quote
-from engine.order_handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order
 from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
 
 __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_SUBMIT, _CANCEL = RequestKind.SUBMIT, RequestKind.CANCEL
-_IN_FLIGHT = HandleState.IN_FLIGHT
 
 
 def _count(value: Any, field: str, minimum: int = 1) -> int:
@@ -321,7 +318,7 @@ class RateLimitedOrderQueue(QueueDispatch):
                 "order", order.client_order_id, "an order with this client order id was already sent"
             )
         handle = self._new_handle(
-            _SUBMIT, order.client_order_id, order, lane, deadline, weight, claimed=claimed
+            RequestKind.SUBMIT, order.client_order_id, order, lane, deadline, weight, claimed=claimed
         )
         self._by_id[order.client_order_id] = handle
         return handle
@@ -343,7 +340,7 @@ class RateLimitedOrderQueue(QueueDispatch):
             self._check_running()  # (a closed queue is refused as the order is checked)
         handle = self._submit(order, lane, deadline, weight, claimed=True)
         try:
-            if handle._state is _IN_FLIGHT:
+            if handle._state is HandleState.IN_FLIGHT:
                 # it went out as it was enqueued (lanes empty, room under every limit): the
                 # clock has not moved since, so it is sent at its enqueue time
                 self._record_send(handle, handle._enqueued_at)
@@ -566,7 +563,7 @@ class RateLimitedOrderQueue(QueueDispatch):
             now = clock.now()
         except RuntimeError:
             now = 0.0
-        full = request is not _CANCEL and self._lanes.has_no_room()
+        full = request is not RequestKind.CANCEL and self._lanes.has_no_room()
         if full and self._refuse_when_full:
             raise QueueFullError(self._max_queued)
         handle = OrderHandle(

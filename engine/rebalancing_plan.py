@@ -16,16 +16,16 @@ from typing import Any
 
 import attrs
 
-from engine import _plan_inputs as convert
-from engine._allocation import Allocation, PlannerSettings, allocate, band_breaches
-from engine._plan_inputs import PlanInputs, parse_inputs
+from engine._planning import inputs as convert
+from engine._planning.allocation import Allocation, PlannerSettings, allocate, band_breaches
+from engine._planning.inputs import PlanInputs, parse_inputs
+from engine._planning.options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
+from engine._planning.report import format_plan
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
 from engine.instruments import Instrument
 from engine.numbers import ZERO, Number
 from engine.orders import OrderSide
-from engine.plan_report import format_plan
-from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 
 # As for the net sum of the weights: weights given as floats may add up a hair over a round cap.
 _GROSS_SLACK = Decimal("1e-9")

@@ -18,22 +18,22 @@ from typing import Any
 import attrs
 import structlog
 
-from engine._services import shielded_services
+from engine._runtime.services import shielded_services
+from engine._twap.params import SliceStyle, TWAPParams
+from engine._twap.parent import ParentOrder
+from engine._twap.quote_cache import QuoteCache
+from engine._twap.report import ExecutionReport, OrderSlice, SliceStatus
+from engine._twap.runner import ParentRunner, RunnerParts
+from engine._twap.slicing import SlicePlan, plan_slices
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
-from engine.execution_report import ExecutionReport, OrderSlice, SliceStatus
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
 from engine.market import Quote
 from engine.numbers import to_positive
 from engine.orders import OrderSide
-from engine.parent_order import ParentOrder
-from engine.parent_runner import ParentRunner, RunnerParts
-from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.slicing import SlicePlan, plan_slices
-from engine.twap_params import SliceStyle, TWAPParams
 
 __all__ = [
     "ExecutionReport",

@@ -18,7 +18,7 @@ from engine import (
     RateLimitedOrderQueue,
     TWAPExecutor,
 )
-from engine.parent_order import ChildOrder, ParentOrder
+from engine._twap.parent import ChildOrder, ParentOrder
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
 
 

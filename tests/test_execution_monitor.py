@@ -10,6 +10,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine.errors import EventStreamDroppedError, InvalidInputError, UnknownOrderError
 from engine.events import (
     ExecutionEvent,
@@ -23,7 +24,6 @@ from engine.execution_monitor import ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.instruments import Instrument
 from engine.orders import Order, OrderSide
-from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
 
 
 class ScriptedStream:

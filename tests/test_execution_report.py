@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.events import OrderFilled
-from engine.execution_report import (
+from engine._twap.parent import ChildOrder, ParentOrder, ParentState
+from engine._twap.report import (
     ExecutionReport,
     OrderSlice,
     SliceRecord,
@@ -20,9 +20,9 @@ from engine.execution_report import (
     build_report,
     tracking_error,
 )
+from engine.events import OrderFilled
 from engine.instruments import Instrument
 from engine.orders import Order, OrderSide
-from engine.parent_order import ChildOrder, ParentOrder, ParentState
 
 
 def run(side: OrderSide, prices: list[str], quantity: int = 200, fee: str = "1") -> ParentOrder:

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine._twap.parent import TRANSITIONS, ChildOrder, ChildState, ParentOrder, ParentState
 from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
 from engine.instruments import Instrument
 from engine.orders import Order, OrderSide
-from engine.parent_order import TRANSITIONS, ChildOrder, ChildState, ParentOrder, ParentState
 
 
 def make_parent(quantity: int = 1000) -> ParentOrder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from engine._parent_tasks import ParentTasks
+from engine._runtime.parent_tasks import ParentTasks
 from engine.errors import EngineError
 
 

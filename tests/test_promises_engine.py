@@ -17,12 +17,12 @@ import anyio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine._twap.parent import ParentState
+from engine._twap.report import ExecutionReport
 from engine.clock import now, run_virtual
 from engine.events import OrderFilled
 from engine.execution_engine import ExecutionEngine
-from engine.execution_report import ExecutionReport
 from engine.orders import OrderSide
-from engine.parent_order import ParentState
 from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec
 
 SCALE = max(1, int(os.environ.get("PROMISE_EXAMPLES", "150")) // 150)

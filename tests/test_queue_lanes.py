@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine._queue_lanes import Lanes
-from engine.order_handle import HandleState, Lane, OrderHandle
+from engine._queue.handle import HandleState, Lane, OrderHandle
+from engine._queue.lanes import Lanes
 from engine.rate_limits import RequestKind
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import anyio.lowlevel
 
-from engine.quote_cache import QuoteCache
+from engine._twap.quote_cache import QuoteCache
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
 
 

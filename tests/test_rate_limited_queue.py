@@ -25,9 +25,9 @@ from engine import (
     RateLimit,
     RateLimitedOrderQueue,
 )
+from engine._queue.handle import HandleState, OrderHandle
 from engine.clock import now, run_virtual
 from engine.events import OrderSnapshot, OrderStatus
-from engine.order_handle import HandleState, OrderHandle
 from engine.rate_limits import max_window_count
 from gateways.simulated import (
     FaultPlan,

@@ -15,10 +15,10 @@ import anyio
 import pytest
 
 from engine import Lane, RateLimit, RateLimitedOrderQueue, RequestKind
+from engine._twap.report import ExecutionReport
 from engine.clock import run_virtual
 from engine.errors import RateLimitedError
 from engine.execution_engine import ExecutionEngine
-from engine.execution_report import ExecutionReport
 from engine.orders import Order
 from engine.rate_limits import max_window_count
 from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec, VenueRateLimit

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from engine._rounding import RoundingProblem, RoundingResult
-from engine._rounding_search import fill
+from engine._planning.rounding import RoundingProblem, RoundingResult
+from engine._planning.rounding_search import fill
 
 
 class CountingProblem(RoundingProblem):

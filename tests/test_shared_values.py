@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine._twap.parent import ChildOrder, ParentOrder
+from engine._twap.report import SliceRecord
+from engine._twap.slicing import catch_up_quantity, plan_slices
 from engine.events import OrderFilled
-from engine.execution_report import SliceRecord
 from engine.instruments import Instrument
 from engine.numbers import to_decimal
 from engine.orders import Order, OrderSide
-from engine.parent_order import ChildOrder, ParentOrder
-from engine.slicing import catch_up_quantity, plan_slices
 
 
 def make_parent() -> ParentOrder:

@@ -9,8 +9,8 @@ from typing import Any
 import anyio
 import pytest
 
+from engine._twap.runner import SliceAlarms
 from engine.clock import now
-from engine.parent_runner import SliceAlarms
 
 
 async def test_waiters_of_one_time_wake_at_that_exact_time_in_the_order_they_began_to_wait() -> None:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine._twap.slicing import catch_up_quantity, minimum_slice_quantity, plan_slices
 from engine.errors import InvalidInputError
 from engine.instruments import Instrument
-from engine.slicing import catch_up_quantity, minimum_slice_quantity, plan_slices
 
 AAPL = Instrument("AAPL")
 

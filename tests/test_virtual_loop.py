@@ -17,7 +17,7 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from engine._virtual_loop import _STALL_PASSES, VirtualTimeLoop
+from engine._runtime.virtual_loop import _STALL_PASSES, VirtualTimeLoop
 from engine.clock import is_virtual, now, run_virtual, virtual_loop_factory
 from engine.errors import InvalidInputError
 

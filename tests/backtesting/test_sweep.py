@@ -10,8 +10,8 @@ from rich.console import Console
 
 from backtesting import cli, load_scenario, parse_grid, run_sweep
 from backtesting.sweep import apply_point, grid_points
+from engine._twap.params import SliceStyle
 from engine.errors import InvalidInputError
-from engine.twap_params import SliceStyle
 from tests.backtesting.scenarios import SMALL, write
 
 # One variant keeps each point quick: the grid is what varies.

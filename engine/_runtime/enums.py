@@ -1,10 +1,4 @@
-"""Enums accepted at the edge by member or by value, in any case ("buy", "BUY", OrderSide.BUY).
-
-Modules whose per-child-order paths compare against enum members keep those members as module
-names (``_WORKING = ParentState.WORKING``): on Python 3.11 ``EnumType`` defines ``__getattr__``,
-which takes every attribute read on an enum class off the interpreter's fast path, so a read such
-as ``ParentState.WORKING`` costs about 70 ns, ten times a module name (3.12 dropped the hook).
-"""
+"""Enums accepted at the edge by member or by value, in any case ("buy", "BUY", OrderSide.BUY)."""
 
 from __future__ import annotations
 

@@ -73,8 +73,6 @@ class HandleState(enum.Enum):
     DONE = "done"
 
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_QUEUED, _DONE = HandleState.QUEUED, HandleState.DONE
 
 
 class HandleOwner(Protocol):
@@ -140,7 +138,7 @@ class OrderHandle:
         self._deadline = deadline
         self._enqueued_at = enqueued_at
         self._owner = owner  # the queue (a reference, not a bound method: one pointer per order)
-        self._state = _QUEUED
+        self._state = HandleState.QUEUED
         self._sequence = 0
         self._attempts = 0
         self._lookups = 0
@@ -239,7 +237,7 @@ class OrderHandle:
     def _resolve(self, result: OrderResult) -> None:
         """Settle the handle; the queue's one way to finish a request."""
         self._result = result
-        self._state = _DONE
+        self._state = HandleState.DONE
         if self._event is not None:
             self._event.set()
         turn = self._turn  # as ``_grant``, without the call: every request ends here

@@ -16,7 +16,7 @@ The order of the steps is the design:
 4. A name already within one lot (plus the hold tolerance) of its ideal keeps its position; so
    does one whose trade is below the venue's or the planner's minimum, unless trading the minimum
    leaves it nearer its ideal (or the cash floor, the mode or the cap moved its target).
-5. The rest are rounded together (``engine._rounding``); the costs of the rounded trades feed
+5. The rest are rounded together (``engine._planning.rounding``); the costs of the rounded trades feed
    back into step 2 until they agree (a few rounds at most).
 """
 
@@ -27,11 +27,11 @@ from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
-from engine._plan_inputs import PlanInputs
-from engine._rounding import RoundingProblem, RoundingResult
-from engine._rounding_search import round_heuristic
+from engine._planning.inputs import PlanInputs
+from engine._planning.options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
+from engine._planning.rounding import RoundingProblem, RoundingResult
+from engine._planning.rounding_search import round_heuristic
 from engine.fees import FeeModel
-from engine.rebalancing_options import RebalanceMode, RoundingMethod, TradeReason, UntargetedPolicy
 
 __all__ = ["Allocation", "PlannerSettings", "allocate", "band_breaches"]
 
@@ -546,7 +546,7 @@ class _Planner:
                     held[name.symbol] = reason
             problem = self._problem(active, self.cash, float(self.inputs.cash_weight) * net_value)
             if self.settings.rounding is RoundingMethod.EXACT:
-                from engine._exact_rounding import round_exact
+                from engine._planning.exact_rounding import round_exact
 
                 result = round_exact(problem, self.settings.exact_time_limit)
             else:

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from engine._enums import parse_enum
+from engine._runtime.enums import parse_enum
 from engine.aggressive_handler import CompletionPolicy
 from engine.errors import InvalidInputError
 from engine.numbers import optional_positive, to_non_negative, to_positive

@@ -1,6 +1,6 @@
 """The searches of largest-remainder rounding: passes in two orders, exchanges, and the fill.
 
-``round_heuristic`` starts every name at the low end of its bracket (``engine._rounding``), then
+``round_heuristic`` starts every name at the low end of its bracket (``engine._planning.rounding``), then
 moves names up in largest-remainder order while that lowers the L1 error, cash included. In small
 plans it also tries a second order and exchanges of lots, which recover most of the distance to
 the exact optimum that a single greedy pass leaves (a knapsack effect of a few dear lots).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from engine._rounding import (
+from engine._planning.rounding import (
     RoundingProblem,
     RoundingResult,
     exactly_feasible,

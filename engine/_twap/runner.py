@@ -23,29 +23,26 @@ import anyio.lowlevel
 import attrs
 import structlog
 
-from engine._logging import writes_debug
+from engine._runtime.logs import writes_debug
+from engine._twap.params import SliceStyle, TWAPParams
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.quote_cache import QuoteCache
+from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
+from engine._twap.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
 from engine.aggressive_handler import AggressiveCompletionHandler, record_result
-from engine.clock import is_virtual, now, running_loop
+from engine.clock import is_virtual, now
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
-from engine.execution_report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine.gateway import TradingGateway
 from engine.market import Quote
 from engine.orders import Order, OrderSide
-from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
-from engine.quote_cache import QuoteCache
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
-from engine.twap_params import SliceStyle, TWAPParams
 
 __all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
 
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_WORKING, _MARKET = ParentState.WORKING, SliceStyle.MARKET
-_UNKNOWN, _REJECTED = ChildState.UNKNOWN, ChildState.REJECTED
 
 
 class SliceAlarms:
@@ -68,7 +65,7 @@ class SliceAlarms:
 
     def wait_until(self, when: float) -> asyncio.Future[None]:
         """A future the loop resolves at loop time ``when``."""
-        loop = running_loop()
+        loop = asyncio.get_running_loop()
         future = loop.create_future()
         waiters = self._due.get(when)
         if waiters is None:
@@ -420,7 +417,7 @@ class ParentRunner:
             if self._folded < index:
                 # The last slice's events have come in by now (not yet right after its send).
                 self._fold_finished(index)
-            if parent.state is not _WORKING or self._stopped():
+            if parent.state is not ParentState.WORKING or self._stopped():
                 return  # (a stop may come in the very pass that woke this slice)
             record.due = True
             scheduled += record.quantity
@@ -441,7 +438,7 @@ class ParentRunner:
                         "nothing to send" if quantity <= 0 else f"{quantity} below the smallest order"
                     )
                     continue
-            if self._params.style is _MARKET:
+            if self._params.style is SliceStyle.MARKET:
                 if quote is not None and not self._within_limit(reference):
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
@@ -541,9 +538,9 @@ class ParentRunner:
         if self._stop_pending:
             self._stop_pending = False
             self._stop()  # takes effect at the next wait
-        if child.state is _UNKNOWN:
+        if child.state is ChildState.UNKNOWN:
             await monitor.reconcile(cid)
-        if child.state is _REJECTED:
+        if child.state is ChildState.REJECTED:
             self._log.warning("child rejected", child_id=cid, reason=child.reason)
         return child
 

@@ -15,13 +15,11 @@ from collections.abc import Iterator
 
 import anyio
 
-from engine.order_handle import HandleState, Lane, OrderHandle
+from engine._queue.handle import HandleState, Lane, OrderHandle
 from engine.rate_limits import RequestKind
 
 __all__ = ["Lanes"]
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_IN_FLIGHT = HandleState.IN_FLIGHT
 
 
 _UNSENT = (HandleState.QUEUED, HandleState.DELAYED, HandleState.WAITING_FOR_ROOM)
@@ -184,7 +182,7 @@ class Lanes:
     def take_direct(self, handle: OrderHandle) -> None:
         """A request that goes out at once, the lanes being empty: give it its place all the same."""
         handle._sequence = next(self._sequence)
-        handle._state = _IN_FLIGHT
+        handle._state = HandleState.IN_FLIGHT
 
     def is_idle(self, now: float) -> bool:
         """True when nothing waits in a lane and no back-off or deadline is due."""

@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 
-from engine._enums import parse_enum
+from engine._planning.options import RebalanceMode, RoundingMethod, UntargetedPolicy
+from engine._runtime.enums import parse_enum
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
 from engine.instruments import Instrument, validate_symbol
 from engine.numbers import ZERO, Number, to_decimal, to_non_negative, to_positive
-from engine.rebalancing_options import RebalanceMode, RoundingMethod, UntargetedPolicy
 
 __all__ = ["PlanInputs", "parse_inputs", "parse_instruments"]  # and the settings converters
 
@@ -235,7 +235,7 @@ def untargeted(value: Any) -> UntargetedPolicy:
 def rounding(value: Any) -> RoundingMethod:
     method = parse_enum(RoundingMethod, value, "rounding")
     if method is RoundingMethod.EXACT:
-        from engine._exact_rounding import require_solver
+        from engine._planning.exact_rounding import require_solver
 
         require_solver()
     return method

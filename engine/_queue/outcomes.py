@@ -18,7 +18,8 @@ from typing import Any, Literal
 import anyio
 
 from engine import clock
-from engine._queue_lanes import Lanes
+from engine._queue.handle import HandleState, OrderHandle, OrderResult, OrderResultStatus
+from engine._queue.lanes import Lanes
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -31,15 +32,11 @@ from engine.errors import (
 )
 from engine.events import OrderStatus
 from engine.gateway import TradingGateway
-from engine.order_handle import HandleState, OrderHandle, OrderResult, OrderResultStatus
 from engine.orders import Order
 from engine.rate_limits import LimitGroup, RequestKind
 
 __all__ = ["QueueOutcomes"]
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_SUBMIT = RequestKind.SUBMIT
-_ACCEPTED, _CANCELLED = OrderResultStatus.ACCEPTED, OrderResultStatus.CANCELLED
 
 
 def _same_order(ours: Order, theirs: Order) -> bool:
@@ -272,14 +269,14 @@ class QueueOutcomes:
             )
         )
         request = handle._request
-        if request is _SUBMIT:
+        if request is RequestKind.SUBMIT:
             # (``_value_`` is the member's plain attribute; ``value`` goes through a descriptor)
             self._counts[status._value_] += 1
             if self._by_id.get(client_order_id) is handle:
                 del self._by_id[client_order_id]
         elif request is RequestKind.CANCEL:
             self._counts[status._value_] += 1  # a permit for a look-up or quote is counted when granted
-        if status is not _ACCEPTED and status is not _CANCELLED:
+        if status is not OrderResultStatus.ACCEPTED and status is not OrderResultStatus.CANCELLED:
             self._logger(handle).info("order.finished", status=status.value, error=str(error))
         self._open -= 1
         if self._open == 0 and self._idle is not None:

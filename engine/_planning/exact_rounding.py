@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine._rounding import RoundingProblem, RoundingResult, objective, start_low
-from engine._rounding_search import round_heuristic
+from engine._planning.rounding import RoundingProblem, RoundingResult, objective, start_low
+from engine._planning.rounding_search import round_heuristic
 from engine.errors import InvalidInputError
 
 __all__ = ["require_solver", "round_exact"]

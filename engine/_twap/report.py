@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
+from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine.orders import OrderSide
-from engine.parent_order import ChildOrder, ChildState, ParentOrder, ParentState
 
 __all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "build_report"]
 
@@ -42,10 +42,6 @@ class SliceStatus(enum.Enum):
     FAILED = "failed"  # every child was rejected or failed to send
 
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_SLICE_WORKING, _SLICE_FILLED = SliceStatus.WORKING, SliceStatus.FILLED
-_SLICE_PARTIALLY_FILLED, _SLICE_UNFILLED = SliceStatus.PARTIALLY_FILLED, SliceStatus.UNFILLED
-_SLICE_FAILED, _CHILD_REJECTED = SliceStatus.FAILED, ChildState.REJECTED
 
 
 def _compact_ids(ids: str | Sequence[str]) -> str | tuple[str, ...]:
@@ -198,13 +194,13 @@ def _status(
 ) -> SliceStatus:
     # The status of a slice that sent children: some still ``working``, or every one ``rejected``.
     if working:
-        return _SLICE_WORKING
+        return SliceStatus.WORKING
     if filled <= 0:
-        return _SLICE_FAILED if rejected else _SLICE_UNFILLED
+        return SliceStatus.FAILED if rejected else SliceStatus.UNFILLED
     # A re-priced slice sends several children; it is filled when the last one completed it.
     if filled >= record.quantity or filled >= sent:
-        return _SLICE_FILLED
-    return _SLICE_PARTIALLY_FILLED
+        return SliceStatus.FILLED
+    return SliceStatus.PARTIALLY_FILLED
 
 
 def _total(values: list[Decimal]) -> Decimal:
@@ -266,7 +262,7 @@ def _one_child_slice(record: SliceRecord, child: ChildOrder) -> OrderSlice:
     sent, filled = _lone(child.quantity), _lone(child.filled)
     avg_price = _shared((ZERO + child.notional) / (ZERO + priced), child.sole_price) if priced else None
     state = child.state
-    status = _status(record, not state.is_final, state is _CHILD_REJECTED, filled, sent)
+    status = _status(record, not state.is_final, state is ChildState.REJECTED, filled, sent)
     return _line(record, sent, filled, avg_price, status, record._child_ids)
 
 

@@ -4,7 +4,7 @@ Each name that may trade brings a bracket of two feasible trade sizes in lots, `
 ``k_high``, around its ideal. All names start low (the choice that keeps the most cash); a pass
 then moves names up, in a given order, whenever that lowers the total L1 error, cash included,
 and keeps cash at or above the floor and turnover under the cap (the orders and further searches
-are in ``engine._rounding_search``). If even the all-low start breaks the floor or the cap (fees,
+are in ``engine._planning.rounding_search``). If even the all-low start breaks the floor or the cap (fees,
 slippage, a reserve), ``repair`` first cuts the largest buys, and records why.
 
 Everything here is in floats for speed; the planner settles the chosen quantities in Decimal and
@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import attrs
 
-from engine.rebalancing_options import TradeReason
+from engine._planning.options import TradeReason
 
 __all__ = ["RoundingProblem", "RoundingResult", "exactly_feasible", "objective", "run_pass", "start_low"]
 

@@ -109,9 +109,6 @@ _FINAL_CHILD = frozenset(
     state.value
     for state in (ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED)
 )
-# Enum members read per child order, as module names (see engine/_enums.py).
-_CHILD_PENDING, _CHILD_WORKING = ChildState.PENDING, ChildState.WORKING
-_CHILD_UNKNOWN, _CHILD_FILLED = ChildState.UNKNOWN, ChildState.FILLED
 
 
 @attrs.define(weakref_slot=False)
@@ -229,15 +226,15 @@ class ChildOrder:
         fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
         self._fees = _shared_sum(self._fees, fee)
         if self.state._value_ not in _FINAL_CHILD and filled >= quantity:
-            self.state = _CHILD_FILLED
+            self.state = ChildState.FILLED
             self._confirmed_filled = quantity
             self.ended_at = fill.timestamp
         return counted
 
     def accept(self) -> None:
         """The venue holds the child."""
-        if self.state in (_CHILD_PENDING, _CHILD_UNKNOWN):
-            self.state = _CHILD_WORKING
+        if self.state in (ChildState.PENDING, ChildState.UNKNOWN):
+            self.state = ChildState.WORKING
 
     def mark_unknown(self, reason: str) -> None:
         """The send's outcome is open; the child stays committed until it is looked up."""

@@ -20,16 +20,13 @@ import anyio.lowlevel
 import anyio.streams.memory
 
 from engine import clock
-from engine._queue_outcomes import QueueOutcomes
+from engine._queue.handle import HandleState, OrderHandle, OrderResultStatus
+from engine._queue.outcomes import QueueOutcomes
 from engine.errors import DeadlineExceededError, OrderStateUnknownError
-from engine.order_handle import HandleState, OrderHandle, OrderResultStatus
 from engine.rate_limits import RequestKind
 
 __all__ = ["QueueDispatch"]
 
-# Enum members read per child order, as module names (see engine/_enums.py).
-_SUBMIT, _LOOKUP = RequestKind.SUBMIT, RequestKind.LOOKUP
-_IN_FLIGHT, _ACCEPTED = HandleState.IN_FLIGHT, OrderResultStatus.ACCEPTED
 
 
 _YIELD_EVERY = 64  # sends between checkpoints, so a long burst does not hog the loop
@@ -71,7 +68,7 @@ class QueueDispatch(QueueOutcomes):
             return False
         if handle._deadline is not None and handle._deadline <= now:
             return False  # too late to send: the dispatcher fails it, as for any request
-        weight = 1 if handle._kind is _LOOKUP else handle._weight  # as ``_weight``
+        weight = 1 if handle._kind is RequestKind.LOOKUP else handle._weight  # as ``_weight``
         if not self._lanes.is_idle(now) or not self._group.take(handle._kind, weight, now):
             return False
         self._lanes.take_direct(handle)  # in flight now
@@ -176,14 +173,14 @@ class QueueDispatch(QueueOutcomes):
 
     def _record_send(self, handle: OrderHandle, now: float) -> None:
         """Count the request that goes out now: an attempt, or a look-up."""
-        if handle._kind is _LOOKUP:
+        if handle._kind is RequestKind.LOOKUP:
             handle._lookups += 1
             self._counts["lookups"] += 1
         else:
             handle._attempts += 1
             if handle._sent_at is None:
                 handle._sent_at = now
-                if handle._request is _SUBMIT:
+                if handle._request is RequestKind.SUBMIT:
                     self._sent_ids.add(handle._client_order_id)
         self._counts["sent"] += 1
 
@@ -212,7 +209,7 @@ class QueueDispatch(QueueOutcomes):
 
     async def _send(self, handle: OrderHandle) -> None:
         try:
-            if handle._kind is _SUBMIT:
+            if handle._kind is RequestKind.SUBMIT:
                 # awaited here rather than in a helper coroutine: one coroutine less per order
                 order = handle._order
                 assert order is not None
@@ -223,7 +220,7 @@ class QueueDispatch(QueueOutcomes):
                 else:
                     self._finish(
                         handle,
-                        _ACCEPTED,
+                        OrderResultStatus.ACCEPTED,
                         None,
                         venue_order_id=ack.venue_order_id,
                         acknowledged=True,
@@ -248,7 +245,7 @@ class QueueDispatch(QueueOutcomes):
             raise
         finally:
             self._in_flight -= 1
-            if handle._state is _IN_FLIGHT:  # cut off by shutdown before an answer came
+            if handle._state is HandleState.IN_FLIGHT:  # cut off by shutdown before an answer came
                 self._finish_abandoned(handle)
             # wake a dispatcher held back by max_in_flight once a quarter of the slots are free,
             # not on every completion: it then sends a batch instead of ping-ponging one by one
