@@ -35,6 +35,7 @@ from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
 from engine.rate_limited_queue import RateLimitedOrderQueue
+from engine.rate_limits import non_negative_seconds, positive_seconds
 
 __all__ = [
     "AggressiveCompletionHandler",
@@ -138,14 +139,13 @@ class AggressiveCompletionHandler:
             slip = Decimal(str(max_slippage_bps))
             if not slip.is_finite() or slip < 0:
                 raise InvalidInputError("max_slippage_bps", max_slippage_bps, "must be a number ≥ 0")
-        if settle_timeout <= 0:
-            raise InvalidInputError("settle_timeout", settle_timeout, "must be greater than zero")
-        if max_attempts < 1:
-            raise InvalidInputError("max_attempts", max_attempts, "must be at least 1")
+        settle_timeout = positive_seconds(settle_timeout, "settle_timeout")
+        retry_delay = non_negative_seconds(retry_delay, "retry_delay")
+        for field, count in (("max_attempts", max_attempts), ("max_rounds", max_rounds)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise InvalidInputError(field, count, "expected a whole number, at least 1")
         if max_rounds < max_attempts:
             raise InvalidInputError("max_rounds", max_rounds, f"must be at least max_attempts={max_attempts}")
-        if retry_delay < 0:
-            raise InvalidInputError("retry_delay", retry_delay, "must not be negative")
         self._gateway = gateway
         self._queue = queue
         self._monitor = monitor

@@ -222,7 +222,8 @@ class ExecutionEngine:
     ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``, and
     ``queue_options`` any of its other keywords (``safety_margin``, ``max_queued``, ``when_full``,
     ``max_in_flight``, retries and back-off, ``shutdown_timeout``);
-    ``seed`` makes ids and the queue's retry jitter (hence reports) reproducible in backtests;
+    ``seed`` makes the queue's retry jitter reproducible, and with ``reproducible_ids=True`` the
+    client order ids too (a backtest; live, ids are random so a restarted bot never reuses one);
     parents of one symbol share a quote while it is younger than ``quote_max_age`` seconds; every
     other keyword is a default ``TWAPParams`` field for parents started by this engine.
     """
@@ -234,6 +235,7 @@ class ExecutionEngine:
         max_orders_per_minute: int | None = None,
         limits: Sequence[RateLimit] = (),
         seed: int | None = None,
+        reproducible_ids: bool = False,
         id_prefix: str = "E",
         quote_max_age: float = 1.0,
         queue_options: Mapping[str, Any] | None = None,
@@ -252,13 +254,28 @@ class ExecutionEngine:
             raise InvalidInputError(f"queue_options.{error.field}", error.value, error.reason) from None
         # look-ups and quotes go through the queue too, so every request counts against the limits
         self._monitor = ExecutionMonitor(gateway, lookup=self._queue.lookup)
-        self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
+        if not isinstance(reproducible_ids, bool):
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "expected True or False")
+        if reproducible_ids and seed is None:
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "reproducible ids need a seed")
+        try:
+            # Ids come from the seed only when asked for (a backtest), and then differ from those
+            # of any other engine or executor made with the seed for this venue.
+            self._ids = ClientOrderIdGenerator(
+                id_prefix, seed=seed if reproducible_ids else None, scope=gateway
+            )
+        except InvalidInputError as error:
+            raise InvalidInputError("id_prefix", error.value, error.reason) from None
+        try:
+            quotes = QuoteCache(gateway, max_age=quote_max_age, quote=self._queue.quote)
+        except InvalidInputError as error:
+            raise InvalidInputError("quote_max_age", error.value, error.reason) from None
         self._parts = RunnerParts(
             gateway=gateway,
             queue=self._queue,
             monitor=self._monitor,
             new_child_id=self._ids.next_id,
-            quotes=QuoteCache(gateway, max_age=quote_max_age, quote=self._queue.quote),
+            quotes=quotes,
         )
         self._running: dict[str, TWAPHandle] = {}
         self._parents_started = 0
@@ -341,6 +358,7 @@ class ExecutionEngine:
                 side=side,
                 params=merged,
                 number=number,
+                quantity_field="quantity",
             )
             return start_parent(self._parts, planned, merged)
 

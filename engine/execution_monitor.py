@@ -44,6 +44,7 @@ from engine.events import (
     OrderStatus,
 )
 from engine.gateway import TradingGateway
+from engine.rate_limits import non_negative_seconds, positive_seconds
 
 __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 
@@ -140,10 +141,8 @@ class ExecutionMonitor:
         resubscribe_delay: float = 0.05,
         lookup: Callable[[str], Awaitable[OrderSnapshot]] | None = None,
     ) -> None:
-        if lookup_timeout <= 0:
-            raise InvalidInputError("lookup_timeout", lookup_timeout, "must be greater than zero")
-        if resubscribe_delay < 0:
-            raise InvalidInputError("resubscribe_delay", resubscribe_delay, "must not be negative")
+        lookup_timeout = positive_seconds(lookup_timeout, "lookup_timeout")
+        resubscribe_delay = non_negative_seconds(resubscribe_delay, "resubscribe_delay")
         self._gateway = gateway
         self._lookup = gateway.get_order if lookup is None else lookup
         self._lookup_timeout = lookup_timeout

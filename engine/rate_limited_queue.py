@@ -65,6 +65,7 @@ from engine.events import OrderSnapshot
 from engine.gateway import TradingGateway
 from engine.ids import validate_client_order_id
 from engine.market import Quote
+from engine.numbers import check_seed
 from engine.orders import Order
 from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
 
@@ -200,7 +201,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         self._max_retry_backoff = positive_seconds(max_retry_backoff, "max_retry_backoff")
         self._retry_jitter = _fraction(retry_jitter, "retry_jitter")
         self._shutdown_timeout = non_negative_seconds(shutdown_timeout, "shutdown_timeout")
-        self._random = random.Random(seed)
+        self._random = random.Random(check_seed(seed))
         self._lanes = Lanes(self._max_queued)
         self._by_id: dict[str, OrderHandle] = {}  # open submits, so a duplicate id is refused
         # ids of every order this queue ever sent (about 100 bytes each): some venues take a

@@ -50,6 +50,9 @@ __all__ = [
 
 _log = structlog.get_logger(__name__)
 
+# The most lots one parent may hold (far beyond any venue's own maximum order size).
+MAX_LOTS = 10**18
+
 
 @attrs.frozen
 class PlannedParent:
@@ -71,18 +74,26 @@ async def plan_parent(
     side: Any,
     params: TWAPParams,
     number: int = 0,
+    quantity_field: str = "total_quantity",
 ) -> PlannedParent:
     """Validate one TWAP request, take the arrival quote and plan its slices.
 
     ``number`` counts the parents started by the same engine or executor: with the seed it keys
     the parent's jitter, so parents sharing a seed do not jitter in lockstep.
 
-    Raises ``InvalidInputError`` (naming the field) before anything is registered or sent.
+    Raises ``InvalidInputError`` (naming the field, ``quantity_field`` for the quantity: the name
+    the caller's own parameter has) before anything is registered or sent.
     """
     order_side = OrderSide.parse(side)
-    quantity = to_positive(total_quantity, "total_quantity")
+    quantity = to_positive(total_quantity, quantity_field)
     instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
-    instrument.check_quantity(quantity, "total_quantity")
+    instrument.check_quantity(quantity, quantity_field)
+    if quantity > instrument.lot_size * MAX_LOTS:
+        # Past this, sums and products of quantities and prices no longer fit the decimal
+        # context's 28 digits: the schedule could not be worked out exactly.
+        raise InvalidInputError(
+            quantity_field, total_quantity, f"more than 10^18 lots of {symbol}: too large to trade exactly"
+        )
     if params.limit_price is not None and params.limit_price < instrument.tick_size:
         # No price on the tick grid is both positive and within such a limit.
         raise InvalidInputError(
@@ -148,7 +159,9 @@ class TWAPExecutor:
     ``num_slices`` and ``interval_seconds`` set the default schedule; every other knob of
     ``TWAPParams`` can be given here (the executor's defaults) or per ``execute`` call.
     ``max_orders_per_minute`` configures the queue the executor runs when used standalone. Pass
-    ``queue`` and ``monitor`` to share running ones (the engine does).
+    ``queue`` and ``monitor`` to share running ones (the engine does). Client order ids are random
+    unless ``reproducible_ids=True`` draws them from ``seed`` (a backtest), or ``id_generator``
+    gives them.
     """
 
     def __init__(
@@ -161,17 +174,36 @@ class TWAPExecutor:
         queue: RateLimitedOrderQueue | None = None,
         monitor: ExecutionMonitor | None = None,
         id_generator: ClientOrderIdGenerator | None = None,
+        reproducible_ids: bool = False,
         **params: Any,
     ) -> None:
         if (queue is None) != (monitor is None):
             raise InvalidInputError("queue", queue, "give both queue and monitor, or neither")
+        if max_orders_per_minute is not None and (
+            isinstance(max_orders_per_minute, bool)
+            or not isinstance(max_orders_per_minute, int)
+            or max_orders_per_minute < 1
+        ):
+            raise InvalidInputError(
+                "max_orders_per_minute", max_orders_per_minute, "expected a whole number, at least 1"
+            )
+        if not isinstance(reproducible_ids, bool):
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "expected True or False")
         self._params = TWAPParams(num_slices=num_slices, interval_seconds=interval_seconds, **params)
+        if reproducible_ids and self._params.seed is None:
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "reproducible ids need a seed")
         self._gateway = trading_gateway
         self._max_orders_per_minute = max_orders_per_minute
         self._queue = queue
         self._monitor = monitor
+        # Ids come from the seed only when asked for (a backtest), and then differ from those of
+        # any other executor or engine made with the seed for this venue.
         self._ids = (
-            id_generator if id_generator is not None else ClientOrderIdGenerator("T", seed=self._params.seed)
+            id_generator
+            if id_generator is not None
+            else ClientOrderIdGenerator(
+                "T", seed=self._params.seed if reproducible_ids else None, scope=trading_gateway
+            )
         )
         # with a shared queue, quotes count against its limits; a queue of our own (made per
         # execution) counts only submits and cancels, so its quotes go straight to the gateway

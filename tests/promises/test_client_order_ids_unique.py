@@ -4,13 +4,9 @@ as a backtest does; even then two instances on one venue never share an id."""
 
 from __future__ import annotations
 
-import pytest
-
 from engine import ExecutionEngine, OrderSide, TWAPExecutor
 from gateways.simulated import SimulatedVenue
 from tests.promises.venue_truth import all_orders_sent, child_ids
-
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 14, defect 4: not fixed yet")
 
 
 async def test_two_executors_with_one_seed_on_one_venue_send_different_ids() -> None:

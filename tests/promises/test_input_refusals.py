@@ -7,13 +7,18 @@ from typing import Any
 
 import pytest
 
-from engine import ExecutionEngine, InvalidInputError, OrderSide, RateLimitedOrderQueue, TWAPExecutor
+from engine import (
+    AggressiveCompletionHandler,
+    ExecutionEngine,
+    ExecutionMonitor,
+    InvalidInputError,
+    OrderSide,
+    RateLimitedOrderQueue,
+    TWAPExecutor,
+)
 from gateways.simulated import SimulatedVenue
 
-NOT_FIXED = pytest.mark.xfail(strict=True, reason="issue 14, defect 7: not fixed yet")
 
-
-@NOT_FIXED
 @pytest.mark.parametrize("rate", [0, True, 2.5, -1, "10"])
 async def test_an_executor_refuses_a_bad_rate_when_it_is_made(rate: Any) -> None:
     venue = SimulatedVenue.demo(seed=1)
@@ -24,7 +29,6 @@ async def test_an_executor_refuses_a_bad_rate_when_it_is_made(rate: Any) -> None
     assert venue.request_log == ()
 
 
-@NOT_FIXED
 @pytest.mark.parametrize("quantity", [1e30, "1e30", 10**40])
 async def test_an_executor_refuses_a_quantity_too_large_before_any_request(quantity: Any) -> None:
     venue = SimulatedVenue.demo(seed=1)
@@ -35,7 +39,6 @@ async def test_an_executor_refuses_a_quantity_too_large_before_any_request(quant
     assert venue.request_log == ()
 
 
-@NOT_FIXED
 @pytest.mark.parametrize("quantity", [1e30, -5, 0, "nan"])
 async def test_an_engine_names_its_own_quantity_parameter(quantity: Any) -> None:
     venue = SimulatedVenue.demo(seed=1)
@@ -46,7 +49,6 @@ async def test_an_engine_names_its_own_quantity_parameter(quantity: Any) -> None
     assert venue.request_log == ()
 
 
-@NOT_FIXED
 @pytest.mark.parametrize("seed", [True, "x", 1.5])
 def test_an_engine_and_a_queue_refuse_a_seed_that_is_not_a_whole_number(seed: Any) -> None:
     venue = SimulatedVenue.demo(seed=1)
@@ -58,7 +60,6 @@ def test_an_engine_and_a_queue_refuse_a_seed_that_is_not_a_whole_number(seed: An
     assert caught.value.field == "seed"
 
 
-@NOT_FIXED
 @pytest.mark.parametrize(
     ("keyword", "value"),
     [
@@ -73,3 +74,43 @@ def test_an_engine_names_the_keyword_it_was_given(keyword: str, value: Any) -> N
     with pytest.raises(InvalidInputError) as caught:
         ExecutionEngine(venue, **{keyword: value})
     assert caught.value.field == keyword
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value"),
+    [
+        ("settle_timeout", "x"),
+        ("settle_timeout", float("nan")),
+        ("max_attempts", True),
+        ("max_attempts", 2.5),
+        ("max_rounds", "100"),
+        ("retry_delay", None),
+        ("retry_delay", float("nan")),
+    ],
+)
+def test_a_completion_handler_names_a_bad_setting(keyword: str, value: Any) -> None:
+    venue = SimulatedVenue.demo(seed=1)
+    queue = RateLimitedOrderQueue(venue)
+    with pytest.raises(InvalidInputError) as caught:
+        AggressiveCompletionHandler(venue, queue, ExecutionMonitor(venue), **{keyword: value})
+    assert caught.value.field == keyword
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value"),
+    [("lookup_timeout", "5"), ("lookup_timeout", float("nan")), ("resubscribe_delay", None)],
+)
+def test_a_monitor_names_a_bad_setting(keyword: str, value: Any) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ExecutionMonitor(SimulatedVenue.demo(seed=1), **{keyword: value})
+    assert caught.value.field == keyword
+
+
+def test_reproducible_ids_need_a_seed() -> None:
+    venue = SimulatedVenue.demo(seed=1)
+    with pytest.raises(InvalidInputError) as caught:
+        ExecutionEngine(venue, reproducible_ids=True)
+    assert caught.value.field == "reproducible_ids"
+    with pytest.raises(InvalidInputError) as caught:
+        TWAPExecutor(venue, reproducible_ids=True)
+    assert caught.value.field == "reproducible_ids"
