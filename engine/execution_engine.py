@@ -24,6 +24,7 @@ import anyio
 import attrs
 import structlog
 
+from engine._runtime.groups import holds_only
 from engine._runtime.parent_tasks import ParentTasks
 from engine._runtime.services import shielded_services
 from engine._twap.params import TWAPParams
@@ -339,7 +340,12 @@ class ExecutionEngine:
             for handle in list(self._running.values()):
                 await handle._wait_done()
         stack, self._stack = self._stack, None
-        return await stack.__aexit__(*exc_info)
+        try:
+            return await stack.__aexit__(*exc_info)
+        except BaseExceptionGroup as group:
+            if holds_only(group, exc_info[1]):
+                return None  # the block's own error comes out as itself
+            raise
 
     def _prepare(
         self, parent_id: str, symbol: str, quantity: Any, side: Any, params: dict[str, Any]

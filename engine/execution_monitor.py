@@ -22,6 +22,7 @@ import anyio
 import attrs
 import structlog
 
+from engine._runtime.groups import holds_only
 from engine._runtime.logs import writes_debug
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine._twap.slicing import SlicePlan
@@ -193,9 +194,14 @@ class ExecutionMonitor:
     async def __aexit__(self, *exc_info: Any) -> bool | None:
         assert self._task_group is not None
         self._task_group.cancel_scope.cancel()
-        result = await self._task_group.__aexit__(*exc_info)
-        self._task_group = None
-        return result
+        try:
+            return await self._task_group.__aexit__(*exc_info)
+        except BaseExceptionGroup as group:
+            if holds_only(group, exc_info[1]):
+                return None  # the block's own error comes out as itself
+            raise
+        finally:
+            self._task_group = None
 
     # -- the event stream ------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from engine import clock
 from engine._queue.dispatch import QueueDispatch
 from engine._queue.handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine._queue.lanes import Lanes
+from engine._runtime.groups import holds_only
 from engine.errors import (
     InvalidInputError,
     QueueClosedError,
@@ -278,6 +279,10 @@ class RateLimitedOrderQueue(QueueDispatch):
         task_group.cancel_scope.cancel()
         try:
             return await task_group.__aexit__(exc_type, exc, traceback)
+        except BaseExceptionGroup as group:
+            if holds_only(group, exc):
+                return None  # the block's own error comes out as itself
+            raise
         finally:
             self._state = "closed"
             for handle in self._lanes.drain_all():

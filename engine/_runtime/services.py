@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from engine._runtime.groups import holds_only
 from engine.execution_monitor import ExecutionMonitor
 from engine.rate_limited_queue import RateLimitedOrderQueue
 
@@ -60,13 +61,26 @@ async def shielded_services(
                             await body_done.wait()
                     raise
 
-    async with anyio.create_task_group() as owner:
-        await owner.start(serve)
-        try:
-            yield
-        finally:
-            body_done.set()
-            shields[0].cancel()
+    body_error: BaseException | None = None
+    try:
+        async with anyio.create_task_group() as owner:
+            await owner.start(serve)
+            try:
+                yield
+            except BaseException as error:
+                body_error = error
+                raise
+            finally:
+                body_done.set()
+                shields[0].cancel()
+    except BaseExceptionGroup as group:
+        if body_error is None or not holds_only(group, body_error):
+            raise
+        sole: BaseException = body_error
+    else:
+        return
+    # The body's own error comes out as itself (raised here, outside the handler of its group).
+    raise sole
 
 
 # How long a failed service waits for the body's clean-up before the queue closes regardless.

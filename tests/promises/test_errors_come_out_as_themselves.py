@@ -13,8 +13,6 @@ import pytest
 from engine import ExecutionEngine, ExecutionMonitor, InvalidInputError, RateLimitedOrderQueue
 from gateways.simulated import SimulatedVenue
 
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 14, defect 8: not fixed yet")
-
 Opener = Callable[[SimulatedVenue], AbstractAsyncContextManager[Any]]
 
 OPENERS: dict[str, Opener] = {
