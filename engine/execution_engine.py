@@ -39,7 +39,7 @@ from engine.orders import OrderSide
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlan
-from engine.twap_executor import plan_parent, start_parent
+from engine.twap_executor import check_parent, plan_parent, start_parent
 
 __all__ = ["QUEUE_OPTIONS", "EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
 
@@ -420,6 +420,15 @@ class ExecutionEngine:
         """
         if not isinstance(plan, RebalancingPlan):
             raise InvalidInputError("plan", plan, "expected a RebalancingPlan")
+        if sells_first is not None and not isinstance(sells_first, bool):
+            raise InvalidInputError("sells_first", sells_first, "expected True, False or None")
+        # Every trade is checked before the first parent starts: when this raises, nothing ran.
+        merged = self._defaults.evolve(**params) if params else self._defaults
+        for index, trade in enumerate(plan.trades):
+            check_parent(
+                self._gateway, trade.symbol, trade.quantity, trade.side, merged,
+                quantity_field=f"plan.trades[{index}].quantity",
+            )
         sells = [t for t in plan.trades if t.side is OrderSide.SELL]
         buys = [t for t in plan.trades if t.side is OrderSide.BUY]
         if sells_first is None:
@@ -447,8 +456,20 @@ class ExecutionEngine:
         )
 
     async def _run_all(self, trades: Sequence[Any], params: dict[str, Any]) -> list[ExecutionReport]:
-        handles = [await self.start_twap(t.symbol, t.quantity, t.side, **params) for t in trades]
-        return [await h.wait() for h in handles]
+        handles: list[TWAPHandle] = []
+        try:
+            for trade in trades:
+                handles.append(await self.start_twap(trade.symbol, trade.quantity, trade.side, **params))  # noqa: PERF401  # each kept as it starts
+            return [await handle.wait() for handle in handles]
+        except BaseException:
+            # The call gives no handles back when it raises (or is cancelled): no parent it
+            # started may go on trading unseen. Each cancels and settles its children.
+            for handle in handles:
+                handle.cancel()
+            with anyio.CancelScope(shield=True):
+                for handle in handles:
+                    await handle._wait_done()
+            raise
 
     def _finished(self, handle: TWAPHandle) -> None:
         self._running.pop(handle.parent_id, None)

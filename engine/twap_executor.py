@@ -13,6 +13,7 @@ runs its own order queue and execution monitor for the duration of the call. Ins
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -30,6 +31,7 @@ from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
+from engine.instruments import Instrument
 from engine.market import Quote
 from engine.numbers import to_positive
 from engine.orders import OrderSide
@@ -44,6 +46,7 @@ __all__ = [
     "SliceStyle",
     "TWAPExecutor",
     "TWAPParams",
+    "check_parent",
     "plan_parent",
     "start_parent",
 ]
@@ -62,6 +65,37 @@ class PlannedParent:
     plan: SlicePlan
     arrival: Quote | None
     start: float
+
+
+def check_parent(
+    gateway: TradingGateway,
+    symbol: Any,
+    total_quantity: Any,
+    side: Any,
+    params: TWAPParams,
+    *,
+    quantity_field: str = "total_quantity",
+) -> tuple[OrderSide, Decimal, Instrument]:
+    """Check one TWAP request without sending anything; return its side, quantity and instrument.
+
+    Raises ``InvalidInputError`` (``UnknownSymbolError`` for a symbol the venue does not list).
+    """
+    order_side = OrderSide.parse(side)
+    quantity = to_positive(total_quantity, quantity_field)
+    instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
+    instrument.check_quantity(quantity, quantity_field)
+    if quantity > instrument.lot_size * MAX_LOTS:
+        # Past this, sums and products of quantities and prices no longer fit the decimal
+        # context's 28 digits: the schedule could not be worked out exactly.
+        raise InvalidInputError(
+            quantity_field, total_quantity, f"more than 10^18 lots of {symbol}: too large to trade exactly"
+        )
+    if params.limit_price is not None and params.limit_price < instrument.tick_size:
+        # No price on the tick grid is both positive and within such a limit.
+        raise InvalidInputError(
+            "limit_price", params.limit_price, f"below one tick ({instrument.tick_size}) of {symbol}"
+        )
+    return order_side, quantity, instrument
 
 
 async def plan_parent(
@@ -84,21 +118,9 @@ async def plan_parent(
     Raises ``InvalidInputError`` (naming the field, ``quantity_field`` for the quantity: the name
     the caller's own parameter has) before anything is registered or sent.
     """
-    order_side = OrderSide.parse(side)
-    quantity = to_positive(total_quantity, quantity_field)
-    instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
-    instrument.check_quantity(quantity, quantity_field)
-    if quantity > instrument.lot_size * MAX_LOTS:
-        # Past this, sums and products of quantities and prices no longer fit the decimal
-        # context's 28 digits: the schedule could not be worked out exactly.
-        raise InvalidInputError(
-            quantity_field, total_quantity, f"more than 10^18 lots of {symbol}: too large to trade exactly"
-        )
-    if params.limit_price is not None and params.limit_price < instrument.tick_size:
-        # No price on the tick grid is both positive and within such a limit.
-        raise InvalidInputError(
-            "limit_price", params.limit_price, f"below one tick ({instrument.tick_size}) of {symbol}"
-        )
+    order_side, quantity, instrument = check_parent(
+        gateway, symbol, total_quantity, side, params, quantity_field=quantity_field
+    )
     current = now()
     start, duration = params.schedule(current)
     try:
