@@ -35,7 +35,7 @@ from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.market import Quote
-from engine.orders import Order, OrderSide
+from engine.orders import Order, OrderSide, TimeInForce
 from engine.rate_limited_queue import RateLimitedOrderQueue
 
 __all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
@@ -149,6 +149,7 @@ class ParentRunner:
         "_folded",
         "_interval",
         "_last_mid",
+        "_market_limit",
         "_mid_count",
         "_mid_sum",
         "_new_id",
@@ -200,6 +201,12 @@ class ParentRunner:
         self._notes: list[str] = [plan.note] if plan.note else []
         self._folded = 0  # the slices before this one have their report lines made
         self._interval = plan.duration / max(plan.num_slices, 1)
+        # The price of a market slice under a limit: the limit on the tick grid, never beyond it.
+        self._market_limit = (
+            None
+            if params.limit_price is None
+            else parent.instrument.round_price(params.limit_price, parent.side)
+        )
         self._quote_first = (
             params.style is not SliceStyle.MARKET
             or params.limit_price is not None
@@ -442,7 +449,10 @@ class ParentRunner:
                 if quote is not None and not self._within_limit(reference):
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
-                await self._send(record, quantity, None)
+                # With a limit price, a "market" slice is a marketable limit order at the limit,
+                # immediate or cancel: it takes what the book offers up to the limit, no further.
+                limit = self._market_limit
+                await self._send(record, quantity, limit, immediate=limit is not None)
                 if not self._quote_first and not self._sample_mid_nowait():
                     await self._quote()
             else:
@@ -502,7 +512,9 @@ class ParentRunner:
         # not, and never beyond it.
         return instrument.round_price(max(price, instrument.tick_size), side)
 
-    async def _send(self, record: SliceRecord, quantity: Decimal, price: Decimal | None) -> ChildOrder:
+    async def _send(
+        self, record: SliceRecord, quantity: Decimal, price: Decimal | None, *, immediate: bool = False
+    ) -> ChildOrder:
         parent, monitor = self._parent, self._parts.monitor
         if self._stopped():
             # Stopped since the last wait (the stop held during a send, or one that came in the
@@ -510,7 +522,10 @@ class ParentRunner:
             await anyio.lowlevel.checkpoint()
         # Every value here is checked already: the parent's symbol and side, a quantity of at
         # least the smallest order, a price rounded to the tick, an id from the generator.
-        order = Order._checked(parent.symbol, parent.side, quantity, price, self._new_id(), parent.parent_id)
+        order = Order._checked(
+            parent.symbol, parent.side, quantity, price, self._new_id(), parent.parent_id,
+            TimeInForce.IOC if immediate else TimeInForce.GTC,
+        )
         cid = order.client_order_id
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)

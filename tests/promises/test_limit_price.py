@@ -10,8 +10,6 @@ import pytest
 from engine import Order, OrderAck, OrderFilled, OrderSide, OrderType, TimeInForce, TWAPExecutor
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
 
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 14, defect 3: not fixed yet")
-
 
 def thin_venue() -> SimulatedVenue:
     # A still price and 200 shares a level: 1,500 shares at market walk several levels.
