@@ -234,6 +234,8 @@ class AggressiveCompletionHandler:
             unresolved=unresolved,
         )
         fruitless = 0
+        orders = 0
+        last: ChildOrder | None = None
         for attempt in range(self._max_rounds):
             remainder = parent.instrument.round_quantity(parent.remaining)
             if remainder <= 0 or parent.state.is_final or fruitless >= self._max_attempts:
@@ -270,6 +272,8 @@ class AggressiveCompletionHandler:
             )
             child = ChildOrder(order=order, slice_index=None, aggressive=True, created_at=now())
             self._monitor.add_child(parent_id, child)
+            orders += 1
+            last = child
             sent += remainder
             self._orders_sent += 1
             log.info(
@@ -293,6 +297,8 @@ class AggressiveCompletionHandler:
                 if self._policy is CompletionPolicy.LEAVE_UNFILLED:
                     note = f"slippage cap {limit} left {parent.remaining} unfilled"
                     break
+        if note is None and parent.remaining > 0 and not parent.state.is_final and orders:
+            note = self._stopped_note(parent, orders, sent, parent.filled - filled_before, fruitless, last)
         return CompletionOutcome(
             parent_id=parent_id,
             remainder=start_remaining,
@@ -301,6 +307,30 @@ class AggressiveCompletionHandler:
             unresolved_children=unresolved,
             blocked_by_cap=blocked,
             note=note,
+        )
+
+    def _stopped_note(
+        self,
+        parent: ParentOrder,
+        orders: int,
+        sent: Decimal,
+        filled: Decimal,
+        fruitless: int,
+        last: ChildOrder | None,
+    ) -> str:
+        """Why the completion stopped with quantity left: what was left, why, what was tried."""
+        if fruitless >= self._max_attempts:
+            why = f"{fruitless} completion round(s) in a row filled nothing"
+        else:
+            why = f"the {self._max_rounds} completion rounds allowed were used up"
+        outcome = ""
+        if last is not None:
+            outcome = f"; the last ended {last.state.value}"
+            if last.reason:
+                outcome += f" ({last.reason})"
+        return (
+            f"completion left {parent.remaining} unfilled: {why}; tried {orders} completion "
+            f"order(s) for {sent} in all, which filled {filled}{outcome}"
         )
 
     async def _wait_final(self, child: ChildOrder) -> None:

@@ -338,6 +338,11 @@ class ParentRunner:
             else:
                 reason = "deadline passed after completion" if completed_aggressively else "deadline passed"
                 monitor.transition(parent.parent_id, ParentState.EXPIRED, reason)
+                if not completed_aggressively:
+                    # (After a completion, the handler's note says why it stopped short.)
+                    self._notes.append(
+                        f"{parent.unfilled} left unfilled at the deadline: completion at the deadline is off"
+                    )
         await self._price_missing_fills()
 
     async def _price_missing_fills(self) -> None:
