@@ -24,14 +24,14 @@ import anyio
 import attrs
 import structlog
 
-from engine._runtime.groups import holds_only
+from engine._runtime.groups import holds_only, sole_error
 from engine._runtime.parent_tasks import ParentTasks
 from engine._runtime.services import shielded_services
 from engine._twap.params import TWAPParams
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport
 from engine._twap.runner import ParentRunner, RunnerParts
-from engine.errors import EngineError, InvalidInputError
+from engine.errors import EngineError, InvalidInputError, OrdersLeftOpenError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
@@ -336,7 +336,13 @@ class ExecutionEngine:
         # Parents still running are cancelled: their resting children are cancelled and settled.
         for handle in list(self._running.values()):
             handle.cancel()
-        with anyio.CancelScope(shield=True), anyio.move_on_after(30.0):
+        # Each settles within its settle_timeout and the queue's cancel_grace (a cancel may wait
+        # for room under the limits); the margin covers a send or look-up still out.
+        settle = max(
+            (h._runner.params.settle_timeout for h in self._running.values() if h._runner is not None),
+            default=self._defaults.settle_timeout,
+        )
+        with anyio.CancelScope(shield=True), anyio.move_on_after(settle + self._queue.cancel_grace + 60.0):
             for handle in list(self._running.values()):
                 await handle._wait_done()
         stack, self._stack = self._stack, None
@@ -345,7 +351,11 @@ class ExecutionEngine:
         except BaseExceptionGroup as group:
             if holds_only(group, exc_info[1]):
                 return None  # the block's own error comes out as itself
-            raise
+            sole = sole_error(group, OrdersLeftOpenError)
+            if sole is None:
+                raise
+        # The queue could not cancel every live order: that report, not the groups it passed.
+        raise sole
 
     def _prepare(
         self, parent_id: str, symbol: str, quantity: Any, side: Any, params: dict[str, Any]

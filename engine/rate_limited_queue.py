@@ -32,10 +32,14 @@ counts. A kind no limit counts (weight zero, the default) goes straight to the g
 A look-up or quote waiting in a lane is a permit, not an order: it never counts toward
 ``max_queued``, and ``statistics()`` reports it as ``permits_waiting``, apart from ``queued``.
 
-Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet sent resolve
-``CANCELLED``; requests in flight (and look-ups of unknown outcomes) are awaited for up to
-``shutdown_timeout`` seconds, shielded; whatever is still open then resolves ``FAILED`` with
-``OrderStateUnknownError``. No handle ever hangs.
+Lifetime: ``async with queue:`` runs the dispatcher. On exit, orders not yet sent resolve
+``CANCELLED``; cancels are still sent (an order left live would trade unseen): the exit waits for
+them, shielded, for up to ``cancel_grace`` seconds, as they wait for room under the limits (a
+closing queue still takes cancels). Requests in flight (and look-ups of unknown outcomes) are then
+awaited for up to ``shutdown_timeout`` seconds, shielded; whatever is still open resolves
+``FAILED`` with ``OrderStateUnknownError``. No handle ever hangs. The orders whose cancels the
+venue has not answered by then are named by id in ``OrdersLeftOpenError``, raised when the block
+ended without an error of its own (else logged, so that the block's error goes on).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from engine._queue.lanes import Lanes
 from engine._runtime.groups import holds_only
 from engine.errors import (
     InvalidInputError,
+    OrdersLeftOpenError,
     QueueClosedError,
     QueueFullError,
     RateLimitedError,
@@ -71,6 +76,10 @@ from engine.orders import Order
 from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
 
 __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
+
+# What a cancel may end in once the venue answered it: taken, or refused (the order is final, or
+# never arrived). Anything else leaves the order possibly live.
+_VENUE_ANSWERED = (OrderResultStatus.ACCEPTED, OrderResultStatus.REJECTED)
 
 
 
@@ -152,7 +161,8 @@ class RateLimitedOrderQueue(QueueDispatch):
     ``retry_backoff`` doubling up to ``max_retry_backoff`` seconds after an unavailable gateway,
     shortened by up to ``retry_jitter`` (a fraction), which also lengthens a 429's pause;
     ``backoff_factor``, ``min_rate_factor`` and ``recovery_period`` shape the rate after 429s (see
-    ``LimitGroup``); ``shutdown_timeout`` seconds for in-flight requests on exit.
+    ``LimitGroup``); ``cancel_grace`` seconds for queued cancels and ``shutdown_timeout`` seconds
+    for in-flight requests on exit.
     """
 
     def __init__(
@@ -174,6 +184,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         min_rate_factor: float = 0.5,
         recovery_period: float | None = None,
         shutdown_timeout: float = 10.0,
+        cancel_grace: float = 120.0,
         seed: int | None = None,
     ) -> None:
         if not isinstance(trading_gateway, TradingGateway):
@@ -202,6 +213,7 @@ class RateLimitedOrderQueue(QueueDispatch):
         self._max_retry_backoff = positive_seconds(max_retry_backoff, "max_retry_backoff")
         self._retry_jitter = _fraction(retry_jitter, "retry_jitter")
         self._shutdown_timeout = non_negative_seconds(shutdown_timeout, "shutdown_timeout")
+        self._cancel_grace = non_negative_seconds(cancel_grace, "cancel_grace")
         self._random = random.Random(check_seed(seed))
         self._lanes = Lanes(self._max_queued)
         self._by_id: dict[str, OrderHandle] = {}  # open submits, so a duplicate id is refused
@@ -267,9 +279,14 @@ class RateLimitedOrderQueue(QueueDispatch):
         task_group = self._task_group
         assert task_group is not None
         self._state = "closing"
-        for handle in self._lanes.drain_unsent():
+        for handle in self._lanes.drain_unsent(keep=RequestKind.CANCEL):
             self._finish_unsent(handle)
         self._wake()
+        # The cancels still unanswered when the grace ends (one that failed before it, its
+        # attempts used up, is its sender's to follow up: the queue has told it).
+        cancels = [handle for handle in await self._wait_for_cancels() if not handle.done()]
+        for handle in self._lanes.drain_unsent():  # cancels the grace left unsent: given up
+            self._finish_unsent(handle)
         with anyio.move_on_after(self._shutdown_timeout, shield=True):
             while self._open:
                 self._idle = anyio.Event()
@@ -278,11 +295,11 @@ class RateLimitedOrderQueue(QueueDispatch):
             scope.cancel()
         task_group.cancel_scope.cancel()
         try:
-            return await task_group.__aexit__(exc_type, exc, traceback)
+            suppress = await task_group.__aexit__(exc_type, exc, traceback)
         except BaseExceptionGroup as group:
-            if holds_only(group, exc):
-                return None  # the block's own error comes out as itself
-            raise
+            if not holds_only(group, exc):
+                raise
+            suppress = None  # the block's own error comes out as itself
         finally:
             self._state = "closed"
             for handle in self._lanes.drain_all():
@@ -296,6 +313,42 @@ class RateLimitedOrderQueue(QueueDispatch):
                 handle._state = HandleState.QUEUED
                 self._finish_abandoned(handle)
             self._outbox_receive.close()
+        left_open = tuple(
+            dict.fromkeys(
+                handle._client_order_id
+                for handle in cancels
+                if handle._result is None or handle._result.status not in _VENUE_ANSWERED
+            )
+        )
+        if left_open:
+            reason = f"their cancels were not answered within cancel_grace={self._cancel_grace} s"
+            if exc is None:
+                raise OrdersLeftOpenError(left_open, reason)
+            self._log.error("queue.orders_left_open", client_order_ids=left_open, reason=reason)
+        return suppress
+
+    async def _wait_for_cancels(self) -> list[OrderHandle]:
+        """Wait, shielded and for up to ``cancel_grace`` seconds, until no cancel waits to be sent
+        and every cancel waited for is answered.
+
+        Cancels outrank everything, also on the way out: an order left live at the venue would
+        trade unseen. They wait for room under the limits like any request. Returns every cancel
+        it waited for.
+        """
+        waited: dict[int, OrderHandle] = {}
+        with anyio.move_on_after(self._cancel_grace, shield=True):
+            while waiting := self._lanes.unsent(RequestKind.CANCEL):
+                for handle in waiting:
+                    waited[id(handle)] = handle
+                    await handle.wait()
+        for handle in self._lanes.unsent(RequestKind.CANCEL):
+            waited[id(handle)] = handle
+        return list(waited.values())
+
+    @property
+    def cancel_grace(self) -> float:
+        """Seconds the exit waits for cancels still queued (they wait for room like any request)."""
+        return self._cancel_grace
 
     # -- public calls --------------------------------------------------------------------------
 
@@ -390,7 +443,7 @@ class RateLimitedOrderQueue(QueueDispatch):
 
     def _ask_venue_to_cancel(self, client_order_id: str) -> None:
         """Send the venue a cancel for an order withdrawn here whose earlier send may still land."""
-        if self._state == "open":  # a closing queue takes no new request
+        if self._state in ("open", "closing"):  # a closing queue still sends cancels
             self._new_handle(RequestKind.CANCEL, client_order_id, None, Lane.CANCEL, None, 1)
 
     def cancel(
@@ -540,8 +593,8 @@ class RateLimitedOrderQueue(QueueDispatch):
     def _check_request(
         self, request: RequestKind, lane: Any, deadline: Any, weight: Any
     ) -> tuple[Lane, float | None, int]:
-        if self._state in ("closing", "closed"):
-            raise QueueClosedError("the order queue is closed")
+        if self._state == "closed" or (self._state == "closing" and request is not RequestKind.CANCEL):
+            raise QueueClosedError("the order queue is closed")  # (it still sends cancels while closing)
         # the common values (a lane, a finite float or None, a weight of 1) pass without a call
         if lane.__class__ is not Lane:
             lane = _lane(lane)

@@ -9,7 +9,7 @@ owner failed too) stays a group: nothing is hidden.
 
 from __future__ import annotations
 
-__all__ = ["holds_only"]
+__all__ = ["holds_only", "sole_error"]
 
 
 def holds_only(raised: BaseException, error: BaseException | None) -> bool:
@@ -19,3 +19,16 @@ def holds_only(raised: BaseException, error: BaseException | None) -> bool:
     while isinstance(raised, BaseExceptionGroup) and len(raised.exceptions) == 1:
         raised = raised.exceptions[0]
     return raised is error
+
+
+def sole_error(raised: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The one error inside ``raised`` (nested groups of one) if it is a ``kind``, else None.
+
+    For an owner's own report on the way out (``OrdersLeftOpenError``): it is not a task's
+    failure, so it comes out as itself, while failures of the owner's tasks stay in their group.
+    """
+    while isinstance(raised, BaseExceptionGroup):
+        if len(raised.exceptions) != 1:
+            return None
+        raised = raised.exceptions[0]
+    return raised if isinstance(raised, kind) else None

@@ -29,7 +29,7 @@ from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine._twap.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
-from engine.aggressive_handler import AggressiveCompletionHandler, record_result
+from engine.aggressive_handler import AggressiveCompletionHandler, describe_unsettled, record_result
 from engine.clock import is_virtual, now
 from engine.errors import GatewayError
 from engine.execution_monitor import ExecutionMonitor
@@ -247,6 +247,11 @@ class ParentRunner:
         return f"<ParentRunner {self._parent!r} cancel_requested={self._cancel_requested}>"
 
     @property
+    def params(self) -> TWAPParams:
+        """The parameters this runner works its parent with."""
+        return self._params
+
+    @property
     def parent(self) -> ParentOrder:
         """The parent order this runner works."""
         return self._parent
@@ -327,9 +332,8 @@ class ParentRunner:
 
     async def _finish(self, completed_aggressively: bool) -> None:
         monitor, parent = self._parts.monitor, self._parent
-        unresolved = await self._handler().settle_children(parent)
-        if unresolved:
-            self._notes.append(f"{unresolved} child order(s) still unresolved at the end")
+        if await self._handler().settle_children(parent):
+            self._notes.append(describe_unsettled(parent))
         if not parent.state.is_final:
             if self._cancel_requested:
                 monitor.transition(parent.parent_id, ParentState.CANCELLED, "cancelled by the user")

@@ -27,8 +27,6 @@ import sweep_reports
 
 SCALE = max(1, int(os.environ.get("PROMISE_EXAMPLES", "150")) // 150)
 
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 14, defect 2: not fixed yet")
-
 
 def flaky_venue(seed: int) -> SimulatedVenue:
     # Three requests in ten fail before sending; events take two seconds to arrive.
