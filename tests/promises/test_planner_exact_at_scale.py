@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from engine import Instrument, InvalidInputError, RebalancingPlanner
-
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 14, defect 5: not fixed yet")
 
 
 def test_a_token_of_a_cent_in_lots_of_a_hundred_millionth_is_bought_to_its_weight() -> None:
