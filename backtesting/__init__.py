@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from backtesting.errors import BacktestError, ScenarioError
+from backtesting.outputs import write_result
 from backtesting.result import BacktestResult, FillPoint, ParentSummary, VariantResult, VariantTotals
 from backtesting.runner import build_venue, run, run_async
 from backtesting.scenario import Scenario, Variant, load_scenario, parse_scenario
@@ -45,6 +46,7 @@ __all__ = [
     "run_async",
     "run_sweep",
     "save_figure",
+    "write_result",
 ]
 
 

@@ -29,7 +29,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 
 from backtesting.demo import demo_scenario
 from backtesting.errors import BacktestError
-from backtesting.outputs import write_outputs
+from backtesting.outputs import write_outputs, write_result
 from backtesting.scenario import Scenario, load_scenario
 from engine.errors import InvalidInputError
 
@@ -129,7 +129,7 @@ def _run_and_write(scenario: Scenario, seed: int | None, out_dir: Path, console:
     for variant in result.variants:
         console.print(summary_table(variant))
     console.print(comparison_table(result.comparison()))
-    written = result.write(out_dir)
+    written = write_result(result, out_dir)
     console.print("wrote " + ", ".join(str(path) for path in written), markup=False, highlight=False)
     return 0
 

@@ -12,9 +12,10 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from backtesting.result import BacktestResult
 from engine.errors import InvalidInputError
 
-__all__ = ["write_outputs"]
+__all__ = ["write_outputs", "write_result"]
 
 
 def write_outputs(out_dir: str | Path, writers: Mapping[str, Callable[[Path], object]]) -> list[Path]:
@@ -36,3 +37,14 @@ def write_outputs(out_dir: str | Path, writers: Mapping[str, Callable[[Path], ob
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_result(result: BacktestResult, out_dir: str | Path) -> list[Path]:
+    """Write ``report.json`` and ``execution.png`` of ``result`` into ``out_dir``, both or neither."""
+    # Imported here, not above: matplotlib takes a second to import, and only writing needs it.
+    from backtesting.figure import save_figure
+
+    return write_outputs(out_dir, {
+        "report.json": lambda path: path.write_text(result.to_json(), encoding="utf-8"),
+        "execution.png": lambda path: save_figure(result, path),
+    })

@@ -11,8 +11,7 @@ import enum
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -21,9 +20,6 @@ from backtesting.scenario import Scenario
 from engine.orders import OrderSide
 from engine.rebalancing_plan import RebalancingPlan
 from engine.twap_executor import ExecutionReport, TWAPParams
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = ["BacktestResult", "FillPoint", "ParentSummary", "VariantResult", "VariantTotals"]
 
@@ -189,22 +185,6 @@ class BacktestResult:
     def to_json(self) -> str:
         """``to_dict()`` as indented JSON with sorted keys and a final newline."""
         return json.dumps(self.to_dict(), sort_keys=True, indent=2) + "\n"
-
-    def figure(self) -> Figure:
-        """The execution figure (see ``backtesting.figure``), e.g. to show in a notebook."""
-        from backtesting.figure import execution_figure
-
-        return execution_figure(self)
-
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``report.json`` and ``execution.png`` into ``out_dir``, both or neither."""
-        from backtesting.figure import save_figure
-        from backtesting.outputs import write_outputs
-
-        return write_outputs(out_dir, {
-            "report.json": lambda path: path.write_text(self.to_json(), encoding="utf-8"),
-            "execution.png": lambda path: save_figure(self, path),
-        })
 
 
 def _plan_dict(plan: RebalancingPlan) -> dict[str, Any]:

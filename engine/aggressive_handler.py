@@ -16,7 +16,6 @@ shows the unfilled quantity; ``CompletionPolicy.FINISH`` then sends market order
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -24,18 +23,18 @@ import anyio
 import attrs
 import structlog
 
-from engine._queue.handle import Lane, OrderHandle, OrderResult, OrderResultStatus
-from engine._runtime.enums import parse_enum
+from engine._queue.handle import Lane, OrderHandle
+from engine._twap.params import CompletionPolicy
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder
-from engine._twap.slicing import minimum_slice_quantity
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError, QueueClosedError
 from engine.execution_monitor import ExecutionMonitor
+from engine.fields import finite_number, whole_number
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
+from engine.numbers import optional_non_negative
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
 from engine.rate_limited_queue import RateLimitedOrderQueue
-from engine.rate_limits import non_negative_seconds, positive_seconds
 
 __all__ = [
     "AggressiveCompletionHandler",
@@ -43,7 +42,6 @@ __all__ = [
     "CompletionPolicy",
     "HandlerStatistics",
     "describe_unsettled",
-    "record_result",
 ]
 
 ZERO = Decimal(0)
@@ -52,18 +50,6 @@ _BPS = Decimal(10_000)
 _MAX_SETTLE_BACKOFF = 10.0
 _log = structlog.get_logger(__name__)
 
-
-
-class CompletionPolicy(enum.Enum):
-    """What to do when the slippage cap keeps the remainder from filling."""
-
-    LEAVE_UNFILLED = "leave_unfilled"
-    FINISH = "finish"
-
-    @classmethod
-    def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
-        """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
-        return parse_enum(cls, value, field)
 
 
 @attrs.frozen
@@ -85,22 +71,6 @@ class HandlerStatistics:
 
     completions: int
     orders_sent: int
-
-
-def record_result(monitor: ExecutionMonitor, client_order_id: str, result: OrderResult) -> None:
-    """Tell the monitor what the queue made of a send."""
-    if result.status is OrderResultStatus.ACCEPTED:
-        monitor.record_accepted(client_order_id, result.sent_at)
-    elif result.status is OrderResultStatus.CANCELLED:
-        monitor.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")
-    elif result.status is OrderResultStatus.REJECTED:
-        monitor.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "rejected"))
-    elif result.sent_at is None:
-        # FAILED before it ever left (deadline or attempts used up unsent): the venue never saw it.
-        monitor.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "not sent"))
-    else:
-        # FAILED: the queue could not settle it; treat it as unknown until a look-up says otherwise.
-        monitor.record_unknown(client_order_id, str(result.error or "failed"))
 
 
 def _unsettled(parent: ParentOrder) -> list[ChildOrder]:
@@ -162,21 +132,17 @@ class AggressiveCompletionHandler:
         retry_delay: float = 1.0,
         new_client_order_id: Callable[[], str] | None = None,
     ) -> None:
-        if max_slippage_bps is not None:
-            slip = Decimal(str(max_slippage_bps))
-            if not slip.is_finite() or slip < 0:
-                raise InvalidInputError("max_slippage_bps", max_slippage_bps, "must be a number ≥ 0")
-        settle_timeout = positive_seconds(settle_timeout, "settle_timeout")
-        retry_delay = non_negative_seconds(retry_delay, "retry_delay")
-        for field, count in (("max_attempts", max_attempts), ("max_rounds", max_rounds)):
-            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise InvalidInputError(field, count, "expected a whole number, at least 1")
-        if max_rounds < max_attempts:
-            raise InvalidInputError("max_rounds", max_rounds, f"must be at least max_attempts={max_attempts}")
+        slippage = optional_non_negative(max_slippage_bps, "max_slippage_bps")
+        settle_timeout = finite_number(settle_timeout, "settle_timeout", above=0.0)
+        max_attempts = whole_number(max_attempts, "max_attempts", minimum=1)
+        max_rounds = whole_number(max_rounds, "max_rounds", minimum=max_attempts)
+        retry_delay = finite_number(retry_delay, "retry_delay", minimum=0.0)
+        if new_client_order_id is not None and not callable(new_client_order_id):
+            raise InvalidInputError("new_client_order_id", new_client_order_id, "expected a callable or None")
         self._gateway = gateway
         self._queue = queue
         self._monitor = monitor
-        self._max_slippage_bps = None if max_slippage_bps is None else Decimal(str(max_slippage_bps))
+        self._max_slippage_bps = slippage
         self._policy = CompletionPolicy.parse(policy)
         self._settle_timeout = settle_timeout
         self._max_attempts = max_attempts
@@ -295,7 +261,7 @@ class AggressiveCompletionHandler:
                 reference = quote.ask if parent.side is OrderSide.BUY else quote.bid
             except GatewayError:
                 reference = arrival_price
-            if remainder < minimum_slice_quantity(parent.instrument, reference):
+            if remainder < parent.instrument.min_order_quantity(reference):
                 note = f"remainder {remainder} below the smallest order"
                 break
             order = Order(
@@ -323,7 +289,7 @@ class AggressiveCompletionHandler:
             )
             with anyio.CancelScope(shield=True):
                 result = await self._queue.send(order, lane=Lane.COMPLETION)
-                record_result(self._monitor, order.client_order_id, result)
+                self._monitor.record_result(order.client_order_id, result)
                 await self._wait_final(child)
             fruitless = 0 if child.filled > 0 else fruitless + 1
             if parent.remaining > 0 and limit is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -28,9 +27,11 @@ from engine._runtime.groups import holds_only, sole_error
 from engine._runtime.parent_tasks import ParentTasks
 from engine._runtime.services import shielded_services
 from engine._twap.params import TWAPParams
+from engine._twap.parts import RunnerParts
+from engine._twap.plans import PlanExecutionReport, split_plan, summarize_plan
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport
-from engine._twap.runner import ParentRunner, RunnerParts
+from engine._twap.runner import ParentRunner
 from engine.errors import EngineError, InvalidInputError, OrdersLeftOpenError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.gateway import TradingGateway
@@ -43,7 +44,6 @@ from engine.twap_executor import check_parent, plan_parent, start_parent
 
 __all__ = ["QUEUE_OPTIONS", "EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
 
-ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
 
@@ -155,34 +155,6 @@ class TWAPHandle:
             if self._done_event is not None:
                 self._done_event.set()
             self._engine._finished(self)
-
-
-@attrs.frozen
-class PlanExecutionReport:
-    """The outcome of a ``RebalancingPlan``: one report per trade and a summary."""
-
-    reports: tuple[ExecutionReport, ...]
-    sells_first: bool
-    bought_notional: Decimal
-    sold_notional: Decimal
-    fees: Decimal
-    fully_filled: int
-
-    @property
-    def all_filled(self) -> bool:
-        """True when every parent filled its whole quantity."""
-        return self.fully_filled == len(self.reports)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "reports": [r.to_dict() for r in self.reports],
-            "sells_first": self.sells_first,
-            "bought_notional": str(self.bought_notional),
-            "sold_notional": str(self.sold_notional),
-            "fees": str(self.fees),
-            "fully_filled": self.fully_filled,
-        }
 
 
 @attrs.frozen
@@ -428,10 +400,7 @@ class ExecutionEngine:
         Sells run first (buys start once they are final) when ``sells_first`` is True, or, when it
         is ``None``, when the buys' notional and fees exceed the plan's cash before trading.
         """
-        if not isinstance(plan, RebalancingPlan):
-            raise InvalidInputError("plan", plan, "expected a RebalancingPlan")
-        if sells_first is not None and not isinstance(sells_first, bool):
-            raise InvalidInputError("sells_first", sells_first, "expected True, False or None")
+        sells, buys, sells_first = split_plan(plan, sells_first)
         # Every trade is checked before the first parent starts: when this raises, nothing ran.
         merged = self._defaults.evolve(**params) if params else self._defaults
         for index, trade in enumerate(plan.trades):
@@ -439,31 +408,11 @@ class ExecutionEngine:
                 self._gateway, trade.symbol, trade.quantity, trade.side, merged,
                 quantity_field=f"plan.trades[{index}].quantity",
             )
-        sells = [t for t in plan.trades if t.side is OrderSide.SELL]
-        buys = [t for t in plan.trades if t.side is OrderSide.BUY]
-        if sells_first is None:
-            need = sum((t.notional + t.estimated_fee for t in buys), ZERO)
-            sells_first = bool(sells) and need > plan.cash_before
-        reports: list[ExecutionReport] = []
         if sells_first:
-            reports += await self._run_all(sells, params)
-            reports += await self._run_all(buys, params)
+            reports = await self._run_all(sells, params) + await self._run_all(buys, params)
         else:
-            reports += await self._run_all([*sells, *buys], params)
-        bought = sum(
-            ((r.avg_price or ZERO) * r.filled_quantity for r in reports if r.side is OrderSide.BUY), ZERO
-        )
-        sold = sum(
-            ((r.avg_price or ZERO) * r.filled_quantity for r in reports if r.side is OrderSide.SELL), ZERO
-        )
-        return PlanExecutionReport(
-            reports=tuple(reports),
-            sells_first=sells_first,
-            bought_notional=bought,
-            sold_notional=sold,
-            fees=sum((r.fees for r in reports), ZERO),
-            fully_filled=sum(1 for r in reports if r.filled_quantity == r.quantity),
-        )
+            reports = await self._run_all([*sells, *buys], params)
+        return summarize_plan(reports, sells_first)
 
     async def _run_all(self, trades: Sequence[Any], params: dict[str, Any]) -> list[ExecutionReport]:
         handles: list[TWAPHandle] = []

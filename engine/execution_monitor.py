@@ -22,6 +22,9 @@ import anyio
 import attrs
 import structlog
 
+from engine._monitor.sequence import EventSequence
+from engine._monitor.status import CompletionStatus, MonitorStatistics
+from engine._queue.handle import OrderResult, OrderResultStatus
 from engine._runtime.groups import holds_only
 from engine._runtime.logs import writes_debug
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
@@ -44,8 +47,8 @@ from engine.events import (
     OrderSnapshot,
     OrderStatus,
 )
+from engine.fields import finite_number
 from engine.gateway import TradingGateway
-from engine.rate_limits import non_negative_seconds, positive_seconds
 
 __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 
@@ -59,59 +62,6 @@ _FINAL_STATUS = {
     OrderStatus.REJECTED: ChildState.REJECTED,
     OrderStatus.EXPIRED: ChildState.EXPIRED,
 }
-
-
-@attrs.frozen
-class CompletionStatus:
-    """A snapshot of one parent's progress.
-
-    ``share_done`` is filled ÷ quantity, ``share_scheduled`` the share the schedule wanted sent by
-    now; ``behind`` is the quantity the parent lags the schedule (negative when ahead).
-    """
-
-    parent_id: str
-    symbol: str
-    state: ParentState
-    quantity: Decimal
-    filled: Decimal
-    remaining: Decimal
-    share_done: Decimal
-    share_scheduled: Decimal
-    behind: Decimal
-    deadline: float | None
-    open_children: int
-    timestamp: float
-
-    @property
-    def is_behind(self) -> bool:
-        """True when filled lags what the schedule wanted by now."""
-        return self.behind > 0
-
-    @property
-    def is_ahead(self) -> bool:
-        """True when filled is ahead of the schedule."""
-        return self.behind < 0
-
-    @property
-    def is_final(self) -> bool:
-        """True once the parent will do nothing more."""
-        return self.state.is_final
-
-
-@attrs.frozen
-class MonitorStatistics:
-    """Counters of an ``ExecutionMonitor``."""
-
-    parents: int
-    open_parents: int
-    routed_children: int
-    events: int
-    duplicate_events: int
-    duplicate_fills: int
-    unknown_events: int
-    stream_drops: int
-    reconciliations: int
-    complete_through: int
 
 
 @attrs.define
@@ -142,8 +92,8 @@ class ExecutionMonitor:
         resubscribe_delay: float = 0.05,
         lookup: Callable[[str], Awaitable[OrderSnapshot]] | None = None,
     ) -> None:
-        lookup_timeout = positive_seconds(lookup_timeout, "lookup_timeout")
-        resubscribe_delay = non_negative_seconds(resubscribe_delay, "resubscribe_delay")
+        lookup_timeout = finite_number(lookup_timeout, "lookup_timeout", above=0.0)
+        resubscribe_delay = finite_number(resubscribe_delay, "resubscribe_delay", minimum=0.0)
         self._gateway = gateway
         self._lookup = gateway.get_order if lookup is None else lookup
         self._lookup_timeout = lookup_timeout
@@ -153,10 +103,8 @@ class ExecutionMonitor:
         # shared reference per child rather than a pair each.
         self._routes: dict[str, _Tracked] = {}
         self._child_waiters: dict[str, anyio.Event] = {}
-        self._complete_through = 0
-        self._seen_above: set[int] = set()
-        self._started_sequence = False
-        self._events = self._duplicate_events = self._duplicate_fills = 0
+        self._sequence = EventSequence()
+        self._events = self._duplicate_fills = 0
         self._unknown_events = self._drops = self._reconciliations = 0
         self._task_group: anyio.abc.TaskGroup | None = None
         # Bound once: a call on the module's lazy proxy would assemble a new logger every time.
@@ -167,7 +115,7 @@ class ExecutionMonitor:
         open_parents = sum(1 for t in self._parents.values() if not t.parent.state.is_final)
         return (
             f"<ExecutionMonitor parents={len(self._parents)} open={open_parents} "
-            f"events={self._events} complete_through={self._complete_through}>"
+            f"events={self._events} complete_through={self._sequence.complete_through}>"
         )
 
     def statistics(self) -> MonitorStatistics:
@@ -177,12 +125,12 @@ class ExecutionMonitor:
             open_parents=sum(1 for t in self._parents.values() if not t.parent.state.is_final),
             routed_children=len(self._routes),
             events=self._events,
-            duplicate_events=self._duplicate_events,
+            duplicate_events=self._sequence.repeated,
             duplicate_fills=self._duplicate_fills,
             unknown_events=self._unknown_events,
             stream_drops=self._drops,
             reconciliations=self._reconciliations,
-            complete_through=self._complete_through,
+            complete_through=self._sequence.complete_through,
         )
 
     async def __aenter__(self) -> ExecutionMonitor:
@@ -210,13 +158,13 @@ class ExecutionMonitor:
         task_status.started()
         while True:
             try:
-                async for event in self._gateway.events(after_sequence=self._complete_through):
+                async for event in self._gateway.events(after_sequence=self._sequence.complete_through):
                     self.handle_event(event)
             except (EventStreamDroppedError, GatewayUnavailableError) as error:
                 self._drops += 1
                 self._log.warning(
                     "event stream dropped; resubscribing",
-                    after_sequence=self._complete_through,
+                    after_sequence=self._sequence.complete_through,
                     error=str(error),
                 )
                 await anyio.sleep(self._resubscribe_delay)
@@ -225,21 +173,8 @@ class ExecutionMonitor:
 
     def handle_event(self, event: ExecutionEvent) -> None:
         """Apply one event (deduped by sequence, fills also by trade id) to its child and parent."""
-        sequence = event.sequence
-        if sequence == self._complete_through + 1 and self._started_sequence and not self._seen_above:
-            self._complete_through = sequence  # the next in order, as almost every event is
-        elif sequence > 0:
-            if not self._started_sequence:
-                # Start counting from the first event seen: the venue may not replay from 1.
-                self._started_sequence = True
-                self._complete_through = min(self._complete_through, sequence - 1)
-            if sequence <= self._complete_through or sequence in self._seen_above:
-                self._duplicate_events += 1
-                return
-            self._seen_above.add(sequence)
-            while self._complete_through + 1 in self._seen_above:
-                self._complete_through += 1
-                self._seen_above.discard(self._complete_through)
+        if not self._sequence.is_new(event.sequence):
+            return
         self._events += 1
         tracked = self._routes.get(event.client_order_id)
         if tracked is None:
@@ -337,6 +272,21 @@ class ExecutionMonitor:
         self._log.info("parent state", parent_id=parent_id, state=state.value, reason=reason)
         self._notify(tracked)
 
+    def record_result(self, client_order_id: str, result: OrderResult) -> None:
+        """Record what the queue made of a child's send."""
+        if result.status is OrderResultStatus.ACCEPTED:
+            self.record_accepted(client_order_id, result.sent_at)
+        elif result.status is OrderResultStatus.CANCELLED:
+            self.record_not_sent(client_order_id, ChildState.CANCELLED, "cancelled before sending")
+        elif result.status is OrderResultStatus.REJECTED:
+            self.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "rejected"))
+        elif result.sent_at is None:
+            # FAILED before it ever left (deadline or attempts used up unsent): the venue never saw it.
+            self.record_not_sent(client_order_id, ChildState.REJECTED, str(result.error or "not sent"))
+        else:
+            # FAILED: the queue could not settle it; treat it as unknown until a look-up says otherwise.
+            self.record_unknown(client_order_id, str(result.error or "failed"))
+
     def record_accepted(self, client_order_id: str, sent_at: float | None) -> None:
         """The venue acknowledged the child."""
         tracked, child = self._route(client_order_id)
@@ -409,22 +359,7 @@ class ExecutionMonitor:
         parent = tracked.parent
         elapsed = now() - tracked.started_at
         scheduled = tracked.plan.scheduled_through(elapsed) if tracked.plan is not None else parent.quantity
-        if parent.deadline is not None and now() >= parent.deadline:
-            scheduled = parent.quantity
-        return CompletionStatus(
-            parent_id=parent.parent_id,
-            symbol=parent.symbol,
-            state=parent.state,
-            quantity=parent.quantity,
-            filled=parent.filled,
-            remaining=parent.unfilled,
-            share_done=parent.filled / parent.quantity,
-            share_scheduled=scheduled / parent.quantity,
-            behind=scheduled - parent.filled,
-            deadline=parent.deadline,
-            open_children=len(parent.open_children),
-            timestamp=now(),
-        )
+        return CompletionStatus.of(parent, scheduled, now())
 
     async def wait_child_final(self, client_order_id: str) -> ChildState:
         """Wait until the child is final; return its state."""

@@ -21,7 +21,7 @@ import threading
 import weakref
 
 from engine.errors import InvalidInputError
-from engine.numbers import check_seed
+from engine.fields import seed_value
 
 __all__ = ["ClientOrderIdGenerator", "new_client_order_id", "validate_client_order_id"]
 
@@ -71,7 +71,7 @@ class ClientOrderIdGenerator:
     def __init__(self, prefix: str = "", *, seed: int | None = None, scope: object = None) -> None:
         if not isinstance(prefix, str) or len(prefix) > 8 or (prefix and not _VALID.fullmatch(prefix)):
             raise InvalidInputError("prefix", prefix, "expected at most 8 id characters")
-        check_seed(seed)
+        seed_value(seed)
         if seed is None:
             bits = secrets.randbits(72)
         else:

@@ -7,24 +7,16 @@ builds is valid at the venue by construction.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from engine.errors import InvalidInputError
+from engine.fields import validate_symbol
 from engine.numbers import ZERO, Number, is_multiple, to_non_negative, to_positive
+from engine.orders import Order, OrderSide
 
-if TYPE_CHECKING:
-    from engine.orders import Order, OrderSide
-
-__all__ = ["Instrument", "validate_symbol"]
-
-
-def validate_symbol(value: Any, field: str = "symbol") -> str:
-    """Return ``value`` if it is a non-empty symbol without surrounding blanks, else raise."""
-    if not isinstance(value, str) or not value or value.strip() != value or len(value) > 32:
-        raise InvalidInputError(field, value, "expected a non-empty string of at most 32 characters")
-    return value
+__all__ = ["Instrument"]
 
 
 def _symbol(value: Any) -> str:
@@ -72,8 +64,6 @@ class Instrument:
 
         Rounding a limit price toward the passive side never makes it more aggressive.
         """
-        from engine.orders import OrderSide
-
         ticks = price / self.tick_size
         if side is OrderSide.BUY:
             ticks = ticks.to_integral_value(rounding=ROUND_FLOOR)
@@ -82,6 +72,24 @@ class Instrument:
         else:
             ticks = ticks.to_integral_value()
         return ticks * self.tick_size
+
+    def min_order_lots(self, price: Decimal | None, min_notional: Decimal = ZERO) -> tuple[int, int]:
+        """The smallest order allowed at ``price``, in lots, as (by quantity, by notional).
+
+        By quantity: one lot, or the minimum quantity. By notional: the minimum notional (the
+        venue's, or ``min_notional`` when larger) at ``price``; 0 with no price or no minimum.
+        The smallest order is the larger of the two. The planner and the slicer both ask here.
+        """
+        by_quantity = max(1, int((self.min_quantity / self.lot_size).to_integral_value(ROUND_CEILING)))
+        notional = max(self.min_notional, min_notional)
+        if notional <= 0 or price is None or price <= 0:
+            return by_quantity, 0
+        return by_quantity, int((notional / (price * self.lot_size)).to_integral_value(ROUND_CEILING))
+
+    def min_order_quantity(self, price: Decimal | None, min_notional: Decimal = ZERO) -> Decimal:
+        """The smallest order allowed at ``price`` (see ``min_order_lots``), as a quantity."""
+        lots = max(self.min_order_lots(price, min_notional))
+        return self.lot_size if lots == 1 else lots * self.lot_size  # (one lot: share the Decimal)
 
     def check_quantity(self, quantity: Decimal, field: str = "quantity") -> None:
         """Raise ``InvalidInputError`` if the quantity is off the lot grid or below the minimum."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 import attrs
 
 from engine.errors import InvalidInputError
-from engine.instruments import validate_symbol
+from engine.fields import validate_symbol
 from engine.numbers import Number, optional_positive, to_non_negative, to_positive
 
 __all__ = ["Quote"]

@@ -17,8 +17,8 @@ from engine.errors import InvalidInputError
 __all__ = [
     "ZERO",
     "Number",
-    "check_seed",
     "is_multiple",
+    "optional_non_negative",
     "optional_positive",
     "to_decimal",
     "to_non_negative",
@@ -88,11 +88,9 @@ def optional_positive(value: Any, field: str) -> Decimal | None:
     return None if value is None else to_positive(value, field)
 
 
-def check_seed(value: Any, field: str = "seed") -> int | None:
-    """Return ``value`` if it is a whole number or ``None`` (a seed), else raise ``InvalidInputError``."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise InvalidInputError(field, value, "expected a whole number or None")
-    return value
+def optional_non_negative(value: Any, field: str) -> Decimal | None:
+    """Like ``to_non_negative`` but lets ``None`` through."""
+    return None if value is None else to_non_negative(value, field)
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:

@@ -8,10 +8,9 @@ from typing import Any
 
 import attrs
 
-from engine._runtime.enums import parse_enum
 from engine.errors import InvalidInputError
+from engine.fields import enum_member, validate_symbol
 from engine.ids import new_client_order_id, validate_client_order_id
-from engine.instruments import validate_symbol
 from engine.numbers import Number, optional_positive, to_positive
 
 __all__ = ["Order", "OrderSide", "OrderType", "TimeInForce"]
@@ -36,7 +35,7 @@ class OrderSide(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "side") -> OrderSide:
         """Accept an ``OrderSide`` or its name in any case ("buy", "SELL"); raise otherwise."""
-        return parse_enum(cls, value, field)
+        return enum_member(cls, value, field)
 
     def __str__(self) -> str:
         return self.name
@@ -51,7 +50,7 @@ class OrderType(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "order_type") -> OrderType:
         """Accept an ``OrderType`` or its name in any case; raise otherwise."""
-        return parse_enum(cls, value, field)
+        return enum_member(cls, value, field)
 
 
 class TimeInForce(enum.Enum):
@@ -63,7 +62,7 @@ class TimeInForce(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "time_in_force") -> TimeInForce:
         """Accept a ``TimeInForce`` or its name in any case; raise otherwise."""
-        return parse_enum(cls, value, field)
+        return enum_member(cls, value, field)
 
 
 # The converters take their own type as it is first: the engine makes an order per child, from

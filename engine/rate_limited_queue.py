@@ -59,6 +59,7 @@ from engine import clock
 from engine._queue.dispatch import QueueDispatch
 from engine._queue.handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine._queue.lanes import Lanes
+from engine._queue.limits import LimitGroup
 from engine._runtime.groups import holds_only
 from engine.errors import (
     InvalidInputError,
@@ -68,12 +69,12 @@ from engine.errors import (
     RateLimitedError,
 )
 from engine.events import OrderSnapshot
+from engine.fields import finite_number, seed_value
 from engine.gateway import TradingGateway
 from engine.ids import validate_client_order_id
 from engine.market import Quote
-from engine.numbers import check_seed
 from engine.orders import Order
-from engine.rate_limits import LimitGroup, RateLimit, RequestKind, non_negative_seconds, positive_seconds
+from engine.rate_limits import RateLimit, RequestKind
 
 __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
 
@@ -209,12 +210,12 @@ class RateLimitedOrderQueue(QueueDispatch):
         self._waiting_for_slots = False
         self._max_attempts = _count(max_attempts, "max_attempts")
         self._max_lookups = _count(max_lookups, "max_lookups")
-        self._retry_backoff = positive_seconds(retry_backoff, "retry_backoff")
-        self._max_retry_backoff = positive_seconds(max_retry_backoff, "max_retry_backoff")
+        self._retry_backoff = finite_number(retry_backoff, "retry_backoff", above=0.0)
+        self._max_retry_backoff = finite_number(max_retry_backoff, "max_retry_backoff", above=0.0)
         self._retry_jitter = _fraction(retry_jitter, "retry_jitter")
-        self._shutdown_timeout = non_negative_seconds(shutdown_timeout, "shutdown_timeout")
-        self._cancel_grace = non_negative_seconds(cancel_grace, "cancel_grace")
-        self._random = random.Random(check_seed(seed))
+        self._shutdown_timeout = finite_number(shutdown_timeout, "shutdown_timeout", minimum=0.0)
+        self._cancel_grace = finite_number(cancel_grace, "cancel_grace", minimum=0.0)
+        self._random = random.Random(seed_value(seed))
         self._lanes = Lanes(self._max_queued)
         self._by_id: dict[str, OrderHandle] = {}  # open submits, so a duplicate id is refused
         # ids of every order this queue ever sent (about 100 bytes each): some venues take a

@@ -22,13 +22,15 @@ import structlog
 from engine._runtime.services import shielded_services
 from engine._twap.params import SliceStyle, TWAPParams
 from engine._twap.parent import ParentOrder
+from engine._twap.parts import RunnerParts
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport, OrderSlice, SliceStatus
-from engine._twap.runner import ParentRunner, RunnerParts
+from engine._twap.runner import ParentRunner
 from engine._twap.slicing import SlicePlan, plan_slices
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
+from engine.fields import whole_number
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
 from engine.instruments import Instrument
@@ -201,14 +203,8 @@ class TWAPExecutor:
     ) -> None:
         if (queue is None) != (monitor is None):
             raise InvalidInputError("queue", queue, "give both queue and monitor, or neither")
-        if max_orders_per_minute is not None and (
-            isinstance(max_orders_per_minute, bool)
-            or not isinstance(max_orders_per_minute, int)
-            or max_orders_per_minute < 1
-        ):
-            raise InvalidInputError(
-                "max_orders_per_minute", max_orders_per_minute, "expected a whole number, at least 1"
-            )
+        if max_orders_per_minute is not None:  # checked now, not at the first execute
+            whole_number(max_orders_per_minute, "max_orders_per_minute", minimum=1)
         if not isinstance(reproducible_ids, bool):
             raise InvalidInputError("reproducible_ids", reproducible_ids, "expected True or False")
         self._params = TWAPParams(num_slices=num_slices, interval_seconds=interval_seconds, **params)

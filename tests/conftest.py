@@ -2,15 +2,18 @@
 
 pytest-asyncio asks this hook for its event loop factory; we hand it the engine's virtual-time
 loop, the same one ``engine.run_virtual`` and the backtests use. A test can take the
-``virtual_clock`` fixture to read the engine clock.
+``virtual_clock`` fixture to read the engine clock, and ``quiet_engine_logs`` to keep the engine's
+logs to warnings (backtests log every child order).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
+import structlog
 from hypothesis import settings
 
 from engine import clock
@@ -32,3 +35,12 @@ def pytest_asyncio_loop_factories(
 def virtual_clock() -> Callable[[], float]:
     """The engine clock (virtual seconds since the test's loop started)."""
     return clock.now
+
+
+@pytest.fixture
+def quiet_engine_logs() -> Iterator[None]:
+    """Filter engine logs below WARNING for the test, then restore the previous configuration."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    yield
+    structlog.configure(**saved)

@@ -14,10 +14,10 @@ from typing import Any
 import attrs
 
 from engine._planning.options import RebalanceMode, RoundingMethod, UntargetedPolicy
-from engine._runtime.enums import parse_enum
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
-from engine.instruments import Instrument, validate_symbol
+from engine.fields import enum_member, validate_symbol
+from engine.instruments import Instrument
 from engine.numbers import ZERO, Number, to_decimal, to_non_negative, to_positive
 
 __all__ = ["PlanInputs", "parse_inputs", "parse_instruments"]  # and the settings converters
@@ -225,15 +225,15 @@ def parse_inputs(
 
 
 def mode(value: Any) -> RebalanceMode:
-    return parse_enum(RebalanceMode, value, "mode")
+    return enum_member(RebalanceMode, value, "mode")
 
 
 def untargeted(value: Any) -> UntargetedPolicy:
-    return parse_enum(UntargetedPolicy, value, "untargeted")
+    return enum_member(UntargetedPolicy, value, "untargeted")
 
 
 def rounding(value: Any) -> RoundingMethod:
-    method = parse_enum(RoundingMethod, value, "rounding")
+    method = enum_member(RoundingMethod, value, "rounding")
     if method is RoundingMethod.EXACT:
         from engine._planning.exact_rounding import require_solver
 

@@ -20,6 +20,7 @@ import anyio
 from engine import clock
 from engine._queue.handle import HandleState, OrderHandle, OrderResult, OrderResultStatus
 from engine._queue.lanes import Lanes
+from engine._queue.limits import LimitGroup
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -33,7 +34,7 @@ from engine.errors import (
 from engine.events import OrderStatus
 from engine.gateway import TradingGateway
 from engine.orders import Order
-from engine.rate_limits import LimitGroup, RequestKind
+from engine.rate_limits import RequestKind
 
 __all__ = ["QueueOutcomes"]
 

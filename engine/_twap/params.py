@@ -1,20 +1,33 @@
+# attrs' mypy plugin reads only named functions as converters, and reports the rules of
+# engine.fields as "unsupported" (it then types each __init__ argument as Any, which is right).
+# mypy: disable-error-code="misc"
 """How a TWAP parent is worked: schedule, randomisation, catch-up, slice style, limits, completion."""
 
 from __future__ import annotations
 
 import enum
-import math
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from engine._runtime.enums import parse_enum
-from engine.aggressive_handler import CompletionPolicy
 from engine.errors import InvalidInputError
-from engine.numbers import optional_positive, to_non_negative, to_positive
+from engine.fields import enum_member, finite, member, named, seed, whole
+from engine.numbers import optional_non_negative, optional_positive
 
-__all__ = ["SliceStyle", "TWAPParams"]
+__all__ = ["CompletionPolicy", "SliceStyle", "TWAPParams"]
+
+
+class CompletionPolicy(enum.Enum):
+    """What to do when the slippage cap keeps the remainder from filling."""
+
+    LEAVE_UNFILLED = "leave_unfilled"
+    FINISH = "finish"
+
+    @classmethod
+    def parse(cls, value: object, field: str = "completion_policy") -> CompletionPolicy:
+        """Accept a ``CompletionPolicy`` or its value ("finish", "leave_unfilled")."""
+        return enum_member(cls, value, field)
 
 
 class SliceStyle(enum.Enum):
@@ -34,97 +47,7 @@ class SliceStyle(enum.Enum):
     @classmethod
     def parse(cls, value: Any, field: str = "style") -> SliceStyle:
         """Accept a ``SliceStyle`` or its value in any case."""
-        return parse_enum(cls, value, field)
-
-
-def _finite(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise InvalidInputError(field, value, "expected a number")
-    result = float(value)
-    if not math.isfinite(result):
-        raise InvalidInputError(field, value, "must be finite")
-    return result
-
-
-def _num_slices(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 100_000:
-        raise InvalidInputError("num_slices", value, "expected a whole number from 1 to 100000")
-    return value
-
-
-def _interval(value: Any) -> float | None:
-    if value is None:
-        return None
-    result = _finite(value, "interval_seconds")
-    if result <= 0:
-        raise InvalidInputError("interval_seconds", value, "must be greater than zero")
-    return result
-
-
-def _in_range(value: Any, field: str, low: float, high: float) -> float:
-    result = _finite(value, field)
-    if result > high or result < low:
-        raise InvalidInputError(field, value, f"must lie in [{low}, {high}]")
-    return result
-
-
-def _seed(value: Any) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise InvalidInputError("seed", value, "expected an int or None")
-    return value
-
-
-def _catch_up_cap(value: Any) -> Decimal | None:
-    return optional_positive(value, "catch_up_cap")
-
-
-def _limit_price(value: Any) -> Decimal | None:
-    return optional_positive(value, "limit_price")
-
-
-def _slippage(value: Any) -> Decimal | None:
-    return None if value is None else to_non_negative(value, "max_slippage_bps")
-
-
-def _offset_ticks(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError("offset_ticks", value, "expected a whole number ≥ 0")
-    return value
-
-
-def _style(value: Any) -> SliceStyle:
-    return SliceStyle.parse(value)
-
-
-def _policy(value: Any) -> CompletionPolicy:
-    return CompletionPolicy.parse(value)
-
-
-def _start_time(value: Any) -> float | None:
-    return None if value is None else _finite(value, "start_time")
-
-
-def _end_time(value: Any) -> float | None:
-    return None if value is None else _finite(value, "end_time")
-
-
-def _size_jitter(value: Any) -> float:
-    return _in_range(value, "size_jitter", 0.0, 0.9)
-
-
-def _time_jitter(value: Any) -> float:
-    return _in_range(value, "time_jitter", 0.0, 0.5)
-
-
-def _rest_fraction(value: Any) -> float:
-    result = _in_range(value, "rest_fraction", 0.0, 1.0)
-    if result == 0:
-        raise InvalidInputError("rest_fraction", value, "must be greater than zero")
-    return result
-
-
-def _settle_timeout(value: Any) -> float:
-    return float(to_positive(value, "settle_timeout"))
+        return enum_member(cls, value, field)
 
 
 @attrs.frozen(kw_only=True)
@@ -143,23 +66,25 @@ class TWAPParams:
     ``max_slippage_bps`` from the arrival mid, under ``completion_policy``.
     """
 
-    num_slices: int = attrs.field(default=10, converter=_num_slices)
-    interval_seconds: float | None = attrs.field(default=60.0, converter=_interval)
-    start_time: float | None = attrs.field(default=None, converter=_start_time)
-    end_time: float | None = attrs.field(default=None, converter=_end_time)
-    size_jitter: float = attrs.field(default=0.0, converter=_size_jitter)
-    time_jitter: float = attrs.field(default=0.0, converter=_time_jitter)
-    seed: int | None = attrs.field(default=None, converter=_seed)
+    num_slices: int = attrs.field(default=10, converter=whole(minimum=1, maximum=100_000))
+    interval_seconds: float | None = attrs.field(default=60.0, converter=finite(above=0, optional=True))
+    start_time: float | None = attrs.field(default=None, converter=finite(optional=True))
+    end_time: float | None = attrs.field(default=None, converter=finite(optional=True))
+    size_jitter: float = attrs.field(default=0.0, converter=finite(minimum=0.0, maximum=0.9))
+    time_jitter: float = attrs.field(default=0.0, converter=finite(minimum=0.0, maximum=0.5))
+    seed: int | None = attrs.field(default=None, converter=seed())
     catch_up: bool = True
-    catch_up_cap: Decimal | None = attrs.field(default=Decimal(2), converter=_catch_up_cap)
-    style: SliceStyle = attrs.field(default=SliceStyle.MARKET, converter=_style)
-    offset_ticks: int = attrs.field(default=0, converter=_offset_ticks)
-    rest_fraction: float = attrs.field(default=0.5, converter=_rest_fraction)
-    limit_price: Decimal | None = attrs.field(default=None, converter=_limit_price)
+    catch_up_cap: Decimal | None = attrs.field(default=Decimal(2), converter=named(optional_positive))
+    style: SliceStyle = attrs.field(default=SliceStyle.MARKET, converter=member(SliceStyle))
+    offset_ticks: int = attrs.field(default=0, converter=whole(minimum=0))
+    rest_fraction: float = attrs.field(default=0.5, converter=finite(above=0.0, maximum=1.0))
+    limit_price: Decimal | None = attrs.field(default=None, converter=named(optional_positive))
     complete_at_deadline: bool = True
-    max_slippage_bps: Decimal | None = attrs.field(default=None, converter=_slippage)
-    completion_policy: CompletionPolicy = attrs.field(default=CompletionPolicy.FINISH, converter=_policy)
-    settle_timeout: float = attrs.field(default=10.0, converter=_settle_timeout)
+    max_slippage_bps: Decimal | None = attrs.field(default=None, converter=named(optional_non_negative))
+    completion_policy: CompletionPolicy = attrs.field(
+        default=CompletionPolicy.FINISH, converter=member(CompletionPolicy)
+    )
+    settle_timeout: float = attrs.field(default=10.0, converter=finite(above=0))
 
     def __attrs_post_init__(self) -> None:
         if self.end_time is None and self.interval_seconds is None:

@@ -15,121 +15,29 @@ The run has three phases, all in one task:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from decimal import Decimal
 
 import anyio
 import anyio.lowlevel
-import attrs
 import structlog
 
-from engine._runtime.logs import writes_debug
 from engine._twap.params import SliceStyle, TWAPParams
 from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
-from engine._twap.quote_cache import QuoteCache
+from engine._twap.parts import RunnerParts
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
-from engine._twap.slicing import SlicePlan, catch_up_quantity, minimum_slice_quantity
-from engine.aggressive_handler import AggressiveCompletionHandler, describe_unsettled, record_result
+from engine._twap.slicing import SlicePlan, catch_up_quantity
+from engine._twap.timing import sleep_until, slice_times
+from engine.aggressive_handler import AggressiveCompletionHandler, describe_unsettled
 from engine.clock import is_virtual, now
 from engine.errors import GatewayError
-from engine.execution_monitor import ExecutionMonitor
-from engine.gateway import TradingGateway
 from engine.market import Quote
 from engine.orders import Order, OrderSide, TimeInForce
-from engine.rate_limited_queue import RateLimitedOrderQueue
 
-__all__ = ["ParentRunner", "RunnerParts", "SliceAlarms"]
+__all__ = ["ParentRunner"]
 
 ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
-
-
-class SliceAlarms:
-    """Wake-ups at slice times on virtual time, one loop timer per distinct time.
-
-    Parents planned together share their slice times, so thousands fall due at one instant; each
-    timer of its own cost a handle and a heap push and pop among thousands. A waiter awaits a bare
-    future in place: ``asyncio.sleep`` without its two coroutine frames (about 0.5 KB a waiting
-    parent) and their steps at every wake-up. A cancelled wait cancels its future like any other;
-    the alarm then skips it. Waiters of one time wake in the order they began to wait.
-    """
-
-    __slots__ = ("_due",)
-
-    def __init__(self) -> None:
-        self._due: dict[float, list[asyncio.Future[None]]] = {}
-
-    def __repr__(self) -> str:
-        return f"<SliceAlarms times={len(self._due)} waiting={sum(map(len, self._due.values()))}>"
-
-    def wait_until(self, when: float) -> asyncio.Future[None]:
-        """A future the loop resolves at loop time ``when``."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        waiters = self._due.get(when)
-        if waiters is None:
-            self._due[when] = [future]
-            loop.call_at(when, self._ring, when)
-        else:
-            waiters.append(future)
-        return future
-
-    def _ring(self, when: float) -> None:
-        for future in self._due.pop(when):
-            if not future.done():  # cancelled meanwhile
-                future.set_result(None)
-
-
-@attrs.frozen
-class RunnerParts:
-    """The shared parts a parent runs on: gateway, queue, monitor, quotes and a child id source."""
-
-    gateway: TradingGateway
-    queue: RateLimitedOrderQueue
-    monitor: ExecutionMonitor
-    new_child_id: Callable[[], str]
-    quotes: QuoteCache
-    # Bound once for all parents: the module's lazy logger binds anew on every call, which a
-    # line per child would pay even when its level is filtered out.
-    log: structlog.typing.FilteringBoundLogger = attrs.field(factory=lambda: _log.bind())
-    alarms: SliceAlarms = attrs.field(factory=SliceAlarms)
-    # Whether ``log`` writes debug lines (asked once: see ``writes_debug``).
-    debug: bool = attrs.field(init=False)
-
-    @debug.default
-    def _debug_default(self) -> bool:
-        return writes_debug(self.log)
-
-
-# The selector rounds timeouts up to whole milliseconds, so on a real clock a timer fires up to
-# a millisecond late; the last stretch before a slice is waited by yielding instead.
-_SPIN_WINDOW = 0.002
-
-
-async def sleep_until(deadline: float) -> None:
-    """Sleep until ``deadline`` on a real clock, within a fraction of a millisecond."""
-    delay = deadline - now()
-    if delay > _SPIN_WINDOW:
-        await asyncio.sleep(delay - _SPIN_WINDOW)
-    while now() < deadline:
-        await anyio.lowlevel.checkpoint()
-
-
-_last_times: tuple[tuple[float, ...], float, tuple[float, ...]] = ((), 0.0, ())
-
-
-def _slice_times(start: float, offsets: tuple[float, ...]) -> tuple[float, ...]:
-    """The slice times ``start + offset``, shared with the parent planned just before when its
-    plan and start were the same (an ``execute_plan`` starts every trade at once, and plans of one
-    shape are shared): thousands of parents then hold one set of times, not a float per slice."""
-    global _last_times
-    last_offsets, last_start, last = _last_times
-    if offsets is last_offsets and start == last_start:
-        return last
-    times = tuple(start + offset for offset in offsets)
-    _last_times = (offsets, start, times)
-    return times
 
 
 def _is_final(child: ChildOrder) -> bool:
@@ -191,7 +99,7 @@ class ParentRunner:
         self._mid_count = 1 if arrival is not None else 0
         self._last_mid = arrival.mid if arrival is not None else None
         self._pending_quote: anyio.Event | None = None  # a quote request whose mid it will take
-        self._times = _slice_times(start, plan.offsets)
+        self._times = slice_times(start, plan.offsets)
         assert len(self._times) == len(plan.quantities)  # (a plan gives a quantity per slice time)
         # A slice's record, made as the schedule reaches it (before waiting for its time), until
         # its report line replaces it (see ``_fold_finished``). Not made up front: thousands of
@@ -421,7 +329,7 @@ class ParentRunner:
         scheduled = ZERO
         records, times, quantities = self._records, self._times, self._plan.quantities
         last = len(times) - 1
-        smallest_unpriced = minimum_slice_quantity(parent.instrument, None)  # (lot and minimum)
+        smallest_unpriced = parent.instrument.min_order_quantity(None)  # (lot and minimum)
         for index in range(last + 1):
             record = SliceRecord(index=index, scheduled_at=times[index], quantity=quantities[index])
             records.append(record)
@@ -444,7 +352,7 @@ class ParentRunner:
             smallest = (
                 smallest_unpriced
                 if reference is None
-                else minimum_slice_quantity(parent.instrument, reference)
+                else parent.instrument.min_order_quantity(reference)
             )
             if quantity < smallest:
                 if quantity > 0 and parent.remaining >= smallest:
@@ -556,7 +464,7 @@ class ParentRunner:
             result = await self._parts.queue.send(order, deadline=parent.deadline)
         finally:
             self._sending = False
-        record_result(monitor, cid, result)
+        monitor.record_result(cid, result)
         if record.sent_at is None and result.sent_at is not None:
             record.sent_at = result.sent_at
         if self._stop_pending:
@@ -577,7 +485,7 @@ class ParentRunner:
         while quote is not None and now() < end and parent.state is ParentState.WORKING:
             done = sum((parent.child(cid).filled for cid in record.child_ids), ZERO)
             wanted = parent.instrument.round_quantity(min(target - done, parent.remaining))
-            if wanted < minimum_slice_quantity(parent.instrument, self._limit_price(quote)):
+            if wanted < parent.instrument.min_order_quantity(self._limit_price(quote)):
                 return
             child = await self._send(record, wanted, self._limit_price(quote))
             cid = child.client_order_id

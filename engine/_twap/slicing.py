@@ -10,14 +10,14 @@ interval) from a ``random.Random`` owned by the caller, so the same seed gives t
 from __future__ import annotations
 
 import random
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 import attrs
 
 from engine.errors import InvalidInputError
 from engine.instruments import Instrument
 
-__all__ = ["SlicePlan", "catch_up_quantity", "minimum_slice_quantity", "plan_slices"]
+__all__ = ["SlicePlan", "catch_up_quantity", "plan_slices"]
 
 
 @attrs.frozen
@@ -41,16 +41,6 @@ class SlicePlan:
             (q for offset, q in zip(self.offsets, self.quantities, strict=True) if offset <= elapsed),
             Decimal(0),
         )
-
-
-def minimum_slice_quantity(instrument: Instrument, reference_price: Decimal | None) -> Decimal:
-    """The smallest quantity a slice may have: one lot, the minimum quantity, the minimum notional."""
-    lot = instrument.lot_size
-    smallest = max(lot, instrument.min_quantity)
-    if instrument.min_notional > 0 and reference_price is not None and reference_price > 0:
-        smallest = max(smallest, instrument.min_notional / reference_price)
-    lots = (smallest / lot).to_integral_value(rounding=ROUND_CEILING)
-    return lot if lots == 1 else lots * lot  # (``1 * lot`` writes as ``lot``: share it)
 
 
 def _spread_evenly(total_lots: int, count: int) -> list[int]:
@@ -140,7 +130,7 @@ def plan_slices(
         raise InvalidInputError(
             "total_quantity", total, f"not a multiple of the lot size {instrument.lot_size}"
         )
-    smallest = minimum_slice_quantity(instrument, reference_price)
+    smallest = instrument.min_order_quantity(reference_price)
     if total < smallest:
         raise InvalidInputError(
             "total_quantity", total, f"below the smallest order {smallest} of {instrument.symbol}"

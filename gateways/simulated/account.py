@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.errors import InvalidInputError
-from engine.instruments import validate_symbol
+from engine.fields import validate_symbol
 from engine.numbers import to_decimal
 from engine.orders import OrderSide
 

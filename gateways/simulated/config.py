@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from engine.errors import InvalidInputError
-from engine.instruments import Instrument, validate_symbol
+from engine.fields import validate_symbol
+from engine.instruments import Instrument
 from engine.numbers import to_decimal, to_non_negative, to_positive
 
 __all__ = [

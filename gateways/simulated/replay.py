@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from engine.errors import InvalidInputError
-from engine.instruments import validate_symbol
+from engine.fields import validate_symbol
 from engine.numbers import to_decimal
 from gateways.simulated.config import SymbolSpec
 from gateways.simulated.prices import MarketStep, round_to_tick

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
 import pytest
-import structlog
 
 
 @pytest.fixture(autouse=True)
-def quiet_engine_logs() -> Iterator[None]:
-    """Filter engine logs below WARNING for the test, then restore the previous configuration."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    yield
-    structlog.configure(**saved)
+def quiet_backtests(quiet_engine_logs: None) -> None:
+    """Every backtesting test runs with the engine's logs filtered below WARNING."""

@@ -45,3 +45,22 @@ def write(folder: Path, text: str = SMALL, name: str = "small.toml") -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+FAULTY = """
+name = "faults and a queue faster than the venue"
+seed = 4
+[venue]
+symbols = [{ symbol = "AAA", price = 100 }, { symbol = "BBB", price = 20 }]
+rate_limits = [{ limit = 10, period = 60 }]
+faults = { unavailable = 0.1, drop_ack = 0.05 }
+[portfolio]
+cash = 100000
+[rebalance]
+targets = { AAA = 0.5, BBB = 0.5 }
+[execution]
+num_slices = 20
+interval_seconds = 3
+[queue]
+max_orders_per_minute = 30
+"""

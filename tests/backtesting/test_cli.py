@@ -40,15 +40,6 @@ def test_backtest_writes_report_and_figure_and_prints_the_tables(tmp_path: Path)
     assert "100%" not in text  # no progress bar when the output is not a terminal
 
 
-def test_the_same_scenario_and_seed_twice_write_the_same_report_bytes(tmp_path: Path) -> None:
-    scenario = write(tmp_path)
-    for name in ("first", "second"):
-        assert _main("backtest", str(scenario), "--out", str(tmp_path / name), "--seed", "11")[0] == 0
-    first = (tmp_path / "first" / "report.json").read_bytes()
-    assert first == (tmp_path / "second" / "report.json").read_bytes()
-    assert json.loads(first)["seed"] == 11
-
-
 def test_a_bad_scenario_exits_2_naming_file_key_and_value_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,20 +1,18 @@
-"""The examples in examples/: each loads, runs, and gives byte-identical reports for the same seed."""
+"""The examples in examples/: each is there, runs, and shows what it was written to show.
+
+Their byte-identical reports for the same seed are tried in
+``tests/promises/test_deterministic_backtests.py``.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from backtesting import BacktestResult, load_scenario, run
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
+from backtesting import BacktestResult, load_scenario
+from tests.backtesting.example_runs import EXAMPLES, ROOT, first_runs_of_examples
 
 
 def _script(name: str) -> ModuleType:
@@ -29,35 +27,12 @@ def _script(name: str) -> ModuleType:
 @pytest.fixture(scope="module")
 def first_runs() -> dict[str, BacktestResult]:
     """One run of every example, shared by the tests that read it."""
-    return {path.stem: run(path) for path in EXAMPLES}
+    return dict(first_runs_of_examples())
 
 
 def test_the_three_examples_are_there() -> None:
     names = [path.stem for path in EXAMPLES]
     assert names == ["rate_limited_200", "thin_name_impact", "three_stock_rebalance"]
-
-
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
-def test_each_example_twice_gives_a_byte_identical_report(
-    path: Path, first_runs: dict[str, BacktestResult]
-) -> None:
-    first = first_runs[path.stem]
-    assert run(path).to_json() == first.to_json()
-    for variant in first.variants:
-        assert variant.reports
-        assert all(r.filled_quantity <= r.quantity for r in variant.reports)
-
-
-def test_a_report_does_not_depend_on_the_process_or_its_hash_seed(
-    tmp_path: Path, first_runs: dict[str, BacktestResult]
-) -> None:
-    example = ROOT / "examples" / "three_stock_rebalance.toml"
-    environment = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run(
-        [sys.executable, "-m", "backtesting", "backtest", str(example), "--out", str(tmp_path)],
-        check=True, env=environment, capture_output=True, timeout=120,
-    )
-    assert (tmp_path / "report.json").read_text(encoding="utf-8") == first_runs[example.stem].to_json()
 
 
 def test_the_impact_example_compares_market_slices_with_passive_slices_and_completion(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backtesting import BacktestResult, execution_figure, run, save_figure
+from backtesting import BacktestResult, execution_figure, run, save_figure, write_result
 from tests.backtesting.scenarios import SMALL, write
 
 
@@ -46,10 +46,10 @@ def test_the_figure_is_written_as_a_png(small: BacktestResult, tmp_path: Path) -
 
 
 def test_a_result_writes_its_report_and_figure_together(small: BacktestResult, tmp_path: Path) -> None:
-    written = small.write(tmp_path / "out")
+    written = write_result(small, tmp_path / "out")
     assert [path.name for path in written] == ["report.json", "execution.png"]
     assert (tmp_path / "out" / "report.json").read_text(encoding="utf-8") == small.to_json()
-    assert len(small.figure().axes) == 6
+    assert len(execution_figure(small).axes) == 6
 
 
 def test_a_run_with_nothing_to_trade_still_reports_and_draws(tmp_path: Path) -> None:
@@ -61,4 +61,4 @@ def test_a_run_with_nothing_to_trade_still_reports_and_draws(tmp_path: Path) -> 
     (totals,) = result.comparison()
     assert totals.parents == 0
     assert totals.completion_share == 1
-    assert len(result.figure().axes) == 2
+    assert len(execution_figure(result).axes) == 2

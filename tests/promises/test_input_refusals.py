@@ -83,7 +83,7 @@ def test_an_engine_names_the_keyword_it_was_given(keyword: str, value: Any) -> N
         ("settle_timeout", float("nan")),
         ("max_attempts", True),
         ("max_attempts", 2.5),
-        ("max_rounds", "100"),
+        ("max_rounds", "many"),
         ("retry_delay", None),
         ("retry_delay", float("nan")),
     ],
@@ -98,7 +98,7 @@ def test_a_completion_handler_names_a_bad_setting(keyword: str, value: Any) -> N
 
 @pytest.mark.parametrize(
     ("keyword", "value"),
-    [("lookup_timeout", "5"), ("lookup_timeout", float("nan")), ("resubscribe_delay", None)],
+    [("lookup_timeout", "soon"), ("lookup_timeout", float("nan")), ("resubscribe_delay", None)],
 )
 def test_a_monitor_names_a_bad_setting(keyword: str, value: Any) -> None:
     with pytest.raises(InvalidInputError) as caught:
