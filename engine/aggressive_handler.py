@@ -48,6 +48,8 @@ ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 # The longest pause between two rounds of look-ups of children still unsettled.
 _MAX_SETTLE_BACKOFF = 10.0
+# How long look-ups go on after a settling cancel is answered, at least.
+_AFTER_ANSWER = 30.0
 _log = structlog.get_logger(__name__)
 
 
@@ -169,14 +171,19 @@ class AggressiveCompletionHandler:
         A cancel may wait for room under the rate limits: the wait follows it. A child still open
         (or with fills whose prices have not arrived) after ``settle_timeout`` is looked up at the
         venue, again with back-off while the look-up fails or the venue still holds the child
-        (whose cancel is then sent again), for up to the queue's ``cancel_grace`` more. Runs
-        shielded: the settlement must finish even when the caller is being cancelled.
+        (whose cancel is then sent again). It ends after ``settle_timeout`` and the queue's
+        ``cancel_grace``, or later while a cancel still waits for room (and half a minute of
+        look-ups after it is answered), but never after twice the grace. Runs shielded: the
+        settlement must finish even when the caller is being cancelled.
         """
         with anyio.CancelScope(shield=True):
             cancels = {child.client_order_id: self._cancel(parent, child) for child in parent.open_children}
-            give_up = now() + self._settle_timeout + self._queue.cancel_grace
+            start, grace = now() + self._settle_timeout, self._queue.cancel_grace
+            give_up, last_stop = start + grace, start + 2 * grace
             wait = self._settle_timeout
             while _unsettled(parent):
+                if any(cancel is not None and not cancel.done() for cancel in cancels.values()):
+                    give_up = min(last_stop, max(give_up, now() + self._settle_timeout + _AFTER_ANSWER))
                 with anyio.move_on_after(max(0.0, min(wait, give_up - now()))):
                     while _unsettled(parent):  # (events: fills, cancels, final states)
                         await self._monitor.wait_changed(parent.parent_id)

@@ -308,13 +308,14 @@ class ExecutionEngine:
         # Parents still running are cancelled: their resting children are cancelled and settled.
         for handle in list(self._running.values()):
             handle.cancel()
-        # Each settles within its settle_timeout and the queue's cancel_grace (a cancel may wait
-        # for room under the limits); the margin covers a send or look-up still out.
+        # Each settles within its settle_timeout and twice the queue's cancel_grace (a cancel may
+        # wait for room under the limits); the margin covers a send or look-up still out.
         settle = max(
             (h._runner.params.settle_timeout for h in self._running.values() if h._runner is not None),
             default=self._defaults.settle_timeout,
         )
-        with anyio.CancelScope(shield=True), anyio.move_on_after(settle + self._queue.cancel_grace + 60.0):
+        grace = 2 * self._queue.cancel_grace  # (the longest a parent settles: see settle_children)
+        with anyio.CancelScope(shield=True), anyio.move_on_after(settle + grace + 60.0):
             for handle in list(self._running.values()):
                 await handle._wait_done()
         stack, self._stack = self._stack, None

@@ -81,6 +81,8 @@ __all__ = ["QueueStatistics", "RateLimitedOrderQueue"]
 # What a cancel may end in once the venue answered it: taken, or refused (the order is final, or
 # never arrived). Anything else leaves the order possibly live.
 _VENUE_ANSWERED = (OrderResultStatus.ACCEPTED, OrderResultStatus.REJECTED)
+# A request waiting to be sent: in its lane, or backing off before another attempt.
+_WAITING = (HandleState.QUEUED, HandleState.DELAYED)
 
 
 
@@ -221,6 +223,9 @@ class RateLimitedOrderQueue(QueueDispatch):
         # ids of every order this queue ever sent (about 100 bytes each): some venues take a
         # client order id again once its first order is done, so a resubmission would trade twice
         self._sent_ids: set[str] = set()
+        # the last cancel asked of each order: a second cancel while one still waits to be sent
+        # would spend the limits' room twice for one order (let go with ``forget_sent``)
+        self._cancels: dict[str, OrderHandle] = {}
         self._log = structlog.get_logger(__name__)
         self._task_group: anyio.abc.TaskGroup | None = None
         # each of the queue's own tasks runs in a shielded scope that only the queue cancels: a
@@ -426,11 +431,11 @@ class RateLimitedOrderQueue(QueueDispatch):
         """Let go of the record that the orders with these ids were sent.
 
         The queue refuses an order whose id it ever sent, and keeps every such id for it (about
-        100 bytes each). An owner that knows these orders are final and will never be submitted
-        again lets them go: the engine does as each parent ends, so a long-running engine does not
-        grow with every child order it ever sent. A forgotten id is no longer refused by the
-        queue, only by a venue that still knows it (some take an id again once its first order is
-        done). Ids the queue never sent are ignored.
+        100 bytes each), with the last cancel asked of it. An owner that knows these orders are
+        final and will never be submitted again lets them go: the engine does as each parent ends,
+        so a long-running engine does not grow with every child order it ever sent. A forgotten id
+        is no longer refused by the queue, only by a venue that still knows it (some take an id
+        again once its first order is done). Ids the queue never sent are ignored.
         """
         if isinstance(client_order_ids, str):
             raise InvalidInputError("client_order_ids", client_order_ids, "expected ids, not one string")
@@ -438,9 +443,10 @@ class RateLimitedOrderQueue(QueueDispatch):
         for client_order_id in ids:
             if not isinstance(client_order_id, str):
                 raise InvalidInputError("client_order_ids", client_order_id, "expected client order ids")
-        discard = self._sent_ids.discard
+        discard, cancels = self._sent_ids.discard, self._cancels
         for client_order_id in ids:
             discard(client_order_id)
+            cancels.pop(client_order_id, None)
 
     def _ask_venue_to_cancel(self, client_order_id: str) -> None:
         """Send the venue a cancel for an order withdrawn here whose earlier send may still land."""
@@ -458,10 +464,14 @@ class RateLimitedOrderQueue(QueueDispatch):
         An order still waiting in this queue is withdrawn instead and never sent; its own
         handle resolves ``CANCELLED`` and the cancel request resolves ``ACCEPTED`` at once, unless
         an earlier send of it timed out (it may still land at the venue): then the cancel request
-        goes to the venue as well.
+        goes to the venue as well. A cancel of an order whose earlier cancel still waits to be sent
+        returns that cancel's handle: one request to the venue is enough.
         """
         validate_client_order_id(client_order_id)
         self._check_request(RequestKind.CANCEL, lane, deadline, 1)
+        waiting = self._cancels.get(client_order_id)
+        if waiting is not None and waiting._result is None and waiting._state in _WAITING:
+            return waiting
         target = self._by_id.get(client_order_id)
         withdrawn = target is not None and self._withdraw(target)
         # a look-up said an earlier send never arrived, yet it may still land: ask the venue too
@@ -476,6 +486,8 @@ class RateLimitedOrderQueue(QueueDispatch):
             self._wake()
         elif target is not None:
             target._cancel_requested = True  # if it turns out never to have arrived: do not resend
+        if ask_venue:
+            self._cancels[client_order_id] = handle
         return handle
 
     async def lookup(self, client_order_id: str, *, lane: Lane = Lane.COMPLETION) -> OrderSnapshot:
