@@ -149,3 +149,20 @@ async def test_an_engine_that_cannot_cancel_within_its_grace_names_the_orders_an
         # The report says exactly what is unknown: which child may still fill.
         assert any(child in note and "may still fill" in note for note in report.notes), report.notes
         assert venue.statistics().rate_limit_violations == 0
+
+
+async def test_a_second_cancel_of_an_order_whose_cancel_waits_for_room_takes_no_more_room() -> None:
+    venue = quiet_venue()
+    async with venue:
+        order = Order(
+            symbol="AAPL", side=OrderSide.BUY, quantity=10, order_type=OrderType.LIMIT, limit_price=140
+        )
+        async with RateLimitedOrderQueue(venue, max_orders_per_minute=1) as queue:
+            assert (await queue.send(order)).ok
+            first = queue.cancel(order.client_order_id)  # waits a minute for room
+            assert queue.cancel(order.client_order_id) is first
+        assert [r.kind for r in venue.request_log if r.client_order_id == order.client_order_id] == [
+            "submit",
+            "cancel",
+        ]
+        assert venue.statistics().open_orders == 0
