@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from backtesting._toml import NUMBER, Table, parse_toml, read_file
-from backtesting.errors import ScenarioError
+from backtesting.errors import ScenarioError, plan_error
 from backtesting.runner import plan_for
-from backtesting.scenario import parse_scenario, plan_error
+from backtesting.scenario import parse_scenario
 from engine.errors import InvalidInputError
 from engine.fees import FeeModel
 from engine.instruments import Instrument

@@ -17,13 +17,13 @@ import attrs
 
 from backtesting.recording import PricePoint
 from backtesting.scenario import Scenario
+from engine.numbers import ZERO
 from engine.orders import OrderSide
 from engine.rebalancing_plan import RebalancingPlan
 from engine.twap_executor import ExecutionReport, TWAPParams
 
 __all__ = ["BacktestResult", "FillPoint", "ParentSummary", "VariantResult", "VariantTotals"]
 
-ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _PLACES = Decimal("0.0001")
 _CASH = Decimal("0.01")

@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 
 from backtesting._toml import NUMBER, Table, parse_toml, read_file
-from backtesting.errors import ScenarioError
+from backtesting.errors import ScenarioError, plan_error
 from engine.errors import InvalidInputError
 from engine.execution_engine import QUEUE_OPTIONS
 from engine.fees import FeeModel
@@ -67,7 +67,6 @@ __all__ = [
     "VenueSettings",
     "load_scenario",
     "parse_scenario",
-    "plan_error",
 ]
 
 #: Keys of ``[execution]``, ``[[variants]]`` and ``[[orders]]`` that shape a TWAP parent.
@@ -389,27 +388,6 @@ def _rebalance(table: Table, venue: VenueSettings, known: set[str]) -> Rebalance
     planner = table.build(RebalancingPlanner, {**options, "fees": fees, "instruments": instruments})
     table.finish()
     return RebalanceSettings(targets=targets, planner=planner, cash_weight=cash_weight)
-
-
-# Where the planner's fields live in a scenario file; a plan file spells them the same way.
-_PLAN_KEYS = {"target_weights": "rebalance.targets", "current_positions": "portfolio.positions",
-              "cash": "portfolio.cash", "portfolio_value": "portfolio.cash",
-              "cash_weight": "rebalance.cash_weight"}
-
-
-def plan_error(
-    path: str, error: InvalidInputError, more_keys: Mapping[str, str] | None = None
-) -> ScenarioError:
-    """The planner's ``error`` renamed to the key of the file that holds the field.
-
-    ``target_weights['AAPL']`` becomes ``rebalance.targets.AAPL``; ``more_keys`` names fields
-    only some files hold (a plan file's ``prices``). A field no file key holds (a planner setting)
-    is named ``rebalance``, the table that sets it.
-    """
-    name, _, rest = error.field.partition("[")
-    key = _PLAN_KEYS.get(name) or (more_keys or {}).get(name, "rebalance")
-    symbol = rest.rstrip("]").strip("'\"")
-    return ScenarioError(path, f"{key}.{symbol}" if symbol else key, error.value, error.reason)
 
 
 def _check_plan(path: str, rebalance: RebalanceSettings, venue: VenueSettings, cash: Decimal,

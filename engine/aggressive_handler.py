@@ -24,15 +24,16 @@ import attrs
 import structlog
 
 from engine._queue.handle import Lane, OrderHandle
+from engine._twap.child import ChildOrder, ChildState
 from engine._twap.params import CompletionPolicy
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder
+from engine._twap.parent import ParentOrder
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError, QueueClosedError
 from engine.execution_monitor import ExecutionMonitor
 from engine.fields import finite_number, whole_number
 from engine.gateway import TradingGateway
 from engine.ids import new_client_order_id as _default_new_id
-from engine.numbers import optional_non_negative
+from engine.numbers import ZERO, optional_non_negative
 from engine.orders import Order, OrderSide, OrderType, TimeInForce
 from engine.rate_limited_queue import RateLimitedOrderQueue
 
@@ -44,7 +45,6 @@ __all__ = [
     "describe_unsettled",
 ]
 
-ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 # The longest pause between two rounds of look-ups of children still unsettled.
 _MAX_SETTLE_BACKOFF = 10.0

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -27,7 +26,8 @@ from engine._monitor.status import CompletionStatus, MonitorStatistics
 from engine._queue.handle import OrderResult, OrderResultStatus
 from engine._runtime.groups import holds_only
 from engine._runtime.logs import writes_debug
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.child import ChildOrder, ChildState
+from engine._twap.parent import ParentOrder, ParentState
 from engine._twap.slicing import SlicePlan
 from engine.clock import now
 from engine.errors import (
@@ -49,10 +49,10 @@ from engine.events import (
 )
 from engine.fields import finite_number
 from engine.gateway import TradingGateway
+from engine.numbers import ZERO
 
 __all__ = ["CompletionStatus", "ExecutionMonitor", "MonitorStatistics"]
 
-ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
 

@@ -20,6 +20,9 @@ __all__ = [
     "is_multiple",
     "optional_non_negative",
     "optional_positive",
+    "shared_decimal",
+    "shared_difference",
+    "shared_sum",
     "to_decimal",
     "to_non_negative",
     "to_positive",
@@ -91,6 +94,32 @@ def optional_positive(value: Any, field: str) -> Decimal | None:
 def optional_non_negative(value: Any, field: str) -> Decimal | None:
     """Like ``to_non_negative`` but lets ``None`` through."""
     return None if value is None else to_non_negative(value, field)
+
+
+def shared_decimal(value: Decimal, candidate: Decimal | None) -> Decimal:
+    """``candidate`` itself when it writes exactly as ``value`` (the same value, exponent and sign),
+    else ``value``. Records held by the thousand (children, report lines) then share one Decimal
+    object instead of keeping equal copies; the form is kept, so ``1E+1`` never turns into ``10``."""
+    if (
+        candidate is not None
+        and value == candidate
+        and value.same_quantum(candidate)
+        and value.is_signed() == candidate.is_signed()
+    ):
+        return candidate
+    return value
+
+
+def shared_sum(total: Decimal, value: Decimal) -> Decimal:
+    """``total + value``, as ``value`` itself when ``total`` is zero (see ``shared_decimal``)."""
+    result = total + value
+    return shared_decimal(result, value) if not total else result
+
+
+def shared_difference(value: Decimal, subtracted: Decimal) -> Decimal:
+    """``value - subtracted``, as ``value`` itself when ``subtracted`` is zero (see ``shared_decimal``)."""
+    result = value - subtracted
+    return shared_decimal(result, value) if not subtracted else result
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:

@@ -40,7 +40,6 @@ __all__ = ["allocate"]
 _MAX_LOTS = 2**53
 _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
 _ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
-ZERO = Decimal(0)
 _INFINITY, _MINUS_INFINITY = Decimal("Infinity"), Decimal("-Infinity")
 _EXACT_LOTS = 10**6  # past this many lots, whole lots held are counted in Decimal
 

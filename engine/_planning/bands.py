@@ -13,12 +13,12 @@ from engine._planning.inputs import PlanInputs
 from engine._planning.options import TradeReason, UntargetedPolicy
 from engine._planning.settings import Allocation, PlannerSettings
 from engine.instruments import Instrument
+from engine.numbers import ZERO
 
 __all__ = ["WHOLE_SHARES", "band_breaches", "near_targets"]
 
 # A name without venue rules trades whole shares with no minimum (its symbol is never read).
 WHOLE_SHARES = Instrument(symbol="any")
-ZERO = Decimal(0)
 _INFINITY, _MINUS_INFINITY = Decimal("Infinity"), Decimal("-Infinity")
 
 

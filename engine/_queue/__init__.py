@@ -1,11 +1,29 @@
-"""The rate-limited order queue's internals, behind ``engine.rate_limited_queue``.
+"""The internals of ``engine.rate_limited_queue``: the parts ``RateLimitedOrderQueue`` is composed of.
 
-- ``handle``: ``OrderHandle``, the awaitable a submit returns, with its states and results;
-- ``lanes``: the priority lanes, deadlines and the room a bounded queue has;
-- ``dispatch``: the dispatcher task that takes capacity and sends each request;
-- ``outcomes``: what a send's answer means: retries with back-off, look-ups of unknown outcomes,
-  finished handles.
+The queue (public, in ``engine/rate_limited_queue.py``) owns one of each part, builds them in its
+constructor and hands each the others it needs; no part reaches into another's fields, and no
+part knows the queue itself (a handle sees it only through the ``HandleOwner`` protocol).
 
-May import the engine's values (errors, orders, events, rate limits), the gateway protocol and
-the clock; never the monitor, the TWAP parts or the planner.
+- ``handle.py``: ``OrderHandle`` (the one record per request, awaitable for its ``OrderResult``),
+  its lanes and states, and the transition table every change of state goes through;
+- ``lanes.py``: ``Lanes``, where requests wait (priority lanes, the line for room, back-off and
+  deadline timers);
+- ``limits.py``: the exact accounting of rate limits (``RollingWindow``, ``TokenBucket``, and
+  ``LimitGroup`` of both), pure functions of the time they are given;
+- ``limiter.py``: ``Limiter``, the capacity each request takes under the venue's limits, the pause
+  after a 429 and the jittered back-off;
+- ``outcomes.py``: ``OutcomeResolver``, what each answer of the venue means (accept, reject,
+  retry, look an unknown outcome up) and the one place a request is finished;
+- ``dispatcher.py``: ``Dispatcher``, the dispatcher task and its senders, and every request made
+  to the gateway;
+- ``intake.py``: ``Intake``, how a new request is checked, placed in its lane, or withdrawn;
+- ``statistics.py``: ``QueueStatistics``, the snapshot the queue reports;
+- ``closing.py``: the way out, where the cancels still waiting are sent within a grace (imports
+  lanes and handle).
+
+Imports point one way: intake → dispatcher → outcomes → lanes and limiter → handle and limits (each may
+import those to its right; statistics imports none of them). Modules here may import the
+engine's shared values and protocols (``engine.errors``, ``engine.orders``, ``engine.events``,
+``engine.gateway``, ``engine.rate_limits``, ``engine.clock``, ...), never the public subsystem
+modules (``engine.rate_limited_queue``, ``engine.twap_executor``, ...) nor another private folder.
 """

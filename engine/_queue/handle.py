@@ -3,6 +3,10 @@
 A handle is the queue's one record per request (it is what sits in the lanes), so a queued order
 costs one small object. ``await handle`` gives the :class:`OrderResult`; ``handle.cancel()``
 withdraws a request that has not been sent yet.
+
+A handle's state changes in one place, ``OrderHandle._move_to``, and only along the arrows of
+``TRANSITIONS``; any other move raises ``IllegalTransitionError``, so a bookkeeping slip in the
+queue surfaces at once instead of leaving a request stranded or sent twice.
 """
 
 from __future__ import annotations
@@ -15,11 +19,19 @@ from typing import Any, Protocol
 import anyio
 import attrs
 
-from engine.errors import EngineError
+from engine.errors import EngineError, IllegalTransitionError
 from engine.orders import Order
 from engine.rate_limits import RequestKind
 
-__all__ = ["HandleOwner", "HandleState", "Lane", "OrderHandle", "OrderResult", "OrderResultStatus"]
+__all__ = [
+    "TRANSITIONS",
+    "HandleOwner",
+    "HandleState",
+    "Lane",
+    "OrderHandle",
+    "OrderResult",
+    "OrderResultStatus",
+]
 
 
 class Lane(enum.IntEnum):
@@ -66,6 +78,7 @@ class OrderResult:
 class HandleState(enum.Enum):
     """Where a request is inside the queue."""
 
+    NEW = "new"  # made, not yet placed in the queue
     WAITING_FOR_ROOM = "waiting_for_room"  # the queue was full; not yet in its lane
     QUEUED = "queued"  # in its lane, waiting for capacity
     DELAYED = "delayed"  # backing off before its next attempt
@@ -73,6 +86,22 @@ class HandleState(enum.Enum):
     DONE = "done"
 
 
+TRANSITIONS: dict[HandleState, frozenset[HandleState]] = {
+    HandleState.NEW: frozenset(
+        {HandleState.QUEUED, HandleState.WAITING_FOR_ROOM, HandleState.IN_FLIGHT, HandleState.DONE}
+    ),
+    HandleState.WAITING_FOR_ROOM: frozenset({HandleState.QUEUED, HandleState.DONE}),
+    HandleState.QUEUED: frozenset({HandleState.IN_FLIGHT, HandleState.DONE}),
+    HandleState.DELAYED: frozenset({HandleState.QUEUED, HandleState.DONE}),
+    # back to its lane after a 429 or to look an unknown outcome up; backing off; or answered
+    HandleState.IN_FLIGHT: frozenset({HandleState.QUEUED, HandleState.DELAYED, HandleState.DONE}),
+    HandleState.DONE: frozenset(),
+}
+# The same table by value, for the check every move makes (several per order): an enum member
+# hashes through Python code, its str value does not.
+_ALLOWED_BY_VALUE = {
+    state.value: frozenset(move.value for move in moves) for state, moves in TRANSITIONS.items()
+}
 
 
 class HandleOwner(Protocol):
@@ -138,7 +167,7 @@ class OrderHandle:
         self._deadline = deadline
         self._enqueued_at = enqueued_at
         self._owner = owner  # the queue (a reference, not a bound method: one pointer per order)
-        self._state = HandleState.QUEUED
+        self._state = HandleState.NEW
         self._sequence = 0
         self._attempts = 0
         self._lookups = 0
@@ -234,10 +263,17 @@ class OrderHandle:
         if turn is not None and not turn.done():
             turn.set_result(None)
 
+    def _move_to(self, new: HandleState) -> None:
+        """Move to ``new``; raise ``IllegalTransitionError`` if ``TRANSITIONS`` does not allow it."""
+        if new._value_ not in _ALLOWED_BY_VALUE[self._state._value_]:
+            raise IllegalTransitionError(self._client_order_id, self._state.value, new.value)
+        self._state = new
+
     def _resolve(self, result: OrderResult) -> None:
         """Settle the handle; the queue's one way to finish a request."""
         self._result = result
-        self._state = HandleState.DONE
+        if self._state is not HandleState.DONE:  # (already DONE when the lanes let it go unsent)
+            self._move_to(HandleState.DONE)
         if self._event is not None:
             self._event.set()
         turn = self._turn  # as ``_grant``, without the call: every request ends here

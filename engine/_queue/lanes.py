@@ -93,7 +93,7 @@ class Lanes:
 
     def push(self, handle: OrderHandle) -> None:
         """Put a new request at the back of its lane."""
-        handle._state = HandleState.QUEUED
+        handle._move_to(HandleState.QUEUED)
         self._fresh[handle._lane].append(handle)
         self._queued[handle._lane] += 1
         self._queued_total += 1
@@ -107,14 +107,14 @@ class Lanes:
 
     def hold(self, handle: OrderHandle) -> None:
         """Keep a request that found the queue full in line for a place."""
-        handle._state = HandleState.WAITING_FOR_ROOM
+        handle._move_to(HandleState.WAITING_FOR_ROOM)
         self._held.append(handle)
         self._held_count += 1
         self._watch_deadline(handle)
 
     def put_back(self, handle: OrderHandle) -> None:
         """Return a request after a failed attempt, at its original place in its lane."""
-        handle._state = HandleState.QUEUED
+        handle._move_to(HandleState.QUEUED)
         heapq.heappush(self._returned[handle._lane], (handle._sequence, handle))
         self._queued[handle._lane] += 1
         self._queued_total += 1
@@ -124,7 +124,7 @@ class Lanes:
 
     def delay(self, handle: OrderHandle, due: float) -> None:
         """Hold a request back until ``due``, then put it back in its lane."""
-        handle._state = HandleState.DELAYED
+        handle._move_to(HandleState.DELAYED)
         heapq.heappush(self._delayed, (due, next(self._tiebreak), handle))
         self._delayed_count += 1
         self._watch_deadline(handle)
@@ -143,7 +143,7 @@ class Lanes:
             self._delayed_count -= 1
         elif state is HandleState.WAITING_FOR_ROOM:
             self._held_count -= 1
-        handle._state = HandleState.DONE
+        handle._move_to(HandleState.DONE)
         self._admit()
 
     def peek(self) -> OrderHandle | None:
@@ -176,13 +176,13 @@ class Lanes:
         self._queued_total -= 1
         if handle._request in _PERMITS:
             self._count_permit(handle, -1)
-        handle._state = HandleState.IN_FLIGHT
+        handle._move_to(HandleState.IN_FLIGHT)
         self._admit()
 
     def take_direct(self, handle: OrderHandle) -> None:
         """A request that goes out at once, the lanes being empty: give it its place all the same."""
         handle._sequence = next(self._sequence)
-        handle._state = HandleState.IN_FLIGHT
+        handle._move_to(HandleState.IN_FLIGHT)
 
     def is_idle(self, now: float) -> bool:
         """True when nothing waits in a lane and no back-off or deadline is due."""

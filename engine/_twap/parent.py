@@ -20,32 +20,15 @@ from decimal import Decimal
 
 import attrs
 
+from engine._twap.child import ChildOrder, ChildState
 from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
 from engine.instruments import Instrument
-from engine.orders import Order, OrderSide
+from engine.numbers import ZERO, shared_difference, shared_sum
+from engine.orders import OrderSide
 
-__all__ = ["TRANSITIONS", "ChildOrder", "ChildState", "ParentOrder", "ParentState"]
+__all__ = ["TRANSITIONS", "ParentOrder", "ParentState"]
 
-ZERO = Decimal(0)
-
-
-def _shared_sum(total: Decimal, value: Decimal) -> Decimal:
-    """``total + value``; when ``total`` is zero and the sum writes exactly as ``value``, ``value``
-    itself. An engine holds thousands of children at once, and most fill once: their running sums
-    then share the fill's own Decimals instead of each making a copy."""
-    result = total + value
-    if not total and result.same_quantum(value) and result.is_signed() == value.is_signed():
-        return value
-    return result
-
-
-def _shared_difference(value: Decimal, subtracted: Decimal) -> Decimal:
-    """``value - subtracted``, sharing ``value`` itself the same way when ``subtracted`` is zero."""
-    result = value - subtracted
-    if not subtracted and result.same_quantum(value) and result.is_signed() == value.is_signed():
-        return value
-    return result
 
 
 class ParentState(enum.Enum):
@@ -86,178 +69,6 @@ TRANSITIONS: dict[ParentState, frozenset[ParentState]] = {
     ParentState.EXPIRED: frozenset(),
 }
 _FINAL_PARENT = frozenset(state.value for state, moves in TRANSITIONS.items() if not moves)
-
-
-class ChildState(enum.Enum):
-    """Where a child order stands, as far as the engine has confirmed."""
-
-    PENDING = "pending"  # handed to the queue, no answer yet
-    WORKING = "working"  # the venue holds it
-    UNKNOWN = "unknown"  # the send failed in a way that leaves its fate open; look it up
-    FILLED = "filled"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-
-    @property
-    def is_final(self) -> bool:
-        """True once the child can no longer fill."""
-        return self._value_ in _FINAL_CHILD  # by value, as for ParentState
-
-
-_FINAL_CHILD = frozenset(
-    state.value
-    for state in (ChildState.FILLED, ChildState.CANCELLED, ChildState.REJECTED, ChildState.EXPIRED)
-)
-
-
-@attrs.define(weakref_slot=False)
-class ChildOrder:
-    """One child order and what is confirmed about it: state, fills (deduped), fees."""
-
-    order: Order
-    slice_index: int | None
-    aggressive: bool = False
-    created_at: float = 0.0
-    sent_at: float | None = None
-    ended_at: float | None = None
-    state: ChildState = ChildState.PENDING
-    reason: str | None = None
-    # Trade ids seen: the lone id of a child that filled once (most do), a small tuple of a few,
-    # a set past that.
-    _trade_ids: str | tuple[str, ...] | set[str] = ()
-    _fill_quantity: Decimal = ZERO
-    _fill_notional: Decimal = ZERO
-    # While one fill is priced (most children), its price: the notional is then worked out when
-    # asked, exactly as the running sum would have it, instead of held as one more Decimal.
-    _sole_price: Decimal | None = None
-    _fees: Decimal = ZERO
-    _confirmed_filled: Decimal | None = None
-
-    @property
-    def client_order_id(self) -> str:
-        """The child's client order id."""
-        return self.order.client_order_id
-
-    @property
-    def quantity(self) -> Decimal:
-        """The child's order quantity."""
-        return self.order.quantity
-
-    @property
-    def filled(self) -> Decimal:
-        """Filled quantity: the venue's confirmed total once final, else the fills seen."""
-        if self._confirmed_filled is not None:
-            return self._confirmed_filled
-        return self._fill_quantity
-
-    @property
-    def committed(self) -> Decimal:
-        """What this child may still take from its parent: all of it while open."""
-        return self.filled if self.state.is_final else self.quantity
-
-    @property
-    def notional(self) -> Decimal:
-        """Sum of price × quantity over the fills seen."""
-        price = self._sole_price
-        if price is not None:
-            return ZERO + self._fill_quantity * price
-        return self._fill_notional
-
-    @property
-    def priced_quantity(self) -> Decimal:
-        """Quantity of the fills seen (with prices); below ``filled`` while fills are in flight."""
-        return self._fill_quantity
-
-    @property
-    def fees(self) -> Decimal:
-        """Fees of the fills seen."""
-        return self._fees
-
-    @property
-    def sole_price(self) -> Decimal | None:
-        """The price of the child's one priced fill while it keeps it (most children fill once),
-        else ``None``; a report's slice of one such child shares it as its average price."""
-        return self._sole_price
-
-    @property
-    def average_price(self) -> Decimal | None:
-        """Average price of the fills seen, or ``None`` before the first."""
-        return self.notional / self._fill_quantity if self._fill_quantity else None
-
-    def has_trade(self, trade_id: str) -> bool:
-        """True if a fill with this trade id was already counted."""
-        seen = self._trade_ids
-        if isinstance(seen, str):
-            return seen == trade_id
-        return trade_id in seen
-
-    def apply_fill(self, fill: OrderFilled) -> Decimal:
-        """Count a fill once and never past the child's quantity; return the quantity priced."""
-        trade_id = fill.trade_id
-        seen = self._trade_ids
-        if isinstance(seen, str):
-            if seen == trade_id:
-                return ZERO
-            self._trade_ids = (seen, trade_id)
-        elif trade_id in seen:
-            return ZERO
-        elif isinstance(seen, set):
-            seen.add(trade_id)
-        elif not seen:
-            self._trade_ids = trade_id
-        elif len(seen) < 8:
-            self._trade_ids = (*seen, trade_id)
-        else:
-            self._trade_ids = {*seen, trade_id}
-        quantity = self.order.quantity
-        ceiling = self._confirmed_filled if self._confirmed_filled is not None else quantity
-        counted = min(fill.quantity, ceiling - self._fill_quantity)
-        if counted <= 0:
-            return ZERO
-        filled = _shared_sum(self._fill_quantity, counted)
-        if not self._fill_quantity and filled is counted:
-            self._sole_price = fill.price
-        else:
-            self._fill_notional = self.notional + counted * fill.price
-            self._sole_price = None
-        self._fill_quantity = filled
-        # A capped fill pays its fee pro rata: the engine books only the part it counts.
-        fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
-        self._fees = _shared_sum(self._fees, fee)
-        if self.state._value_ not in _FINAL_CHILD and filled >= quantity:
-            self.state = ChildState.FILLED
-            self._confirmed_filled = quantity
-            self.ended_at = fill.timestamp
-        return counted
-
-    def accept(self) -> None:
-        """The venue holds the child."""
-        if self.state in (ChildState.PENDING, ChildState.UNKNOWN):
-            self.state = ChildState.WORKING
-
-    def mark_unknown(self, reason: str) -> None:
-        """The send's outcome is open; the child stays committed until it is looked up."""
-        if not self.state.is_final:
-            self.state = ChildState.UNKNOWN
-            self.reason = reason
-
-    def finish(
-        self, state: ChildState, filled_quantity: Decimal, at: float, reason: str | None = None
-    ) -> bool:
-        """Mark the child final with the venue's cumulative fill; return False if it already was."""
-        if not state.is_final:
-            raise InvalidInputError("state", state, "a child can only finish in a final state")
-        if self.state.is_final:
-            return False
-        confirmed = min(self.quantity, max(filled_quantity, self._fill_quantity))
-        if state is not ChildState.FILLED and confirmed >= self.quantity:
-            state = ChildState.FILLED
-        self.state = state
-        self._confirmed_filled = confirmed
-        self.ended_at = at
-        self.reason = reason
-        return True
 
 
 @attrs.define
@@ -375,27 +186,24 @@ class ParentOrder:
             child = next(oldest, None)
             if child is None or child.order.client_order_id != cid:
                 return False
-            # Final, and every fill priced: the fills seen make up ``filled`` (read directly).
-            confirmed = child._confirmed_filled
-            if child.state._value_ not in _FINAL_CHILD or (
-                confirmed is not None and child._fill_quantity != confirmed
-            ):
+            # Final, and every fill priced: the fills seen make up ``filled``.
+            if not child.state.is_final or child.priced_quantity != child.filled:
                 return False
         for cid in client_order_ids:
             child = children.pop(cid)
-            # Running sums, sharing a lone child's own Decimals (as ``_shared_sum`` does) at first.
+            # Running sums, sharing a lone child's own Decimals (as ``shared_sum`` does) at first.
             priced, notional, fees = self._folded_priced, self._folded_notional, self._folded_fees
             if self._folded_count:
-                self._folded_priced = priced + child._fill_quantity
+                self._folded_priced = priced + child.priced_quantity
                 self._folded_notional = notional + child.notional
-                self._folded_fees = fees + child._fees
+                self._folded_fees = fees + child.fees
             else:
-                self._folded_priced = _shared_sum(priced, child._fill_quantity)
-                self._folded_notional = _shared_sum(notional, child.notional)
-                self._folded_fees = _shared_sum(fees, child._fees)
+                self._folded_priced = shared_sum(priced, child.priced_quantity)
+                self._folded_notional = shared_sum(notional, child.notional)
+                self._folded_fees = shared_sum(fees, child.fees)
             self._folded_count += 1
             if child.aggressive:
-                self._folded_aggressive = _shared_sum(self._folded_aggressive, child.filled)
+                self._folded_aggressive = shared_sum(self._folded_aggressive, child.filled)
         return True
 
     @property
@@ -440,9 +248,8 @@ class ParentOrder:
         """Count a fill of one of this parent's children; return the quantity newly filled."""
         # (``child.filled`` and ``child.committed``, read without their properties: a fill per
         # child order comes through here)
-        was_open = child.state._value_ not in _FINAL_CHILD
-        confirmed = child._confirmed_filled
-        before_filled = child._fill_quantity if confirmed is None else confirmed
+        was_open = not child.state.is_final
+        before_filled = child.filled
         child.apply_fill(fill)
         before_committed = child.order.quantity if was_open else before_filled
         return self._settle(child, was_open, before_filled, before_committed, fill.timestamp)
@@ -466,10 +273,9 @@ class ParentOrder:
     ) -> Decimal:
         # The one place the parent's totals change. (``child.filled``, ``child.committed`` and
         # ``child.state.is_final`` read without their properties: once per fill and per end.)
-        confirmed = child._confirmed_filled
-        filled = child._fill_quantity if confirmed is None else confirmed
-        final = child.state._value_ in _FINAL_CHILD
-        newly_filled = _shared_difference(filled, before_filled)
+        filled = child.filled
+        final = child.state.is_final
+        newly_filled = shared_difference(filled, before_filled)
         self._filled += newly_filled
         self._committed += (filled if final else child.order.quantity) - before_committed
         if newly_filled > 0:

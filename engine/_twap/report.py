@@ -20,12 +20,13 @@ from typing import Any
 
 import attrs
 
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.child import ChildOrder, ChildState
+from engine._twap.parent import ParentOrder, ParentState
+from engine.numbers import ZERO, shared_decimal, shared_sum
 from engine.orders import OrderSide
 
 __all__ = ["ExecutionReport", "OrderSlice", "SliceStatus", "build_report"]
 
-ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 _BPS_PLACES = Decimal("0.0001")
 
@@ -211,29 +212,8 @@ def _total(values: list[Decimal]) -> Decimal:
     is ``10``, ``0 + -0`` is ``0``), so the lone value is kept only when exponent and sign agree.
     """
     if len(values) == 1:
-        return _lone(values[0])
+        return shared_sum(ZERO, values[0])
     return sum(values, ZERO)
-
-
-def _lone(value: Decimal) -> Decimal:
-    """``_total([value])`` without the list."""
-    total = ZERO + value
-    if total.same_quantum(value) and total.is_signed() == value.is_signed():
-        return value
-    return total
-
-
-def _shared(value: Decimal, candidate: Decimal | None) -> Decimal:
-    """``candidate`` itself when it writes exactly as ``value``, else ``value``: a held report
-    then shares the fill's price instead of keeping an equal copy per slice."""
-    if (
-        candidate is not None
-        and value == candidate
-        and value.same_quantum(candidate)
-        and value.is_signed() == candidate.is_signed()
-    ):
-        return candidate
-    return value
 
 
 def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderSlice:
@@ -251,7 +231,7 @@ def order_slice(record: SliceRecord | OrderSlice, parent: ParentOrder) -> OrderS
     filled = _total([c.filled for c in children])
     avg_price = notional / priced if priced else None
     if avg_price is not None and len(children) == 1:
-        avg_price = _shared(avg_price, children[0].sole_price)
+        avg_price = shared_decimal(avg_price, children[0].sole_price)
     return _line(record, sent, filled, avg_price, _slice_status(record, children, filled, sent), ids)
 
 
@@ -259,8 +239,10 @@ def _one_child_slice(record: SliceRecord, child: ChildOrder) -> OrderSlice:
     # Most slices: the general case's figures and status for one child, without its tuples,
     # lists and generators (a line is made for every slice of every parent).
     priced = child.priced_quantity
-    sent, filled = _lone(child.quantity), _lone(child.filled)
-    avg_price = _shared((ZERO + child.notional) / (ZERO + priced), child.sole_price) if priced else None
+    sent, filled = shared_sum(ZERO, child.quantity), shared_sum(ZERO, child.filled)
+    avg_price = None
+    if priced:
+        avg_price = shared_decimal((ZERO + child.notional) / (ZERO + priced), child.sole_price)
     state = child.state
     status = _status(record, not state.is_final, state is ChildState.REJECTED, filled, sent)
     return _line(record, sent, filled, avg_price, status, record._child_ids)

@@ -21,21 +21,22 @@ import anyio
 import anyio.lowlevel
 import structlog
 
+from engine._twap.child import ChildOrder, ChildState
+from engine._twap.mids import MidSamples
 from engine._twap.params import SliceStyle, TWAPParams
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.parent import ParentOrder, ParentState
 from engine._twap.parts import RunnerParts
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine._twap.slicing import SlicePlan, catch_up_quantity
 from engine._twap.timing import sleep_until, slice_times
 from engine.aggressive_handler import AggressiveCompletionHandler, describe_unsettled
 from engine.clock import is_virtual, now
-from engine.errors import GatewayError
 from engine.market import Quote
+from engine.numbers import ZERO
 from engine.orders import Order, OrderSide, TimeInForce
 
 __all__ = ["ParentRunner"]
 
-ZERO = Decimal(0)
 _log = structlog.get_logger(__name__)
 
 
@@ -56,16 +57,12 @@ class ParentRunner:
         "_deadline_timer",
         "_folded",
         "_interval",
-        "_last_mid",
-        "_market_limit",
-        "_mid_count",
-        "_mid_sum",
+        "_mids",
         "_new_id",
         "_notes",
         "_params",
         "_parent",
         "_parts",
-        "_pending_quote",
         "_plan",
         "_quote_first",
         "_records",
@@ -95,10 +92,7 @@ class ParentRunner:
         self._start = start
         self._arrival = arrival
         # The interval TWAP of the mid needs only a running sum, not every sample.
-        self._mid_sum = arrival.mid if arrival is not None else ZERO
-        self._mid_count = 1 if arrival is not None else 0
-        self._last_mid = arrival.mid if arrival is not None else None
-        self._pending_quote: anyio.Event | None = None  # a quote request whose mid it will take
+        self._mids = MidSamples(arrival)
         self._times = slice_times(start, plan.offsets)
         assert len(self._times) == len(plan.quantities)  # (a plan gives a quantity per slice time)
         # A slice's record, made as the schedule reaches it (before waiting for its time), until
@@ -109,12 +103,6 @@ class ParentRunner:
         self._notes: list[str] = [plan.note] if plan.note else []
         self._folded = 0  # the slices before this one have their report lines made
         self._interval = plan.duration / max(plan.num_slices, 1)
-        # The price of a market slice under a limit: the limit on the tick grid, never beyond it.
-        self._market_limit = (
-            None
-            if params.limit_price is None
-            else parent.instrument.round_price(params.limit_price, parent.side)
-        )
         self._quote_first = (
             params.style is not SliceStyle.MARKET
             or params.limit_price is not None
@@ -201,11 +189,9 @@ class ParentRunner:
                     self._deadline_timer = asyncio.get_running_loop().call_at(deadline, self._stop)
                 try:
                     await self._run_schedule()
-                    if self._pending_quote is not None and not self._pending_quote.is_set():
-                        # The last slice's mid is on its way: take it here, where a waiting
-                        # parent holds little (thousands may wait at once), not while it settles.
-                        # (Only if it is still on its way: a set event's wait() is still a pass.)
-                        await self._pending_quote.wait()
+                    # The last slice's mid may be on its way: take it here, where a waiting
+                    # parent holds little (thousands may wait at once), not while it settles.
+                    await self._mids.wait_pending()
                 finally:
                     if self._deadline_timer is not None:
                         self._deadline_timer.cancel()
@@ -250,25 +236,13 @@ class ParentRunner:
             else:
                 reason = "deadline passed after completion" if completed_aggressively else "deadline passed"
                 monitor.transition(parent.parent_id, ParentState.EXPIRED, reason)
-                if not completed_aggressively:
-                    # (After a completion, the handler's note says why it stopped short.)
-                    self._notes.append(
-                        f"{parent.unfilled} left unfilled at the deadline: completion at the deadline is off"
-                    )
-        await self._price_missing_fills()
-
-    async def _price_missing_fills(self) -> None:
-        # A cancel can confirm fills whose own events are still in flight; fetch their prices.
-        # And a mid sampled after the last slice may still be on its way: the report counts it.
+                if not completed_aggressively:  # (else the completion's note says why it stopped)
+                    self._notes.append(f"{parent.unfilled} left unfilled at the deadline: completion is off")
+        # A mid sampled after the last slice may still be on its way: the report counts it.
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._params.settle_timeout):
-            if self._pending_quote is not None and not self._pending_quote.is_set():
-                await self._pending_quote.wait()  # cut off at the deadline or by cancel()
-            for child in self._parent.children:
-                if child.priced_quantity < child.filled:
-                    await self._parts.monitor.reconcile(child.client_order_id)
+            await self._mids.wait_pending()  # cut off at the deadline or by cancel()
 
     def _build_report(self) -> ExecutionReport:
-        twap = self._mid_sum / self._mid_count if self._mid_count else None
         records, times, quantities = self._records, self._times, self._plan.quantities
         # The slices the schedule never reached (it ended early): their lines say so.
         records.extend(
@@ -281,9 +255,9 @@ class ParentRunner:
             started_at=self._start,
             ended_at=now(),
             arrival_price=self._arrival.mid if self._arrival is not None else None,
-            end_price=self._last_mid,
+            end_price=self._mids.last,
             mids=(),
-            interval_twap=twap,
+            interval_twap=self._mids.twap,
             requested_slices=self._plan.requested_slices,
             notes=self._notes,
         )
@@ -292,37 +266,7 @@ class ParentRunner:
     # -- the schedule ------------------------------------------------------------------------
 
     async def _quote(self) -> Quote | None:
-        # Most slices find a fresh shared quote; only a miss pays for a coroutine.
-        quote = self._parts.quotes.get_quote_nowait(self._parent.symbol)
-        if quote is None:
-            try:
-                quote = await self._parts.quotes.get_quote(self._parent.symbol)
-            except GatewayError as error:
-                self._log.warning("quote failed", error=str(error))
-                return None
-        self._take_mid(quote)
-        return quote
-
-    def _take_mid(self, quote: Quote) -> None:
-        mid = quote.mid  # (worked out on each read)
-        self._mid_sum += mid
-        self._mid_count += 1
-        self._last_mid = mid
-
-    def _sample_mid_nowait(self) -> bool:
-        """Sample the mid after a market slice without waiting: from the cache, or from a request
-        in flight without waiting for it (another parent of the symbol waits). False when only
-        a request of its own can give it (``_quote``). Not a coroutine: most find the cache."""
-        quotes = self._parts.quotes
-        quote = quotes.get_quote_nowait(self._parent.symbol)
-        if quote is not None:
-            self._take_mid(quote)
-            return True
-        pending = quotes.listen(self._parent.symbol, self._take_mid)
-        if pending is not None:
-            self._pending_quote = pending
-            return True
-        return False
+        return await self._mids.sample(self._parts.quotes, self._parent.symbol, self._log)
 
     async def _run_schedule(self) -> None:
         parent = self._parent
@@ -366,11 +310,11 @@ class ParentRunner:
                 if quote is not None and not self._within_limit(reference):
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
-                # With a limit price, a "market" slice is a marketable limit order at the limit,
-                # immediate or cancel: it takes what the book offers up to the limit, no further.
-                limit = self._market_limit
+                # Under a limit price, a marketable limit order (IOC) at it, on the tick grid.
+                limit = self._params.limit_price
+                limit = None if limit is None else parent.instrument.round_price(limit, parent.side)
                 await self._send(record, quantity, limit, immediate=limit is not None)
-                if not self._quote_first and not self._sample_mid_nowait():
+                if not self._quote_first and not self._mids.sample_nowait(self._parts.quotes, parent.symbol):
                     await self._quote()
             else:
                 slice_end = times[index + 1] if index < last else None
@@ -439,10 +383,8 @@ class ParentRunner:
             await anyio.lowlevel.checkpoint()
         # Every value here is checked already: the parent's symbol and side, a quantity of at
         # least the smallest order, a price rounded to the tick, an id from the generator.
-        order = Order._checked(
-            parent.symbol, parent.side, quantity, price, self._new_id(), parent.parent_id,
-            TimeInForce.IOC if immediate else TimeInForce.GTC,
-        )
+        tif, new_id = TimeInForce.IOC if immediate else TimeInForce.GTC, self._new_id()
+        order = Order._checked(parent.symbol, parent.side, quantity, price, new_id, parent.parent_id, tif)
         cid = order.client_order_id
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)

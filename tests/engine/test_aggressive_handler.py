@@ -18,7 +18,8 @@ from engine import (
     RateLimitedOrderQueue,
     TWAPExecutor,
 )
-from engine._twap.parent import ChildOrder, ParentOrder
+from engine._twap.child import ChildOrder
+from engine._twap.parent import ParentOrder
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec
 
 

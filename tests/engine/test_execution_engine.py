@@ -142,8 +142,8 @@ async def test_queue_options_reach_the_queue_and_an_unknown_one_is_refused_by_na
     venue = still_venue()
     options = {"max_in_flight": 3, "when_full": "refuse"}
     async with venue, ExecutionEngine(venue, queue_options=options) as engine:
-        assert engine.queue._max_in_flight == 3
-        assert engine.queue._refuse_when_full
+        assert engine.queue._dispatcher.max_in_flight == 3
+        assert engine.queue._intake.refuses_when_full
     with pytest.raises(InvalidInputError) as caught:
         ExecutionEngine(venue, queue_options={"max_inflight": 3})
     assert caught.value.field == "queue_options.max_inflight"

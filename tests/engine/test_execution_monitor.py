@@ -10,7 +10,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from engine._twap.parent import ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.child import ChildOrder, ChildState
+from engine._twap.parent import ParentOrder, ParentState
 from engine.errors import EventStreamDroppedError, InvalidInputError, UnknownOrderError
 from engine.events import (
     ExecutionEvent,

@@ -28,6 +28,14 @@ def _handle(client_order_id: str, deadline: float | None = None) -> OrderHandle:
     )
 
 
+def _sent(lanes: Lanes, handle: OrderHandle) -> OrderHandle:
+    """Put ``handle`` in its lane and take it out again, as the dispatcher does to send it."""
+    lanes.push(handle)
+    assert lanes.peek() is handle
+    lanes.pop(handle)
+    return handle
+
+
 def test_empty_lanes_are_idle() -> None:
     assert Lanes(10).is_idle(0.0)
 
@@ -47,7 +55,7 @@ def test_a_waiting_request_or_one_held_for_room_makes_the_lanes_busy() -> None:
 
 def test_a_back_off_ending_now_makes_the_lanes_busy_until_then_they_are_idle() -> None:
     lanes = Lanes(10)
-    retry = _handle("a")
+    retry = _sent(lanes, _handle("a"))
     lanes.delay(retry, 5.0)
     assert lanes.is_idle(4.9)  # its back-off is not over: a new request may go first
     assert not lanes.is_idle(5.0)  # the retry is due: it keeps its place ahead
@@ -57,7 +65,7 @@ def test_a_back_off_ending_now_makes_the_lanes_busy_until_then_they_are_idle() -
 
 def test_a_passed_deadline_makes_the_lanes_busy_until_the_dispatcher_settles_it() -> None:
     lanes = Lanes(10)
-    late = _handle("a", deadline=2.0)
+    late = _sent(lanes, _handle("a", deadline=2.0))
     lanes.delay(late, 10.0)
     assert lanes.is_idle(1.0)
     assert not lanes.is_idle(2.0)

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine._twap.parent import TRANSITIONS, ChildOrder, ChildState, ParentOrder, ParentState
+from engine._twap.child import ChildOrder, ChildState
+from engine._twap.parent import TRANSITIONS, ParentOrder, ParentState
 from engine.errors import IllegalTransitionError, InvalidInputError
 from engine.events import OrderFilled
 from engine.instruments import Instrument

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine._twap.parent import ChildOrder, ParentOrder, ParentState
+from engine._twap.child import ChildOrder
+from engine._twap.parent import ParentOrder, ParentState
 from engine._twap.report import (
     ExecutionReport,
     OrderSlice,
