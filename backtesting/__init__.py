@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from backtesting.compare import CompareResult, run_compare
 from backtesting.errors import BacktestError, ScenarioError
 from backtesting.outputs import write_result
 from backtesting.result import BacktestResult, FillPoint, ParentSummary, VariantResult, VariantTotals
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BacktestError",
     "BacktestResult",
+    "CompareResult",
     "FillPoint",
     "ParentSummary",
     "Scenario",
@@ -44,6 +46,7 @@ __all__ = [
     "parse_scenario",
     "run",
     "run_async",
+    "run_compare",
     "run_sweep",
     "save_figure",
     "write_result",

@@ -7,9 +7,12 @@
     twap-engine demo [--out DIR] [--seed N]
     twap-engine sweep SCENARIO.toml --grid num_slices=5,10,20 --grid style=market,passive
                       [--out DIR] [--seed N] [--workers N] [--scheduler ADDRESS]
+    twap-engine compare SCENARIO.toml [--paths 300] [--baseline NAME] [--first-seed N]
+                        [--out DIR] [--workers N | --scheduler ADDRESS]
 
 ``backtest`` and ``demo`` print the summary (and, with several variants, the comparison) and
-write ``report.json`` and ``execution.png``; ``sweep`` prints its table and writes ``sweep.csv``.
+write ``report.json`` and ``execution.png``; ``sweep`` prints its table and writes ``sweep.csv``;
+``compare`` (compare.py) prints its table and writes ``compare.json`` and ``compare.png``.
 A progress bar shows only when standard output is a terminal. Bad input exits with status 2 and
 one line naming the file, the key (or line) and the value; nothing is written then.
 """
@@ -65,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=int, help="replace the scenario's seed")
     sweep.add_argument("--workers", type=int, help="local processes (default: one per CPU)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler instead")
+
+    from backtesting.compare_cli import add_compare_parser
+
+    add_compare_parser(commands)
     return parser
 
 
@@ -194,9 +201,16 @@ def _sweep(arguments: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _compare(arguments: argparse.Namespace, console: Console) -> int:
+    from backtesting.compare_cli import compare_command
+
+    return compare_command(arguments, console)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "backtest": _backtest,
     "demo": _demo,
     "plan": _plan,
     "sweep": _sweep,
+    "compare": _compare,
 }

@@ -113,6 +113,9 @@ class VariantResult:
     queue_statistics: Mapping[str, Any]
     cash_after: Decimal
     positions_after: Mapping[str, Decimal]
+    #: Per parent id with quantity left unfilled: the average price of sweeping it through the
+    #: venue's book when the variant ended (``compare`` values unfilled quantity at it).
+    sweep_prices: Mapping[str, Decimal] = attrs.field(factory=dict)
 
     def summary(self) -> tuple[ParentSummary, ...]:
         """One row per parent, in the order they were started."""

@@ -56,6 +56,7 @@ def build_venue(scenario: Scenario) -> SimulatedVenue:
         seed=scenario.seed, latency=venue.latency, fees=venue.fees, rate_limits=venue.rate_limits,
         faults=venue.faults, cash=scenario.cash, positions=dict(scenario.positions),
         request_timeout=venue.request_timeout, step=venue.step, participation=venue.participation,
+        bootstrap_block=venue.bootstrap_block,
     )
 
 
@@ -194,6 +195,10 @@ async def _run_variant(
             venue_statistics=attrs.asdict(venue.statistics()), queue_statistics=queue_statistics,
             cash_after=venue.cash, positions_after=dict(venue.positions),
         )
+        # What finishing each unfilled remainder would have cost at the end (nothing is traded).
+        sweeps = {r.parent_id: venue.sweep_price_nowait(r.symbol, r.side, r.unfilled_quantity)
+                  for r in reports if r.unfilled_quantity > 0}
+        outcome = attrs.evolve(outcome, sweep_prices=sweeps)
     _log.info("variant done", variant=variant.name, parents=len(reports))
     return plan, outcome
 

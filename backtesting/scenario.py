@@ -6,7 +6,8 @@
     seed = 7                     # the venue's market, the slice jitter and the order ids
     horizon = 36000              # optional: give up after this many virtual seconds
 
-    [venue]                      # step, participation, request_timeout, data (a CSV to replay)
+    [venue]                      # step, participation, request_timeout, data (a CSV to replay),
+                                 # bootstrap_block (a replay's seed draws a path from it)
     symbols = [{ symbol = "AAPL", price = 150 }, { symbol = "MSFT", price = 300 }]
     [venue.symbol_defaults]      # SymbolSpec settings for every symbol (and a replay's)
     [venue.latency]              # request, request_jitter, event, event_jitter (seconds)
@@ -94,6 +95,7 @@ class VenueSettings:
     step: float
     participation: Decimal
     request_timeout: float
+    bootstrap_block: int = 0
 
     @property
     def specs(self) -> tuple[SymbolSpec, ...]:
@@ -327,6 +329,10 @@ def _venue(table: Table) -> VenueSettings:
     step = table.take("step", (int, float), default=1.0)
     participation = table.take("participation", NUMBER, default="0.1")
     request_timeout = table.take("request_timeout", (int, float), default=5.0)
+    bootstrap_block = table.take("bootstrap_block", (int,), default=0)
+    if bootstrap_block < 0 or (bootstrap_block and data_file is None):
+        reason = "must not be negative" if bootstrap_block < 0 else "only a replay (data) is bootstrapped"
+        raise table.error("bootstrap_block", bootstrap_block, reason)
     from gateways.simulated import SimulatedVenue
 
     # Building a throwaway venue runs the venue's own checks on step, participation and timeout.
@@ -339,6 +345,7 @@ def _venue(table: Table) -> VenueSettings:
         symbols=tuple(specs), replay=replay, data_file=None if data_file is None else data_file.name,
         latency=latency, fees=fees, rate_limits=tuple(limits), faults=faults, step=float(step),
         participation=to_decimal(participation, "participation"), request_timeout=float(request_timeout),
+        bootstrap_block=bootstrap_block,
     )
 
 

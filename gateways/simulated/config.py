@@ -22,6 +22,7 @@ from engine.numbers import to_decimal, to_non_negative, to_positive
 
 __all__ = [
     "DEFAULT_REQUEST_WEIGHTS",
+    "IMPACT_MODELS",
     "REQUEST_KINDS",
     "FaultPlan",
     "FeeSchedule",
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 REQUEST_KINDS = ("submit", "cancel", "get_order", "get_quote")
+#: The fill models a symbol may use: ``legacy`` (levels ``impact_bps`` apart, refilled every step,
+#: resting orders fill from the front) and ``square_root`` (see impact.py, liquidity.py and
+#: queue_position.py).
+IMPACT_MODELS = ("legacy", "square_root")
 DEFAULT_REQUEST_WEIGHTS: Mapping[str, int] = MappingProxyType(
     {"submit": 1, "cancel": 1, "get_order": 0, "get_quote": 0}
 )
@@ -159,6 +164,32 @@ def _symbol(value: Any) -> str:
     return validate_symbol(value)
 
 
+def _impact_model(value: Any) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in IMPACT_MODELS:
+        raise InvalidInputError("impact_model", value, f"expected one of {', '.join(IMPACT_MODELS)}")
+    return value.strip().lower()
+
+
+def _impact_coefficient(value: Any) -> float:
+    return check_seconds(value, "impact_coefficient")  # a finite number ≥ 0
+
+
+def _permanent_share(value: Any) -> float:
+    return _check_probability(value, "permanent_share")
+
+
+def _resilience_half_life(value: Any) -> float:
+    return check_seconds(value, "resilience_half_life", positive=True)
+
+
+def _refill_rate(value: Any) -> float:
+    return check_seconds(value, "refill_rate", positive=True)  # a finite number > 0
+
+
+def _adverse_selection(value: Any) -> float:
+    return _check_probability(value, "adverse_selection")
+
+
 def _levels(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
         raise InvalidInputError("depth_levels", value, "expected a whole number from 1 to 1000")
@@ -180,6 +211,20 @@ class SymbolSpec:
     - ``volume_per_second``: average quantity the market trades per second; resting limit orders
       fill from a participation share of it.
     - ``tick_size``, ``lot_size``, ``min_quantity``, ``min_notional``: the venue's order rules.
+
+    The market model (``impact_model``; the other keys below only matter for ``square_root``):
+
+    - ``impact_model``: ``"legacy"`` (the default: levels ``impact_bps`` apart that refill every
+      step, resting orders fill from the front of the queue; old scenarios run as they always did)
+      or ``"square_root"``: a clip of ``q`` costs ``impact_coefficient × σ × sqrt(q / V)`` beyond
+      the half spread, ``σ`` and ``V`` the volatility and volume over one day (impact.py).
+    - ``impact_coefficient``: ``Y`` of the square-root law (order one; default 1).
+    - ``permanent_share``: share of each clip's peak impact that stays in the mid (default 0.1).
+    - ``resilience_half_life``: seconds (at the symbol's typical volume rate) for the transient
+      impact to halve; it decays in traded volume, faster in busy markets (default 120).
+    - ``refill_rate``: displayed depth restored per share the market trades (default 1).
+    - ``adverse_selection``: from 0 to 1, how much less a resting order fills in a step whose
+      price ends on the far side of it (moved away) than in one that moves through it (default 0.5).
     """
 
     symbol: str = attrs.field(converter=_symbol)
@@ -196,6 +241,17 @@ class SymbolSpec:
     lot_size: Decimal = attrs.field(default=Decimal(1), converter=_lot_size)
     min_quantity: Decimal = attrs.field(default=Decimal(0), converter=_min_quantity)
     min_notional: Decimal = attrs.field(default=Decimal(0), converter=_min_notional)
+    impact_model: str = attrs.field(default="legacy", converter=_impact_model)
+    impact_coefficient: float = attrs.field(default=1.0, converter=_impact_coefficient)
+    permanent_share: float = attrs.field(default=0.1, converter=_permanent_share)
+    resilience_half_life: float = attrs.field(default=120.0, converter=_resilience_half_life)
+    refill_rate: float = attrs.field(default=1.0, converter=_refill_rate)
+    adverse_selection: float = attrs.field(default=0.5, converter=_adverse_selection)
+
+    @property
+    def is_legacy(self) -> bool:
+        """True when the symbol uses the legacy fill model."""
+        return self.impact_model == "legacy"
 
     @property
     def instrument(self) -> Instrument:

@@ -34,8 +34,8 @@ from gateways.simulated.config import FeeSchedule
 from gateways.simulated.faults import FaultInjector
 from gateways.simulated.journal import EventJournal
 from gateways.simulated.limits import RequestOutcome
-from gateways.simulated.market import SimulatedMarket
-from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
+from gateways.simulated.market import Book, SimulatedMarket
+from gateways.simulated.matching import FillIntent, OrderRecord
 from gateways.simulated.wire import EventWire
 
 __all__ = ["OrderDesk"]
@@ -150,7 +150,7 @@ class OrderDesk:
         outcome = _ACK_DROPPED if dropped else _OK
         return outcome, OrderAck(client_order_id, record.venue_order_id, time), None
 
-    def _work(self, record: OrderRecord, book: SymbolBook, time: float) -> None:
+    def _work(self, record: OrderRecord, book: Book, time: float) -> None:
         """Fill what is marketable now; rest or expire the remainder."""
         order = record.order
         if order.limit_price is None or book.is_marketable(order):  # a market order always is

@@ -4,23 +4,56 @@ Stepping is lazy when it can be: while no limit order rests, nothing can fill be
 so the market sleeps and jumps over the steps it missed when someone next looks (the source
 draws the same numbers either way, so the path does not change). While orders rest, it wakes at
 every step so their fills happen at the right time.
+
+Each symbol's book follows its spec's ``impact_model``: ``SymbolBook`` (matching.py) for
+``legacy``, ``ImpactBook`` (model_book.py) for ``square_root``, which draws its queue positions
+from a ``random.Random`` seeded with the venue seed and the symbol.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import random
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Protocol
 
 import anyio
 
 from engine.clock import now
 from engine.market import Quote
+from engine.orders import Order, OrderSide
 from gateways.simulated.config import SymbolSpec
-from gateways.simulated.matching import FillIntent, SymbolBook
+from gateways.simulated.matching import FillIntent, OrderRecord, SymbolBook
+from gateways.simulated.model_book import ImpactBook
 from gateways.simulated.prices import MarketStep, PriceSource
 
-__all__ = ["SimulatedMarket"]
+__all__ = ["Book", "SimulatedMarket"]
+
+
+class Book(Protocol):
+    """What the market and the order desk need of a symbol's book, whichever model it follows."""
+
+    spec: SymbolSpec
+    market: MarketStep
+
+    @property
+    def resting(self) -> Sequence[OrderRecord]: ...
+
+    @property
+    def has_resting(self) -> bool: ...
+
+    def touch(self, side: OrderSide) -> Decimal: ...
+
+    def is_marketable(self, order: Order) -> bool: ...
+
+    def take(self, record: OrderRecord) -> list[tuple[Decimal, Decimal]]: ...
+
+    def rest(self, record: OrderRecord) -> None: ...
+
+    def remove(self, record: OrderRecord) -> None: ...
+
+    def step(self, market: MarketStep) -> list[FillIntent]: ...
 
 
 class SimulatedMarket:
@@ -32,12 +65,20 @@ class SimulatedMarket:
         specs: Mapping[str, SymbolSpec],
         participation: Decimal,
         on_fill: Callable[[FillIntent], None],
+        seed: int = 0,
     ) -> None:
         self._source = source
         opening = {market.symbol: market for market in source.opening()}
-        self._books = {
-            symbol: SymbolBook(spec, opening[symbol], participation) for symbol, spec in specs.items()
-        }
+        self._books: dict[str, Book] = {}
+        for symbol, spec in specs.items():
+            if spec.is_legacy:
+                self._books[symbol] = SymbolBook(spec, opening[symbol], participation)
+            else:
+                sigma, volume_rate = source.typical(symbol)
+                self._books[symbol] = ImpactBook(
+                    spec, opening[symbol], participation, sigma=sigma, volume_rate=volume_rate,
+                    rng=random.Random(f"{seed}:queue:{symbol}"),
+                )
         self._on_fill = on_fill
         self._opened_at: float | None = None
         self._stopped = False
@@ -50,7 +91,7 @@ class SimulatedMarket:
         resting = sum(len(book.resting) for book in self._books.values())
         return f"<SimulatedMarket steps={self._steps} resting={resting} source={self._source!r}>"
 
-    def book(self, symbol: str) -> SymbolBook:
+    def book(self, symbol: str) -> Book:
         """The book of a listed symbol."""
         return self._books[symbol]
 
@@ -125,6 +166,8 @@ class SimulatedMarket:
         self.catch_up()
         book = self._books[symbol]
         self._source.set_quote(symbol, bid, ask)
+        if isinstance(book, ImpactBook):
+            book.reset_impact()  # the quote is what the caller set, without the impact of before
         time = now() - self._opened_at if self._opened_at is not None else 0.0
         book.step(
             MarketStep(

@@ -10,6 +10,11 @@ Two layouts, told apart by the header row:
 ``time`` is seconds (any number) or an ISO 8601 timestamp (naive means UTC). The first row's time
 is the moment the venue opens; each row applies at its own time, after that. Rows must not go
 back in time. A bad cell raises ``InvalidInputError`` naming the file, line, column and value.
+
+Under the ``square_root`` model a bar's quote is its close ± half the symbol's own
+``spread_bps`` (the legacy model uses the file-wide ``spread_bps`` keyword, as it always did), the
+displayed size is the symbol's, skipped steps carry their volume, and the venue seed can draw a
+new path from the data (bootstrap.py).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import attrs
 from engine.errors import InvalidInputError
 from engine.fields import validate_symbol
 from engine.numbers import to_decimal
+from gateways.simulated.bootstrap import block_bootstrap, typical_activity
 from gateways.simulated.config import SymbolSpec
 from gateways.simulated.prices import MarketStep, round_to_tick
 
@@ -48,6 +54,19 @@ class _Row:
     volume: Decimal | None
     bid_size: Decimal | None
     ask_size: Decimal | None
+    spread_bps: Decimal | None = None  # a bar's: its quote is the close ± half of it
+
+    def moved(self, factor: Decimal, time: float, tick: Decimal) -> _Row:
+        """This row's prices times ``factor`` (on the tick grid), at ``time``."""
+        if self.spread_bps is not None:  # a bar: its quote around the new close, rounded once
+            bid, ask = _around(self.last * factor, self.spread_bps, tick)
+        else:
+            bid = max(round_to_tick(self.bid * factor, tick, up=False), tick)
+            ask = max(round_to_tick(self.ask * factor, tick, up=True), bid + tick)
+        quote = self.volume is None  # a quotes row trades between its bid and ask
+        low, high = (bid, ask) if quote else (self.low * factor, self.high * factor)
+        last = max(round_to_tick(self.last * factor, tick, up=False), tick) if quote else self.last * factor
+        return attrs.evolve(self, time=time, bid=bid, ask=ask, low=low, high=high, last=last)
 
 
 class _Cells:
@@ -103,27 +122,41 @@ class _Cells:
 class _ReplaySource:
     """A cursor over a replay's rows; implements ``PriceSource``."""
 
-    def __init__(self, replay: PriceReplay) -> None:
+    def __init__(self, replay: PriceReplay, rows: tuple[_Row, ...]) -> None:
         self._replay = replay
+        self._rows = rows
         self._index = 0
         self._last_time: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"<ReplaySource rows={len(self._rows)} index={self._index}>"
 
     @property
     def symbols(self) -> Sequence[str]:
         return tuple(spec.symbol for spec in self._replay.specs)
 
+    def typical(self, symbol: str) -> tuple[float, float]:
+        """Volatility per square-root second and volume per second, measured on the data (the
+        spec's, where it sets a volatility or the data has no volume)."""
+        spec = self._replay.spec(symbol)
+        measured = self._replay.activity(symbol)
+        sigma, rate = measured if measured is not None else (0.0, None)
+        if spec.volatility > 0:
+            sigma = spec.volatility / 293.93876913398137  # sqrt(86,400 s)
+        return sigma, float(spec.volume_per_second) if rate is None else rate
+
     def opening(self) -> list[MarketStep]:
         firsts: dict[str, _Row] = {}
-        for row in self._replay.rows:
+        for row in self._rows:
             firsts.setdefault(row.symbol, row)
         return [self._step(firsts[spec.symbol], Decimal(0)) for spec in self._replay.specs]
 
     def next_time(self) -> float | None:
-        rows = self._replay.rows
+        rows = self._rows
         return rows[self._index].time if self._index < len(rows) else None
 
     def advance(self) -> list[MarketStep]:
-        rows = self._replay.rows
+        rows = self._rows
         time = rows[self._index].time
         steps = []
         while self._index < len(rows) and rows[self._index].time == time:
@@ -139,14 +172,23 @@ class _ReplaySource:
         return steps
 
     def skip_to(self, time: float) -> list[MarketStep]:
-        rows = self._replay.rows
+        rows = self._rows
         latest: dict[str, _Row] = {}
+        # The square-root model heals its book with the volume of the steps it skipped.
+        skipped: dict[str, Decimal] = {}
         while self._index < len(rows) and rows[self._index].time <= time:
             row = rows[self._index]
             self._index += 1
             latest[row.symbol] = row
+            spec = self._replay.spec(row.symbol)
+            if not spec.is_legacy:
+                volume = row.volume
+                if volume is None:
+                    elapsed = Decimal(repr(row.time - self._last_time.get(row.symbol, row.time)))
+                    volume = spec.volume_per_second * elapsed
+                skipped[row.symbol] = skipped.get(row.symbol, Decimal(0)) + volume
             self._last_time[row.symbol] = row.time
-        return [self._step(row, Decimal(0)) for row in latest.values()]
+        return [self._step(row, skipped.get(symbol, Decimal(0))) for symbol, row in latest.items()]
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
         """Replayed rows are data: a moved quote holds until the symbol's next row."""
@@ -168,6 +210,10 @@ class PriceReplay:
 
     rows: tuple[_Row, ...]
     specs: tuple[SymbolSpec, ...]
+    # Bootstrapped paths by (seed, block) and measured activity by symbol: the variants of one
+    # study path build a venue each from the same draw (a tenth of a path's time, measured).
+    _paths: dict[tuple[int, int], tuple[_Row, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+    _activity: dict[str, tuple[float, float | None] | None] = attrs.field(factory=dict, eq=False, repr=False)
 
     def spec(self, symbol: str) -> SymbolSpec:
         """The spec of one replayed symbol."""
@@ -176,9 +222,28 @@ class PriceReplay:
                 return spec
         raise KeyError(symbol)
 
-    def source(self) -> _ReplaySource:
-        """A fresh cursor over the rows, for one venue."""
-        return _ReplaySource(self)
+    def source(self, *, seed: int = 0, bootstrap_block: int = 0) -> _ReplaySource:
+        """A fresh cursor over the rows, for one venue; with ``bootstrap_block`` rows per block
+        (0: none), over a path the seed draws from them (bootstrap.py)."""
+        rows = self.rows
+        if bootstrap_block > 0 and rows:
+            key = (seed, bootstrap_block)
+            if key not in self._paths:
+                if len(self._paths) >= 64:
+                    self._paths.clear()
+                ticks = {spec.symbol: spec.tick_size for spec in self.specs}
+                self._paths[key] = block_bootstrap(
+                    rows, bootstrap_block, seed,
+                    lambda row, factor, time: row.moved(factor, time, ticks[row.symbol]),
+                )
+            rows = self._paths[key]
+        return _ReplaySource(self, rows)
+
+    def activity(self, symbol: str) -> tuple[float, float | None] | None:
+        """The symbol's volatility and volume rate measured on the data (bootstrap.py)."""
+        if symbol not in self._activity:
+            self._activity[symbol] = typical_activity(self.rows, symbol)
+        return self._activity[symbol]
 
     @property
     def duration(self) -> float:
@@ -238,7 +303,9 @@ class PriceReplay:
             previous = time
             spec = built[symbol]
             parse = _bar if bars else _quote
-            rows.append(parse(cells, time - start, symbol, spec, spread))
+            # The square-root model honours each symbol's own spread; legacy keeps the file-wide one.
+            own = spread if spec.is_legacy else spec.spread_bps
+            rows.append(parse(cells, time - start, symbol, spec, own))
         firsts = {row.symbol: row for row in reversed(rows)}
         final_specs = tuple(
             attrs.evolve(built[symbol], price=(firsts[symbol].bid + firsts[symbol].ask) / 2)
@@ -267,9 +334,13 @@ def _bar(cells: _Cells, time: float, symbol: str, spec: SymbolSpec, spread: Deci
         raise cells.fail("high", str(high), "below the bar's open, low or close")
     if low > min(open_, close):
         raise cells.fail("low", str(low), "above the bar's open or close")
-    tick = spec.tick_size
+    bid, ask = _around(close, spread, spec.tick_size)
+    lots = (volume / spec.lot_size).to_integral_value(rounding="ROUND_FLOOR")
+    return _Row(time, symbol, bid, ask, low, high, close, lots * spec.lot_size, None, None, spread)
+
+
+def _around(close: Decimal, spread: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:
+    """The quote ``close ± half the spread``, each side rounded outward onto the tick grid."""
     half = close * spread / Decimal(20_000)
     bid = max(round_to_tick(close - half, tick, up=False), tick)
-    ask = max(round_to_tick(close + half, tick, up=True), bid + tick)
-    lots = (volume / spec.lot_size).to_integral_value(rounding="ROUND_FLOOR")
-    return _Row(time, symbol, bid, ask, low, high, close, lots * spec.lot_size, None, None)
+    return bid, max(round_to_tick(close + half, tick, up=True), bid + tick)

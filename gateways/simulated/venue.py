@@ -34,7 +34,7 @@ from engine.ids import validate_client_order_id
 from engine.instruments import Instrument
 from engine.market import Quote
 from engine.numbers import to_positive
-from engine.orders import Order
+from engine.orders import Order, OrderSide
 from gateways.simulated.account import Account
 from gateways.simulated.config import (
     REQUEST_KINDS,
@@ -49,12 +49,15 @@ from gateways.simulated.desk import OrderDesk
 from gateways.simulated.faults import FaultInjector
 from gateways.simulated.journal import EventJournal
 from gateways.simulated.limits import RateLimiter, RequestOutcome, VenueRequest
+from gateways.simulated.liquidity import LiquiditySnapshot
 from gateways.simulated.market import SimulatedMarket
 from gateways.simulated.matching import FillIntent
+from gateways.simulated.model_book import ImpactBook
 from gateways.simulated.prices import PriceSource, RandomWalk
 from gateways.simulated.replay import PriceReplay
 from gateways.simulated.requests import Answer, RequestChannel
 from gateways.simulated.statistics import VenueStatistics
+from gateways.simulated.sweep import sweep_price
 from gateways.simulated.wire import EventWire
 
 __all__ = ["SimulatedVenue"]
@@ -95,6 +98,11 @@ class SimulatedVenue:
       ``OrderStateUnknownError`` (default 5).
     - ``step``: seconds between price steps of the random walk (default 1).
     - ``participation``: share of a step's volume resting orders may fill (default 0.1).
+    - ``bootstrap_block``: with a ``PriceReplay``, rows per block of a bootstrap of its returns
+      that the seed draws (bootstrap.py); 0 (the default) replays the data as it is.
+
+    Each symbol's market follows its ``SymbolSpec.impact_model`` (``legacy`` by default;
+    ``square_root``: impact.py, liquidity.py, queue_position.py).
     """
 
     def __init__(
@@ -111,6 +119,7 @@ class SimulatedVenue:
         request_timeout: Any = 5.0,
         step: Any = 1.0,
         participation: Any = Decimal("0.1"),
+        bootstrap_block: int = 0,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise InvalidInputError("seed", seed, "expected a whole number")
@@ -121,16 +130,18 @@ class SimulatedVenue:
         self._request_timeout = check_seconds(request_timeout, "request_timeout", positive=True)
         self._step = check_seconds(step, "step", positive=True)
         share = _participation(participation)
+        if isinstance(bootstrap_block, bool) or not isinstance(bootstrap_block, int) or bootstrap_block < 0:
+            raise InvalidInputError("bootstrap_block", bootstrap_block, "expected a whole number ≥ 0")
         source: PriceSource
         if isinstance(symbols, PriceReplay):
             specs = list(symbols.specs)
-            source = symbols.source()
+            source = symbols.source(seed=seed, bootstrap_block=bootstrap_block)
         else:
             specs = _specs(symbols)
             source = RandomWalk(specs, seed=seed, step=self._step)
         self._specs = {spec.symbol: spec for spec in specs}
         self._instruments = {spec.symbol: spec.instrument for spec in specs}
-        self._market = SimulatedMarket(source, self._specs, share, self._fill)
+        self._market = SimulatedMarket(source, self._specs, share, self._fill, seed)
         self._account = Account(cash, positions)
         self._journal = EventJournal()
         self._wire = EventWire(self._latency, self._faults, seed, self._journal)
@@ -296,6 +307,22 @@ class SimulatedVenue:
         """The current quote of ``symbol`` as the venue sees it, without any latency."""
         self.instrument(symbol)
         return self._market.quote(symbol)
+
+    def liquidity_nowait(self, symbol: str) -> LiquiditySnapshot | None:
+        """What ``symbol``'s book holds now (depth per side, impact state, the last step's volume
+        and the typical volume rate), for clip sizing; ``None`` under the legacy model."""
+        self.instrument(symbol)
+        self._market.catch_up()
+        book = self._market.book(symbol)
+        return book.liquidity() if isinstance(book, ImpactBook) else None
+
+    def sweep_price_nowait(self, symbol: str, side: OrderSide, quantity: Any) -> Decimal:
+        """The average price a market order for ``quantity`` on ``side`` would pay now, beyond the
+        shown depth too (sweep.py); values an unfilled remainder. Nothing is traded."""
+        self.instrument(symbol)
+        amount = to_positive(quantity, "quantity")
+        self._market.catch_up()
+        return sweep_price(self._market.book(symbol), OrderSide.parse(side), amount)
 
     def set_quote(self, symbol: str, *, bid: Any, ask: Any) -> None:
         """Move ``symbol``'s market to this quote now (a test hook); the price path continues from
