@@ -166,3 +166,24 @@ async def test_a_second_cancel_of_an_order_whose_cancel_waits_for_room_takes_no_
             "cancel",
         ]
         assert venue.statistics().open_orders == 0
+
+
+async def test_an_error_in_the_engines_block_still_cancels_every_live_child_and_comes_out_as_itself() -> None:
+    venue = quiet_venue()
+    error = KeyError("the user's own")
+
+    async def trade_then_fail() -> None:
+        async with ExecutionEngine(venue, max_orders_per_minute=10) as engine:
+            for _ in range(10):
+                engine.submit_twap(
+                    "AAPL", 100, OrderSide.BUY, num_slices=2, interval_seconds=30, style="passive"
+                )
+            await anyio.sleep(5)  # every parent has a child resting; the minute's room is used up
+            raise error
+
+    async with venue:
+        with pytest.raises(KeyError) as caught:
+            await trade_then_fail()
+        assert caught.value is error
+        assert venue.statistics().open_orders == 0
+        assert venue.statistics().rate_limit_violations == 0

@@ -72,7 +72,7 @@ async def test_an_engine_report_equals_the_venue_when_look_ups_meet_unavailable_
     assert mismatch(report, venue) is None
 
 
-@settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(number=st.integers(min_value=0, max_value=2**32))
 def test_every_report_equals_the_venue_under_every_fault_with_tight_limits_and_timeouts(number: int) -> None:
     problems = run_virtual(sweep_reports.run_scenario, sweep_reports.draw_scenario(number))
