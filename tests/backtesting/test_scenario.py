@@ -9,7 +9,7 @@ import pytest
 
 from backtesting import ScenarioError, load_scenario, parse_scenario
 from backtesting.demo import demo_text
-from engine._twap.params import SliceStyle
+from engine import SliceStyle
 from tests.backtesting.scenarios import SMALL, write
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from backtesting import cli, load_scenario, parse_grid, run_sweep
 from backtesting.sweep import apply_point, grid_points
-from engine._twap.params import SliceStyle
+from engine import SliceStyle
 from engine.errors import InvalidInputError
 from tests.backtesting.scenarios import SMALL, write
 
