@@ -9,7 +9,9 @@
         plan_report = await engine.execute_plan(plan)
 
 Leaving the ``async with`` cancels every parent still running (their resting children are
-cancelled, shielded and bounded), then stops the monitor and the queue.
+cancelled and settled, shielded and bounded), then stops the monitor and the queue, which still
+sends the cancels waiting for room; the orders it could not cancel are named in
+``OrdersLeftOpenError``. An error raised in the block comes out as itself.
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ class ExecutionEngine:
 
     ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``, and
     ``queue_options`` any of its other keywords (``safety_margin``, ``max_queued``, ``when_full``,
-    ``max_in_flight``, retries and back-off, ``shutdown_timeout``);
+    ``max_in_flight``, retries and back-off, ``shutdown_timeout``, ``cancel_grace``);
     ``seed`` makes the queue's retry jitter reproducible, and with ``reproducible_ids=True`` the
     client order ids too (a backtest; live, ids are random so a restarted bot never reuses one);
     parents of one symbol share a quote while it is younger than ``quote_max_age`` seconds; every
