@@ -166,11 +166,12 @@ async def _run_variant(
         interval = max(expected_end / _SAMPLES, scenario.venue.step)
         sampler = MarketSampler(venue.quote_nowait, _largest(trades, prices), interval)
         gateway = RecordingGateway(venue)
-        # The TWAP settings go with each parent: the engine's own ``seed`` keyword seeds its ids.
+        # The TWAP settings go with each parent: the engine's own ``seed`` keyword seeds its ids
+        # (asked for explicitly: a backtest repeats itself, ids included).
         settings: dict[str, Any] = {**scenario.execution, **variant.overrides, "seed": params.seed}
         async with ExecutionEngine(
             gateway, max_orders_per_minute=scenario.max_orders_per_minute, limits=scenario.queue_limits,
-            queue_options=scenario.queue_options, seed=scenario.seed, id_prefix="B",
+            queue_options=scenario.queue_options, seed=scenario.seed, reproducible_ids=True, id_prefix="B",
         ) as engine, anyio.create_task_group() as watchers:
             watchers.start_soon(sampler.run)
             report = functools.partial(progress, variant.name) if progress is not None else _ignore

@@ -23,12 +23,12 @@ import anyio
 import attrs
 import structlog
 
-from engine._queue.handle import Lane
+from engine._queue.handle import Lane, OrderHandle
 from engine._twap.child import ChildOrder, ChildState
 from engine._twap.params import CompletionPolicy
 from engine._twap.parent import ParentOrder
 from engine.clock import now
-from engine.errors import GatewayError, InvalidInputError
+from engine.errors import GatewayError, InvalidInputError, QueueClosedError
 from engine.execution_monitor import ExecutionMonitor
 from engine.fields import finite_number, whole_number
 from engine.gateway import TradingGateway
@@ -42,9 +42,14 @@ __all__ = [
     "CompletionOutcome",
     "CompletionPolicy",
     "HandlerStatistics",
+    "describe_unsettled",
 ]
 
 _BPS = Decimal(10_000)
+# The longest pause between two rounds of look-ups of children still unsettled.
+_MAX_SETTLE_BACKOFF = 10.0
+# How long look-ups go on after a settling cancel is answered, at least.
+_AFTER_ANSWER = 30.0
 _log = structlog.get_logger(__name__)
 
 
@@ -68,6 +73,30 @@ class HandlerStatistics:
 
     completions: int
     orders_sent: int
+
+
+def _unsettled(parent: ParentOrder) -> list[ChildOrder]:
+    """The children not final at the venue, or with fills whose prices are not known yet."""
+    return [
+        child for child in parent.children if not child.state.is_final or child.priced_quantity < child.filled
+    ]
+
+
+def describe_unsettled(parent: ParentOrder) -> str:
+    """What is unknown about a parent's children after settling: a line for the report."""
+    parts = []
+    for child in _unsettled(parent):
+        if not child.state.is_final:
+            parts.append(
+                f"{child.client_order_id} {child.state.value} at the venue as far as known "
+                f"({child.filled} of {child.quantity} filled so far; the rest may still fill)"
+            )
+        else:
+            parts.append(
+                f"{child.client_order_id} filled {child.filled}, of which "
+                f"{child.filled - child.priced_quantity} at a price not known (its fill events never came)"
+            )
+    return f"{len(parts)} child order(s) not settled at the venue: " + "; ".join(parts)
 
 
 def cap_price(arrival: Decimal, side: OrderSide, max_slippage_bps: Decimal) -> Decimal:
@@ -136,35 +165,51 @@ class AggressiveCompletionHandler:
         )
 
     async def settle_children(self, parent: ParentOrder) -> int:
-        """Cancel every open child and wait (bounded) until each is final; return how many are not.
+        """Cancel every open child and wait until each is final at the venue with every fill
+        priced; return how many are not (``describe_unsettled`` says what is unknown).
 
-        Children still open after the wait are looked up at the venue. Runs shielded: the
+        A cancel may wait for room under the rate limits: the wait follows it. A child still open
+        (or with fills whose prices have not arrived) after ``settle_timeout`` is looked up at the
+        venue, again with back-off while the look-up fails or the venue still holds the child
+        (whose cancel is then sent again). It ends after ``settle_timeout`` and the queue's
+        ``cancel_grace``, or later while a cancel still waits for room (and half a minute of
+        look-ups after it is answered), but never after twice the grace. Runs shielded: the
         settlement must finish even when the caller is being cancelled.
         """
         with anyio.CancelScope(shield=True):
-            open_children = parent.open_children
-            for child in open_children:
-                # Also a child in doubt: if the venue holds it, the cancel ends it; if not, the
-                # venue says so and the look-up below settles it.
-                self._queue.cancel(child.client_order_id)
-                _log.info(
-                    "cancel child",
-                    parent_id=parent.parent_id,
-                    child_id=child.client_order_id,
-                )
-            with anyio.move_on_after(self._settle_timeout):
-                for child in open_children:
-                    if child.state is ChildState.UNKNOWN:
-                        await self._monitor.reconcile(child.client_order_id)
-                    if not child.state.is_final:
-                        await self._monitor.wait_child_final(child.client_order_id)
-            for child in parent.open_children:
-                state = await self._monitor.reconcile(child.client_order_id)
-                if state is ChildState.WORKING:
-                    # Still open at the venue after the wait: ask once more; it stays reserved.
-                    self._queue.cancel(child.client_order_id)
-            unresolved = len(parent.open_children)
+            cancels = {child.client_order_id: self._cancel(parent, child) for child in parent.open_children}
+            start, grace = now() + self._settle_timeout, self._queue.cancel_grace
+            give_up, last_stop = start + grace, start + 2 * grace
+            wait = self._settle_timeout
+            while _unsettled(parent):
+                if any(cancel is not None and not cancel.done() for cancel in cancels.values()):
+                    give_up = min(last_stop, max(give_up, now() + self._settle_timeout + _AFTER_ANSWER))
+                with anyio.move_on_after(max(0.0, min(wait, give_up - now()))):
+                    while _unsettled(parent):  # (events: fills, cancels, final states)
+                        await self._monitor.wait_changed(parent.parent_id)
+                if now() >= give_up or not _unsettled(parent):
+                    break
+                for child in _unsettled(parent):
+                    cid = child.client_order_id
+                    cancel = cancels.get(cid)
+                    if child.state is ChildState.PENDING or (cancel is not None and not cancel.done()):
+                        continue  # its send or its cancel is still on its way: nothing to ask yet
+                    # Retried every round while the venue is unavailable (safe: a look-up changes
+                    # nothing), until the child is known final and priced.
+                    if await self._monitor.reconcile(cid) is ChildState.WORKING:
+                        cancels[cid] = self._cancel(parent, child)  # still live: ask again
+                wait = min(2 * wait, max(self._settle_timeout, _MAX_SETTLE_BACKOFF))
+            unresolved = len(_unsettled(parent))
         return unresolved
+
+    def _cancel(self, parent: ParentOrder, child: ChildOrder) -> OrderHandle | None:
+        # Also a child in doubt: if the venue holds it, the cancel ends it; if not, the venue
+        # says so and a look-up settles it.
+        _log.info("cancel child", parent_id=parent.parent_id, child_id=child.client_order_id)
+        try:
+            return self._queue.cancel(child.client_order_id)
+        except QueueClosedError:
+            return None  # (the queue is gone: look-ups still go to the venue)
 
     async def complete(
         self,
@@ -200,6 +245,8 @@ class AggressiveCompletionHandler:
             unresolved=unresolved,
         )
         fruitless = 0
+        orders = 0
+        last: ChildOrder | None = None
         for attempt in range(self._max_rounds):
             remainder = parent.instrument.round_quantity(parent.remaining)
             if remainder <= 0 or parent.state.is_final or fruitless >= self._max_attempts:
@@ -236,6 +283,8 @@ class AggressiveCompletionHandler:
             )
             child = ChildOrder(order=order, slice_index=None, aggressive=True, created_at=now())
             self._monitor.add_child(parent_id, child)
+            orders += 1
+            last = child
             sent += remainder
             self._orders_sent += 1
             log.info(
@@ -259,6 +308,8 @@ class AggressiveCompletionHandler:
                 if self._policy is CompletionPolicy.LEAVE_UNFILLED:
                     note = f"slippage cap {limit} left {parent.remaining} unfilled"
                     break
+        if note is None and parent.remaining > 0 and not parent.state.is_final and orders:
+            note = self._stopped_note(parent, orders, sent, parent.filled - filled_before, fruitless, last)
         return CompletionOutcome(
             parent_id=parent_id,
             remainder=start_remaining,
@@ -267,6 +318,30 @@ class AggressiveCompletionHandler:
             unresolved_children=unresolved,
             blocked_by_cap=blocked,
             note=note,
+        )
+
+    def _stopped_note(
+        self,
+        parent: ParentOrder,
+        orders: int,
+        sent: Decimal,
+        filled: Decimal,
+        fruitless: int,
+        last: ChildOrder | None,
+    ) -> str:
+        """Why the completion stopped with quantity left: what was left, why, what was tried."""
+        if fruitless >= self._max_attempts:
+            why = f"{fruitless} completion round(s) in a row filled nothing"
+        else:
+            why = f"the {self._max_rounds} completion rounds allowed were used up"
+        outcome = ""
+        if last is not None:
+            outcome = f"; the last ended {last.state.value}"
+            if last.reason:
+                outcome += f" ({last.reason})"
+        return (
+            f"completion left {parent.remaining} unfilled: {why}; tried {orders} completion "
+            f"order(s) for {sent} in all, which filled {filled}{outcome}"
         )
 
     async def _wait_final(self, child: ChildOrder) -> None:

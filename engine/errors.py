@@ -26,6 +26,7 @@ __all__ = [
     "InvalidInputError",
     "OrderRejectedError",
     "OrderStateUnknownError",
+    "OrdersLeftOpenError",
     "QueueClosedError",
     "QueueFullError",
     "RateLimitedError",
@@ -158,3 +159,16 @@ class OrderStateUnknownError(GatewayError):
 
     def __init__(self, message: str, *, client_order_id: str | None = None) -> None:
         super().__init__(message, client_order_id=client_order_id)
+
+
+class OrdersLeftOpenError(EngineError):
+    """Raised when leaving an engine or a queue could not cancel orders that may still be live at
+    the venue within its grace; ``client_order_ids`` names them, so they can be followed up."""
+
+    def __init__(self, client_order_ids: tuple[str, ...], reason: str) -> None:
+        self.client_order_ids = client_order_ids
+        self.reason = reason
+        super().__init__(
+            f"{len(client_order_ids)} order(s) may still be live at the venue ({reason}): "
+            + ", ".join(client_order_ids)
+        )

@@ -9,7 +9,9 @@
         plan_report = await engine.execute_plan(plan)
 
 Leaving the ``async with`` cancels every parent still running (their resting children are
-cancelled, shielded and bounded), then stops the monitor and the queue.
+cancelled and settled, shielded and bounded), then stops the monitor and the queue, which still
+sends the cancels waiting for room; the orders it could not cancel are named in
+``OrdersLeftOpenError``. An error raised in the block comes out as itself.
 """
 
 from __future__ import annotations
@@ -17,30 +19,30 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from decimal import Decimal
 from typing import Any
 
 import anyio
 import attrs
 import structlog
 
+from engine._runtime.groups import holds_only, sole_error
 from engine._runtime.parent_tasks import ParentTasks
 from engine._runtime.services import shielded_services
 from engine._twap.params import TWAPParams
 from engine._twap.parts import RunnerParts
+from engine._twap.plans import PlanExecutionReport, split_plan, summarize_plan
 from engine._twap.quote_cache import QuoteCache
 from engine._twap.report import ExecutionReport
 from engine._twap.runner import ParentRunner
-from engine.errors import EngineError, InvalidInputError
+from engine.errors import EngineError, InvalidInputError, OrdersLeftOpenError
 from engine.execution_monitor import CompletionStatus, ExecutionMonitor
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
-from engine.numbers import ZERO
 from engine.orders import OrderSide
 from engine.rate_limited_queue import RateLimitedOrderQueue
 from engine.rate_limits import RateLimit
 from engine.rebalancing_plan import RebalancingPlan
-from engine.twap_executor import plan_parent, start_parent
+from engine.twap_executor import check_parent, plan_parent, start_parent
 
 __all__ = ["QUEUE_OPTIONS", "EngineStatistics", "ExecutionEngine", "PlanExecutionReport", "TWAPHandle"]
 
@@ -158,34 +160,6 @@ class TWAPHandle:
 
 
 @attrs.frozen
-class PlanExecutionReport:
-    """The outcome of a ``RebalancingPlan``: one report per trade and a summary."""
-
-    reports: tuple[ExecutionReport, ...]
-    sells_first: bool
-    bought_notional: Decimal
-    sold_notional: Decimal
-    fees: Decimal
-    fully_filled: int
-
-    @property
-    def all_filled(self) -> bool:
-        """True when every parent filled its whole quantity."""
-        return self.fully_filled == len(self.reports)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "reports": [r.to_dict() for r in self.reports],
-            "sells_first": self.sells_first,
-            "bought_notional": str(self.bought_notional),
-            "sold_notional": str(self.sold_notional),
-            "fees": str(self.fees),
-            "fully_filled": self.fully_filled,
-        }
-
-
-@attrs.frozen
 class EngineStatistics:
     """Counters of an ``ExecutionEngine``."""
 
@@ -222,8 +196,9 @@ class ExecutionEngine:
 
     ``max_orders_per_minute`` and ``limits`` configure the ``RateLimitedOrderQueue``, and
     ``queue_options`` any of its other keywords (``safety_margin``, ``max_queued``, ``when_full``,
-    ``max_in_flight``, retries and back-off, ``shutdown_timeout``);
-    ``seed`` makes ids and the queue's retry jitter (hence reports) reproducible in backtests;
+    ``max_in_flight``, retries and back-off, ``shutdown_timeout``, ``cancel_grace``);
+    ``seed`` makes the queue's retry jitter reproducible, and with ``reproducible_ids=True`` the
+    client order ids too (a backtest; live, ids are random so a restarted bot never reuses one);
     parents of one symbol share a quote while it is younger than ``quote_max_age`` seconds; every
     other keyword is a default ``TWAPParams`` field for parents started by this engine.
     """
@@ -235,6 +210,7 @@ class ExecutionEngine:
         max_orders_per_minute: int | None = None,
         limits: Sequence[RateLimit] = (),
         seed: int | None = None,
+        reproducible_ids: bool = False,
         id_prefix: str = "E",
         quote_max_age: float = 1.0,
         queue_options: Mapping[str, Any] | None = None,
@@ -253,13 +229,28 @@ class ExecutionEngine:
             raise InvalidInputError(f"queue_options.{error.field}", error.value, error.reason) from None
         # look-ups and quotes go through the queue too, so every request counts against the limits
         self._monitor = ExecutionMonitor(gateway, lookup=self._queue.lookup)
-        self._ids = ClientOrderIdGenerator(id_prefix, seed=seed)
+        if not isinstance(reproducible_ids, bool):
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "expected True or False")
+        if reproducible_ids and seed is None:
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "reproducible ids need a seed")
+        try:
+            # Ids come from the seed only when asked for (a backtest), and then differ from those
+            # of any other engine or executor made with the seed for this venue.
+            self._ids = ClientOrderIdGenerator(
+                id_prefix, seed=seed if reproducible_ids else None, scope=gateway
+            )
+        except InvalidInputError as error:
+            raise InvalidInputError("id_prefix", error.value, error.reason) from None
+        try:
+            quotes = QuoteCache(gateway, max_age=quote_max_age, quote=self._queue.quote)
+        except InvalidInputError as error:
+            raise InvalidInputError("quote_max_age", error.value, error.reason) from None
         self._parts = RunnerParts(
             gateway=gateway,
             queue=self._queue,
             monitor=self._monitor,
             new_child_id=self._ids.next_id,
-            quotes=QuoteCache(gateway, max_age=quote_max_age, quote=self._queue.quote),
+            quotes=quotes,
         )
         self._running: dict[str, TWAPHandle] = {}
         self._parents_started = 0
@@ -319,11 +310,27 @@ class ExecutionEngine:
         # Parents still running are cancelled: their resting children are cancelled and settled.
         for handle in list(self._running.values()):
             handle.cancel()
-        with anyio.CancelScope(shield=True), anyio.move_on_after(30.0):
+        # Each settles within its settle_timeout and twice the queue's cancel_grace (a cancel may
+        # wait for room under the limits); the margin covers a send or look-up still out.
+        settle = max(
+            (h._runner.params.settle_timeout for h in self._running.values() if h._runner is not None),
+            default=self._defaults.settle_timeout,
+        )
+        grace = 2 * self._queue.cancel_grace  # (the longest a parent settles: see settle_children)
+        with anyio.CancelScope(shield=True), anyio.move_on_after(settle + grace + 60.0):
             for handle in list(self._running.values()):
                 await handle._wait_done()
         stack, self._stack = self._stack, None
-        return await stack.__aexit__(*exc_info)
+        try:
+            return await stack.__aexit__(*exc_info)
+        except BaseExceptionGroup as group:
+            if holds_only(group, exc_info[1]):
+                return None  # the block's own error comes out as itself
+            sole = sole_error(group, OrdersLeftOpenError)
+            if sole is None:
+                raise
+        # The queue could not cancel every live order: that report, not the groups it passed.
+        raise sole
 
     def _prepare(
         self, parent_id: str, symbol: str, quantity: Any, side: Any, params: dict[str, Any]
@@ -342,6 +349,7 @@ class ExecutionEngine:
                 side=side,
                 params=merged,
                 number=number,
+                quantity_field="quantity",
             )
             return start_parent(self._parts, planned, merged)
 
@@ -395,37 +403,35 @@ class ExecutionEngine:
         Sells run first (buys start once they are final) when ``sells_first`` is True, or, when it
         is ``None``, when the buys' notional and fees exceed the plan's cash before trading.
         """
-        if not isinstance(plan, RebalancingPlan):
-            raise InvalidInputError("plan", plan, "expected a RebalancingPlan")
-        sells = [t for t in plan.trades if t.side is OrderSide.SELL]
-        buys = [t for t in plan.trades if t.side is OrderSide.BUY]
-        if sells_first is None:
-            need = sum((t.notional + t.estimated_fee for t in buys), ZERO)
-            sells_first = bool(sells) and need > plan.cash_before
-        reports: list[ExecutionReport] = []
+        sells, buys, sells_first = split_plan(plan, sells_first)
+        # Every trade is checked before the first parent starts: when this raises, nothing ran.
+        merged = self._defaults.evolve(**params) if params else self._defaults
+        for index, trade in enumerate(plan.trades):
+            check_parent(
+                self._gateway, trade.symbol, trade.quantity, trade.side, merged,
+                quantity_field=f"plan.trades[{index}].quantity",
+            )
         if sells_first:
-            reports += await self._run_all(sells, params)
-            reports += await self._run_all(buys, params)
+            reports = await self._run_all(sells, params) + await self._run_all(buys, params)
         else:
-            reports += await self._run_all([*sells, *buys], params)
-        bought = sum(
-            ((r.avg_price or ZERO) * r.filled_quantity for r in reports if r.side is OrderSide.BUY), ZERO
-        )
-        sold = sum(
-            ((r.avg_price or ZERO) * r.filled_quantity for r in reports if r.side is OrderSide.SELL), ZERO
-        )
-        return PlanExecutionReport(
-            reports=tuple(reports),
-            sells_first=sells_first,
-            bought_notional=bought,
-            sold_notional=sold,
-            fees=sum((r.fees for r in reports), ZERO),
-            fully_filled=sum(1 for r in reports if r.filled_quantity == r.quantity),
-        )
+            reports = await self._run_all([*sells, *buys], params)
+        return summarize_plan(reports, sells_first)
 
     async def _run_all(self, trades: Sequence[Any], params: dict[str, Any]) -> list[ExecutionReport]:
-        handles = [await self.start_twap(t.symbol, t.quantity, t.side, **params) for t in trades]
-        return [await h.wait() for h in handles]
+        handles: list[TWAPHandle] = []
+        try:
+            for trade in trades:
+                handles.append(await self.start_twap(trade.symbol, trade.quantity, trade.side, **params))  # noqa: PERF401  # each kept as it starts
+            return [await handle.wait() for handle in handles]
+        except BaseException:
+            # The call gives no handles back when it raises (or is cancelled): no parent it
+            # started may go on trading unseen. Each cancels and settles its children.
+            for handle in handles:
+                handle.cancel()
+            with anyio.CancelScope(shield=True):
+                for handle in handles:
+                    await handle._wait_done()
+            raise
 
     def _finished(self, handle: TWAPHandle) -> None:
         self._running.pop(handle.parent_id, None)

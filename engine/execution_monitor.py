@@ -24,6 +24,7 @@ import structlog
 from engine._monitor.sequence import EventSequence
 from engine._monitor.status import CompletionStatus, MonitorStatistics
 from engine._queue.handle import OrderResult, OrderResultStatus
+from engine._runtime.groups import holds_only
 from engine._runtime.logs import writes_debug
 from engine._twap.child import ChildOrder, ChildState
 from engine._twap.parent import ParentOrder, ParentState
@@ -46,6 +47,7 @@ from engine.events import (
     OrderSnapshot,
     OrderStatus,
 )
+from engine.fields import finite_number
 from engine.gateway import TradingGateway
 from engine.numbers import ZERO
 
@@ -90,10 +92,8 @@ class ExecutionMonitor:
         resubscribe_delay: float = 0.05,
         lookup: Callable[[str], Awaitable[OrderSnapshot]] | None = None,
     ) -> None:
-        if lookup_timeout <= 0:
-            raise InvalidInputError("lookup_timeout", lookup_timeout, "must be greater than zero")
-        if resubscribe_delay < 0:
-            raise InvalidInputError("resubscribe_delay", resubscribe_delay, "must not be negative")
+        lookup_timeout = finite_number(lookup_timeout, "lookup_timeout", above=0.0)
+        resubscribe_delay = finite_number(resubscribe_delay, "resubscribe_delay", minimum=0.0)
         self._gateway = gateway
         self._lookup = gateway.get_order if lookup is None else lookup
         self._lookup_timeout = lookup_timeout
@@ -142,9 +142,14 @@ class ExecutionMonitor:
     async def __aexit__(self, *exc_info: Any) -> bool | None:
         assert self._task_group is not None
         self._task_group.cancel_scope.cancel()
-        result = await self._task_group.__aexit__(*exc_info)
-        self._task_group = None
-        return result
+        try:
+            return await self._task_group.__aexit__(*exc_info)
+        except BaseExceptionGroup as group:
+            if holds_only(group, exc_info[1]):
+                return None  # the block's own error comes out as itself
+            raise
+        finally:
+            self._task_group = None
 
     # -- the event stream ------------------------------------------------------------------
 

@@ -3,8 +3,11 @@
 An id is ``prefix`` + a random session token + a counter, all in base 62. The token holds 72 random
 bits drawn once per generator (from the OS, or from a seed in backtests so reports are
 reproducible), so two processes or two runs collide with negligible probability; the counter makes
-ids inside one generator distinct. An order keeps its id for its whole life: retries resend the same
-``Order``, and a venue that already holds the id refuses the duplicate.
+ids inside one generator distinct. Seeded generators made for one ``scope`` (the engine and the
+executor pass their venue) draw their tokens from the seed and their rank among them, so two
+instances with one seed on one venue never share an id, and a fresh venue sees the same ids again.
+An order keeps its id for its whole life: retries resend the same ``Order``, and a venue that
+already holds the id refuses the duplicate.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import re
 import secrets
 import sys
 import threading
+import weakref
 
 from engine.errors import InvalidInputError
+from engine.fields import seed_value
 
 __all__ = ["ClientOrderIdGenerator", "new_client_order_id", "validate_client_order_id"]
 
@@ -58,13 +63,20 @@ class ClientOrderIdGenerator:
     """Makes client order ids; thread-safe.
 
     ``prefix`` (at most 8 characters) tags the ids of one strategy or bot. ``seed`` makes the
-    sequence reproducible, for backtests; leave it ``None`` in live trading.
+    sequence reproducible, for backtests; leave it ``None`` in live trading. With a seed, the
+    generators made for one ``scope`` (a venue) each get their own token, in the order they are
+    made: the first draws from ``seed`` alone, the next ones from the seed and their rank.
     """
 
-    def __init__(self, prefix: str = "", *, seed: int | None = None) -> None:
+    def __init__(self, prefix: str = "", *, seed: int | None = None, scope: object = None) -> None:
         if not isinstance(prefix, str) or len(prefix) > 8 or (prefix and not _VALID.fullmatch(prefix)):
             raise InvalidInputError("prefix", prefix, "expected at most 8 id characters")
-        bits = random.Random(seed).getrandbits(72) if seed is not None else secrets.randbits(72)
+        seed_value(seed)
+        if seed is None:
+            bits = secrets.randbits(72)
+        else:
+            rank = _seeded_rank(scope, prefix, seed)
+            bits = random.Random(seed if rank == 0 else f"{seed}:{rank}").getrandbits(72)
         self._prefix = prefix + _base62(bits).rjust(_TOKEN_LENGTH, "0")
         self._counter = itertools.count(1)
         # With the GIL, ``next`` on a count is one atomic C call: no lock needed, where taking
@@ -96,6 +108,25 @@ class ClientOrderIdGenerator:
         return client_order_id
 
     __call__ = next_id
+
+
+# Per scope (a venue), how many seeded generators of each (prefix, seed) were made for it.
+_seeded: weakref.WeakKeyDictionary[object, dict[tuple[str, int], int]] = weakref.WeakKeyDictionary()
+_seeded_lock = threading.Lock()
+
+
+def _seeded_rank(scope: object, prefix: str, seed: int) -> int:
+    """How many generators of this prefix and seed were made for ``scope`` before (0 without one)."""
+    if scope is None:
+        return 0
+    with _seeded_lock:
+        try:
+            made = _seeded.setdefault(scope, {})
+        except TypeError:  # a scope that cannot be referenced weakly: ids as without one
+            return 0
+        rank = made.get((prefix, seed), 0)
+        made[(prefix, seed)] = rank + 1
+    return rank
 
 
 _default_generator = ClientOrderIdGenerator()

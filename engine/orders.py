@@ -141,10 +141,12 @@ class Order:
         limit_price: Decimal | None,
         client_order_id: str,
         parent_id: str | None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
     ) -> Order:
         """An order from values the engine has already checked: a market order without a price, a
-        limit order with one, a GTC. The engine makes one per child order, and the converters
-        and their checks were two thirds of its making; it is still checked again at the venue.
+        limit order with one, a GTC unless told. The engine makes one per child order, and the
+        converters and their checks were two thirds of its making; it is still checked again at
+        the venue.
         """
         order = object.__new__(cls)
         put = object.__setattr__
@@ -153,7 +155,7 @@ class Order:
         put(order, "quantity", quantity)
         put(order, "order_type", OrderType.MARKET if limit_price is None else OrderType.LIMIT)
         put(order, "limit_price", limit_price)
-        put(order, "time_in_force", TimeInForce.GTC)
+        put(order, "time_in_force", time_in_force)
         put(order, "client_order_id", client_order_id)
         put(order, "parent_id", parent_id)
         return order

@@ -36,10 +36,11 @@ counts. A kind no limit counts (weight zero, the default) goes straight to the g
 A look-up or quote waiting in a lane is a permit, not an order: it never counts toward
 ``max_queued``, and ``statistics()`` reports it as ``permits_waiting``, apart from ``queued``.
 
-Lifetime: ``async with queue:`` runs the dispatcher. On exit, requests not yet sent resolve
-``CANCELLED``; requests in flight (and look-ups of unknown outcomes) are awaited for up to
-``shutdown_timeout`` seconds, shielded; whatever is still open then resolves ``FAILED`` with
-``OrderStateUnknownError``. No handle ever hangs.
+Lifetime: ``async with queue:`` runs the dispatcher. On exit, orders not yet sent resolve
+``CANCELLED``; cancels still go out for up to ``cancel_grace`` s (``_queue/closing.py``), then
+requests in flight are awaited for up to ``shutdown_timeout`` s, shielded; whatever is still open
+resolves ``FAILED`` with ``OrderStateUnknownError``. No handle ever hangs. Orders whose cancels went
+unanswered are named in ``OrdersLeftOpenError`` (logged instead if the block raised).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ import anyio.abc
 import structlog
 
 from engine import clock
+from engine._queue.closing import orders_left_open, send_waiting_cancels
 from engine._queue.dispatcher import Dispatcher
 from engine._queue.handle import HandleState, Lane, OrderHandle, OrderResult, OrderResultStatus
 from engine._queue.intake import Intake, check_lane
@@ -61,13 +63,15 @@ from engine._queue.limiter import Limiter
 from engine._queue.limits import LimitGroup
 from engine._queue.outcomes import OutcomeResolver
 from engine._queue.statistics import QueueStatistics
+from engine._runtime.groups import holds_only
 from engine.errors import (
     InvalidInputError,
+    OrdersLeftOpenError,
     QueueClosedError,
     RateLimitedError,
 )
 from engine.events import OrderSnapshot
-from engine.fields import finite_number, whole_number
+from engine.fields import finite_number, seed_value, whole_number
 from engine.gateway import TradingGateway
 from engine.ids import validate_client_order_id
 from engine.market import Quote
@@ -93,7 +97,7 @@ class RateLimitedOrderQueue:
     ``retry_backoff`` doubling up to ``max_retry_backoff`` seconds after an unavailable gateway,
     shortened by up to ``retry_jitter`` (a fraction), which also lengthens a 429's pause;
     ``backoff_factor``, ``min_rate_factor`` and ``recovery_period`` shape the rate after 429s (see
-    ``LimitGroup``); ``shutdown_timeout`` seconds for in-flight requests on exit.
+    ``LimitGroup``); ``cancel_grace`` and ``shutdown_timeout`` bound the exit (see the module).
     """
 
     def __init__(
@@ -115,6 +119,7 @@ class RateLimitedOrderQueue:
         min_rate_factor: float = 0.5,
         recovery_period: float | None = None,
         shutdown_timeout: float = 10.0,
+        cancel_grace: float = 120.0,
         seed: int | None = None,
     ) -> None:
         if not isinstance(trading_gateway, TradingGateway):
@@ -140,6 +145,7 @@ class RateLimitedOrderQueue:
         max_retry_backoff = finite_number(max_retry_backoff, "max_retry_backoff", above=0.0)
         retry_jitter = finite_number(retry_jitter, "retry_jitter", minimum=0.0, maximum=1.0)
         self._shutdown_timeout = finite_number(shutdown_timeout, "shutdown_timeout", minimum=0.0)
+        self._cancel_grace = finite_number(cancel_grace, "cancel_grace", minimum=0.0)
         self._gateway = trading_gateway  # asked directly for look-ups and quotes
         self._log = structlog.get_logger(__name__)
         # the parts, each owning its own state, wired here: nothing else holds them
@@ -149,7 +155,7 @@ class RateLimitedOrderQueue:
             retry_backoff=retry_backoff,
             max_retry_backoff=max_retry_backoff,
             retry_jitter=retry_jitter,
-            seed=seed,
+            seed=seed_value(seed),
             log=self._log,
         )
         self._outcomes = OutcomeResolver(
@@ -200,10 +206,15 @@ class RateLimitedOrderQueue:
         task_group = self._task_group
         assert task_group is not None
         self._state = "closing"
+        self._intake.close(but_cancels=True)
+        self._dispatcher.stop()
+        for handle in self._lanes.drain_unsent(keep=RequestKind.CANCEL):
+            self._outcomes.finish_unsent(handle)
+        self._dispatcher.wake()
+        unanswered = await send_waiting_cancels(self._lanes, self._cancel_grace)
         self._intake.close()
         self._outcomes.stop_retrying()
-        self._dispatcher.stop()
-        for handle in self._lanes.drain_unsent():
+        for handle in self._lanes.drain_unsent():  # cancels the grace left unsent: given up
             self._outcomes.finish_unsent(handle)
         self._dispatcher.wake()
         with anyio.move_on_after(self._shutdown_timeout, shield=True):
@@ -211,13 +222,28 @@ class RateLimitedOrderQueue:
         self._dispatcher.cancel_tasks()
         task_group.cancel_scope.cancel()
         try:
-            return await task_group.__aexit__(exc_type, exc, traceback)
+            suppress = await task_group.__aexit__(exc_type, exc, traceback)
+        except BaseExceptionGroup as group:
+            if not holds_only(group, exc):
+                raise
+            suppress = None  # the block's own error comes out as itself
         finally:
             self._state = "closed"
             self._outcomes.stop_requeueing()
             for handle in self._lanes.drain_all():
                 self._outcomes.finish_abandoned(handle)
             self._dispatcher.close()  # and what was handed to a sender task but never sent
+        if left_open := orders_left_open(unanswered):
+            reason = f"their cancels were not answered within cancel_grace={self._cancel_grace} s"
+            if exc is None:
+                raise OrdersLeftOpenError(left_open, reason)
+            self._log.error("queue.orders_left_open", client_order_ids=left_open, reason=reason)
+        return suppress
+
+    @property
+    def cancel_grace(self) -> float:
+        """Seconds the exit waits for cancels still queued (they wait for room like any request)."""
+        return self._cancel_grace
 
     # -- public calls --------------------------------------------------------------------------
 
@@ -292,10 +318,11 @@ class RateLimitedOrderQueue:
             if not isinstance(client_order_id, str):
                 raise InvalidInputError("client_order_ids", client_order_id, "expected client order ids")
         self._dispatcher.forget_sent(ids)
+        self._intake.forget_cancels(ids)
 
     def _ask_venue_to_cancel(self, client_order_id: str) -> None:
         """Send the venue a cancel for an order withdrawn here whose earlier send may still land."""
-        if self._state == "open":  # a closing queue takes no new request
+        if self._intake.accepts(RequestKind.CANCEL):  # (a closing queue still takes cancels)
             self._intake.new_request(RequestKind.CANCEL, client_order_id, None, Lane.CANCEL, None, 1)
 
     def cancel(
@@ -309,11 +336,14 @@ class RateLimitedOrderQueue:
         An order still waiting in this queue is withdrawn instead and never sent; its own
         handle resolves ``CANCELLED`` and the cancel request resolves ``ACCEPTED`` at once, unless
         an earlier send of it timed out (it may still land at the venue): then the cancel request
-        goes to the venue as well.
+        goes to the venue as well. A cancel of an order whose earlier cancel still waits to be sent
+        returns that cancel's handle: one request to the venue is enough.
         """
         validate_client_order_id(client_order_id)
         intake = self._intake
         intake.check_request(RequestKind.CANCEL, lane, deadline, 1)
+        if (waiting := intake.waiting_cancel(client_order_id)) is not None:
+            return waiting
         target = self._outcomes.open_submit(client_order_id)
         withdrawn = target is not None and intake.take_out(target)
         # a look-up said an earlier send never arrived, yet it may still land: ask the venue too

@@ -13,6 +13,7 @@ runs its own order queue and execution monitor for the duration of the call. Ins
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -29,8 +30,10 @@ from engine._twap.slicing import SlicePlan, plan_slices
 from engine.clock import now
 from engine.errors import GatewayError, InvalidInputError
 from engine.execution_monitor import ExecutionMonitor
+from engine.fields import whole_number
 from engine.gateway import TradingGateway
 from engine.ids import ClientOrderIdGenerator
+from engine.instruments import Instrument
 from engine.market import Quote
 from engine.numbers import to_positive
 from engine.orders import OrderSide
@@ -45,11 +48,15 @@ __all__ = [
     "SliceStyle",
     "TWAPExecutor",
     "TWAPParams",
+    "check_parent",
     "plan_parent",
     "start_parent",
 ]
 
 _log = structlog.get_logger(__name__)
+
+# The most lots one parent may hold (far beyond any venue's own maximum order size).
+MAX_LOTS = 10**18
 
 
 @attrs.frozen
@@ -62,6 +69,37 @@ class PlannedParent:
     start: float
 
 
+def check_parent(
+    gateway: TradingGateway,
+    symbol: Any,
+    total_quantity: Any,
+    side: Any,
+    params: TWAPParams,
+    *,
+    quantity_field: str = "total_quantity",
+) -> tuple[OrderSide, Decimal, Instrument]:
+    """Check one TWAP request without sending anything; return its side, quantity and instrument.
+
+    Raises ``InvalidInputError`` (``UnknownSymbolError`` for a symbol the venue does not list).
+    """
+    order_side = OrderSide.parse(side)
+    quantity = to_positive(total_quantity, quantity_field)
+    instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
+    instrument.check_quantity(quantity, quantity_field)
+    if quantity > instrument.lot_size * MAX_LOTS:
+        # Past this, sums and products of quantities and prices no longer fit the decimal
+        # context's 28 digits: the schedule could not be worked out exactly.
+        raise InvalidInputError(
+            quantity_field, total_quantity, f"more than 10^18 lots of {symbol}: too large to trade exactly"
+        )
+    if params.limit_price is not None and params.limit_price < instrument.tick_size:
+        # No price on the tick grid is both positive and within such a limit.
+        raise InvalidInputError(
+            "limit_price", params.limit_price, f"below one tick ({instrument.tick_size}) of {symbol}"
+        )
+    return order_side, quantity, instrument
+
+
 async def plan_parent(
     gateway: TradingGateway,
     quotes: QuoteCache,
@@ -72,23 +110,19 @@ async def plan_parent(
     side: Any,
     params: TWAPParams,
     number: int = 0,
+    quantity_field: str = "total_quantity",
 ) -> PlannedParent:
     """Validate one TWAP request, take the arrival quote and plan its slices.
 
     ``number`` counts the parents started by the same engine or executor: with the seed it keys
     the parent's jitter, so parents sharing a seed do not jitter in lockstep.
 
-    Raises ``InvalidInputError`` (naming the field) before anything is registered or sent.
+    Raises ``InvalidInputError`` (naming the field, ``quantity_field`` for the quantity: the name
+    the caller's own parameter has) before anything is registered or sent.
     """
-    order_side = OrderSide.parse(side)
-    quantity = to_positive(total_quantity, "total_quantity")
-    instrument = gateway.instrument(symbol)  # raises UnknownSymbolError
-    instrument.check_quantity(quantity, "total_quantity")
-    if params.limit_price is not None and params.limit_price < instrument.tick_size:
-        # No price on the tick grid is both positive and within such a limit.
-        raise InvalidInputError(
-            "limit_price", params.limit_price, f"below one tick ({instrument.tick_size}) of {symbol}"
-        )
+    order_side, quantity, instrument = check_parent(
+        gateway, symbol, total_quantity, side, params, quantity_field=quantity_field
+    )
     current = now()
     start, duration = params.schedule(current)
     try:
@@ -149,7 +183,9 @@ class TWAPExecutor:
     ``num_slices`` and ``interval_seconds`` set the default schedule; every other knob of
     ``TWAPParams`` can be given here (the executor's defaults) or per ``execute`` call.
     ``max_orders_per_minute`` configures the queue the executor runs when used standalone. Pass
-    ``queue`` and ``monitor`` to share running ones (the engine does).
+    ``queue`` and ``monitor`` to share running ones (the engine does). Client order ids are random
+    unless ``reproducible_ids=True`` draws them from ``seed`` (a backtest), or ``id_generator``
+    gives them.
     """
 
     def __init__(
@@ -162,17 +198,30 @@ class TWAPExecutor:
         queue: RateLimitedOrderQueue | None = None,
         monitor: ExecutionMonitor | None = None,
         id_generator: ClientOrderIdGenerator | None = None,
+        reproducible_ids: bool = False,
         **params: Any,
     ) -> None:
         if (queue is None) != (monitor is None):
             raise InvalidInputError("queue", queue, "give both queue and monitor, or neither")
+        if max_orders_per_minute is not None:  # checked now, not at the first execute
+            whole_number(max_orders_per_minute, "max_orders_per_minute", minimum=1)
+        if not isinstance(reproducible_ids, bool):
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "expected True or False")
         self._params = TWAPParams(num_slices=num_slices, interval_seconds=interval_seconds, **params)
+        if reproducible_ids and self._params.seed is None:
+            raise InvalidInputError("reproducible_ids", reproducible_ids, "reproducible ids need a seed")
         self._gateway = trading_gateway
         self._max_orders_per_minute = max_orders_per_minute
         self._queue = queue
         self._monitor = monitor
+        # Ids come from the seed only when asked for (a backtest), and then differ from those of
+        # any other executor or engine made with the seed for this venue.
         self._ids = (
-            id_generator if id_generator is not None else ClientOrderIdGenerator("T", seed=self._params.seed)
+            id_generator
+            if id_generator is not None
+            else ClientOrderIdGenerator(
+                "T", seed=self._params.seed if reproducible_ids else None, scope=trading_gateway
+            )
         )
         # with a shared queue, quotes count against its limits; a queue of our own (made per
         # execution) counts only submits and cancels, so its quotes go straight to the gateway

@@ -31,10 +31,13 @@ from engine._planning.options import RebalanceMode, RoundingMethod, TradeReason,
 from engine._planning.rounding import RoundingProblem, RoundingResult
 from engine._planning.rounding_search import round_heuristic
 from engine._planning.settings import Allocation, PlannerSettings
+from engine.errors import InvalidInputError
 
 __all__ = ["allocate"]
 
-_BIG = 10**15  # "no bound" for a trade size in lots
+# The largest trade, in lots, a plan can count exactly: the working values are floats, which hold
+# every whole number only up to 2^53. A larger trade is refused, never capped.
+_MAX_LOTS = 2**53
 _FUZZ = 1e-9  # float noise when a ratio should be a whole number of lots
 _ROUNDS = 4  # cost feedback rounds; they agree after one or two in practice
 _INFINITY, _MINUS_INFINITY = Decimal("Infinity"), Decimal("-Infinity")
@@ -225,8 +228,16 @@ class _Planner:
         for name in active:
             ratio = (name.ideal - name.quantity) / name.lot
             low, high = floor(ratio + _FUZZ), ceil(ratio - _FUZZ)
-            lowest = -_BIG if short else -name.held_lots
-            highest = _BIG
+            if abs(ratio) > _MAX_LOTS:
+                raise InvalidInputError(
+                    "portfolio_value",
+                    self.value,
+                    f"{name.symbol} would trade about {abs(ratio):.3g} lots of {name.lot:g}, more than "
+                    "the 2^53 lots a plan counts exactly; give it a larger lot size or plan a smaller "
+                    "portfolio",
+                )
+            lowest = -_MAX_LOTS if short else -name.held_lots
+            highest = _MAX_LOTS
             if mode is RebalanceMode.INVEST_CASH:
                 lowest = max(lowest, 0)
             elif mode is RebalanceMode.RAISE_CASH:

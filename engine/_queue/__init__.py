@@ -17,7 +17,9 @@ part knows the queue itself (a handle sees it only through the ``HandleOwner`` p
 - ``dispatcher.py``: ``Dispatcher``, the dispatcher task and its senders, and every request made
   to the gateway;
 - ``intake.py``: ``Intake``, how a new request is checked, placed in its lane, or withdrawn;
-- ``statistics.py``: ``QueueStatistics``, the snapshot the queue reports.
+- ``statistics.py``: ``QueueStatistics``, the snapshot the queue reports;
+- ``closing.py``: the way out, where the cancels still waiting are sent within a grace (imports
+  lanes and handle).
 
 Imports point one way: intake → dispatcher → outcomes → lanes and limiter → handle and limits (each may
 import those to its right; statistics imports none of them). Modules here may import the

@@ -26,6 +26,9 @@ from engine.rate_limits import RequestKind
 
 __all__ = ["Intake", "check_lane"]
 
+# A request waiting to be sent: in its lane, or backing off before another attempt.
+_WAITING = (HandleState.QUEUED, HandleState.DELAYED)
+
 
 def check_lane(value: Any) -> Lane:
     """``value`` as a :class:`Lane`, or ``InvalidInputError`` naming ``lane``."""
@@ -72,15 +75,24 @@ class Intake:
         self._refuse_when_full = refuse_when_full
         self._owner = owner  # the queue, which every handle refers to
         self._closed = False  # once the queue closes it takes no new request
+        self._cancels_only = False  # while it closes it still takes cancels
+        # the last cancel sent for each order: a second while one still waits to be sent would
+        # spend the limits' room twice for one order (let go with ``forget_cancels``)
+        self._cancels: dict[str, OrderHandle] = {}
 
     @property
     def refuses_when_full(self) -> bool:
         """True when a new order is refused (not held) while the lanes are full."""
         return self._refuse_when_full
 
-    def close(self) -> None:
-        """Take no new request from now on."""
+    def close(self, *, but_cancels: bool = False) -> None:
+        """Take no new request from now on (``but_cancels``: only cancels, while the queue closes)."""
         self._closed = True
+        self._cancels_only = but_cancels
+
+    def accepts(self, request: RequestKind) -> bool:
+        """Whether a new request of this kind is taken now."""
+        return not self._closed or (self._cancels_only and request is RequestKind.CANCEL)
 
     # -- entering ------------------------------------------------------------------------------
 
@@ -100,11 +112,23 @@ class Intake:
             RequestKind.SUBMIT, order.client_order_id, order, lane, deadline, weight, claimed=claimed
         )
 
+    def waiting_cancel(self, client_order_id: str) -> OrderHandle | None:
+        """The cancel of this order that still waits to be sent (in its lane or backing off), if any."""
+        handle = self._cancels.get(client_order_id)
+        if handle is None or handle.done() or handle._state not in _WAITING:
+            return None
+        return handle
+
+    def forget_cancels(self, client_order_ids: list[str]) -> None:
+        """Let go of the last cancel of each of these orders."""
+        for client_order_id in client_order_ids:
+            self._cancels.pop(client_order_id, None)
+
     def check_request(
         self, request: RequestKind, lane: Any, deadline: Any, weight: Any
     ) -> tuple[Lane, float | None, int]:
         """The request's lane, deadline and weight, checked; ``QueueClosedError`` once closed."""
-        if self._closed:
+        if self._closed and not (self._cancels_only and request is RequestKind.CANCEL):
             raise QueueClosedError("the order queue is closed")
         # the common values (a lane, a finite float or None, a weight of 1) pass without a call
         if lane.__class__ is not Lane:
@@ -149,6 +173,8 @@ class Intake:
         )
         handle._claimed = claimed
         self._outcomes.register(handle)
+        if request is RequestKind.CANCEL and enqueue:
+            self._cancels[client_order_id] = handle
         if not enqueue:
             pass  # nothing to send: the caller finishes it at once
         elif claimed and self._dispatcher.goes_out_now(handle, now):

@@ -242,10 +242,19 @@ class Lanes:
         yield from self._held
         yield from (handle for _, _, handle in self._delayed)
 
-    def drain_unsent(self) -> list[OrderHandle]:
-        """Take out every request known not to be at the venue (for shutdown), and return them."""
+    def unsent(self, request: RequestKind) -> list[OrderHandle]:
+        """Every request of this kind still waiting to be sent."""
+        return [
+            handle for handle in self._everyone() if handle._request is request and handle._state in _UNSENT
+        ]
+
+    def drain_unsent(self, keep: RequestKind | None = None) -> list[OrderHandle]:
+        """Take out every request known not to be at the venue (for shutdown), but those of kind
+        ``keep``, and return them."""
         unsent = [
-            handle for handle in self._everyone() if handle._state in _UNSENT and not handle._outcome_unknown
+            handle
+            for handle in self._everyone()
+            if handle._state in _UNSENT and not handle._outcome_unknown and handle._request is not keep
         ]
         for handle in unsent:
             self.forget(handle)

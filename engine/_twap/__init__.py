@@ -13,5 +13,6 @@ The runner, which composes the queue, the monitor and the completion handler (so
 them, and below the executor and the engine that start it):
 
 - ``parts``: what every parent of one engine runs on;
-- ``runner``: the task of one parent: its schedule, its deadline, its report.
+- ``runner``: the task of one parent: its schedule, its deadline, its report;
+- ``plans``: a rebalancing plan's order of work and its summed-up report (imports the plan).
 """

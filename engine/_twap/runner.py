@@ -29,11 +29,11 @@ from engine._twap.parts import RunnerParts
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine._twap.slicing import SlicePlan, catch_up_quantity
 from engine._twap.timing import sleep_until, slice_times
-from engine.aggressive_handler import AggressiveCompletionHandler
+from engine.aggressive_handler import AggressiveCompletionHandler, describe_unsettled
 from engine.clock import is_virtual, now
 from engine.market import Quote
 from engine.numbers import ZERO
-from engine.orders import Order, OrderSide
+from engine.orders import Order, OrderSide, TimeInForce
 
 __all__ = ["ParentRunner"]
 
@@ -143,6 +143,11 @@ class ParentRunner:
         return f"<ParentRunner {self._parent!r} cancel_requested={self._cancel_requested}>"
 
     @property
+    def params(self) -> TWAPParams:
+        """The parameters this runner works its parent with."""
+        return self._params
+
+    @property
     def parent(self) -> ParentOrder:
         """The parent order this runner works."""
         return self._parent
@@ -221,9 +226,8 @@ class ParentRunner:
 
     async def _finish(self, completed_aggressively: bool) -> None:
         monitor, parent = self._parts.monitor, self._parent
-        unresolved = await self._handler().settle_children(parent)
-        if unresolved:
-            self._notes.append(f"{unresolved} child order(s) still unresolved at the end")
+        if await self._handler().settle_children(parent):
+            self._notes.append(describe_unsettled(parent))
         if not parent.state.is_final:
             if self._cancel_requested:
                 monitor.transition(parent.parent_id, ParentState.CANCELLED, "cancelled by the user")
@@ -232,16 +236,11 @@ class ParentRunner:
             else:
                 reason = "deadline passed after completion" if completed_aggressively else "deadline passed"
                 monitor.transition(parent.parent_id, ParentState.EXPIRED, reason)
-        await self._price_missing_fills()
-
-    async def _price_missing_fills(self) -> None:
-        # A cancel can confirm fills whose own events are still in flight; fetch their prices.
-        # And a mid sampled after the last slice may still be on its way: the report counts it.
+                if not completed_aggressively:  # (else the completion's note says why it stopped)
+                    self._notes.append(f"{parent.unfilled} left unfilled at the deadline: completion is off")
+        # A mid sampled after the last slice may still be on its way: the report counts it.
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._params.settle_timeout):
             await self._mids.wait_pending()  # cut off at the deadline or by cancel()
-            for child in self._parent.children:
-                if child.priced_quantity < child.filled:
-                    await self._parts.monitor.reconcile(child.client_order_id)
 
     def _build_report(self) -> ExecutionReport:
         records, times, quantities = self._records, self._times, self._plan.quantities
@@ -311,7 +310,10 @@ class ParentRunner:
                 if quote is not None and not self._within_limit(reference):
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
-                await self._send(record, quantity, None)
+                # Under a limit price, a marketable limit order (IOC) at it, on the tick grid.
+                limit = self._params.limit_price
+                limit = None if limit is None else parent.instrument.round_price(limit, parent.side)
+                await self._send(record, quantity, limit, immediate=limit is not None)
                 if not self._quote_first and not self._mids.sample_nowait(self._parts.quotes, parent.symbol):
                     await self._quote()
             else:
@@ -371,7 +373,9 @@ class ParentRunner:
         # not, and never beyond it.
         return instrument.round_price(max(price, instrument.tick_size), side)
 
-    async def _send(self, record: SliceRecord, quantity: Decimal, price: Decimal | None) -> ChildOrder:
+    async def _send(
+        self, record: SliceRecord, quantity: Decimal, price: Decimal | None, *, immediate: bool = False
+    ) -> ChildOrder:
         parent, monitor = self._parent, self._parts.monitor
         if self._stopped():
             # Stopped since the last wait (the stop held during a send, or one that came in the
@@ -379,7 +383,8 @@ class ParentRunner:
             await anyio.lowlevel.checkpoint()
         # Every value here is checked already: the parent's symbol and side, a quantity of at
         # least the smallest order, a price rounded to the tick, an id from the generator.
-        order = Order._checked(parent.symbol, parent.side, quantity, price, self._new_id(), parent.parent_id)
+        tif, new_id = TimeInForce.IOC if immediate else TimeInForce.GTC, self._new_id()
+        order = Order._checked(parent.symbol, parent.side, quantity, price, new_id, parent.parent_id, tif)
         cid = order.client_order_id
         child = ChildOrder(order=order, slice_index=record.index, created_at=now())
         monitor.add_child(parent.parent_id, child)

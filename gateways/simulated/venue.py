@@ -213,8 +213,14 @@ class SimulatedVenue:
         self._channel.close()
         assert self._task_group is not None
         self._task_group.cancel_scope.cancel()
-        await self._task_group.__aexit__(exc_type, exc, traceback)
-        self._log.info("venue closed", statistics=str(self.statistics()))
+        try:
+            await self._task_group.__aexit__(exc_type, exc, traceback)
+        except BaseExceptionGroup as group:
+            if not _holds_only(group, exc):
+                raise
+            # The block's own error comes out as itself (returning lets it go on unwrapped).
+        finally:
+            self._log.info("venue closed", statistics=str(self.statistics()))
 
     # --- inspection -----------------------------------------------------------------------------
 
@@ -405,6 +411,14 @@ class SimulatedVenue:
             _KIND_CODES[kind] | (0 if outcome is _OK else _OUTCOME_CODES[outcome])
         )
         return result, error, outcome is _ACK_DROPPED
+
+
+def _holds_only(raised: BaseException, error: BaseException | None) -> bool:
+    """True if ``raised`` is ``error`` or a group holding only ``error`` (at any depth): as in
+    anyio's own context managers, the error of the ``async with`` block comes out as itself."""
+    while isinstance(raised, BaseExceptionGroup) and len(raised.exceptions) == 1:
+        raised = raised.exceptions[0]
+    return error is not None and raised is error
 
 
 def _typed(value: Any, kind: type[Any], field: str) -> Any:

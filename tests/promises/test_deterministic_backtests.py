@@ -58,6 +58,7 @@ def test_a_twap_with_the_same_seed_gives_a_byte_identical_report() -> None:
                 time_jitter=0.3,
                 seed=9,
                 style="mid",
+                reproducible_ids=True,
             )
             report = await executor.execute("MSFT", 600, "sell")
         return report.to_json()

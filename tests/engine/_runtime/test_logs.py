@@ -36,7 +36,7 @@ def use_level(level: int) -> None:
 async def run_twap() -> ExecutionReport:
     spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
     venue = SimulatedVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000)
-    async with venue, ExecutionEngine(venue, seed=1) as engine:
+    async with venue, ExecutionEngine(venue, seed=1, reproducible_ids=True) as engine:
         return await engine.twap("AAPL", 400, OrderSide.BUY, num_slices=4, interval_seconds=10)
 
 
@@ -88,7 +88,7 @@ async def test_a_stdlib_logger_raised_to_debug_after_the_engine_is_made_gets_the
     try:
         spec = SymbolSpec(symbol="AAPL", price=150, volatility=0.0)
         venue = SimulatedVenue([spec], seed=1, latency=LatencyModel.zero(), cash=10_000_000)
-        async with venue, ExecutionEngine(venue, seed=1) as engine:
+        async with venue, ExecutionEngine(venue, seed=1, reproducible_ids=True) as engine:
             engine_logger.setLevel(logging.DEBUG)  # turned on while the engine runs
             report = await engine.twap("AAPL", 200, OrderSide.BUY, num_slices=2, interval_seconds=10)
     finally:
