@@ -7,10 +7,12 @@ import json
 import math
 from pathlib import Path
 
+import distributed
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from scipy import stats
 
 from backtesting import cli, load_scenario, run
 from backtesting.compare import CompareResult, run_compare, variant_metrics
@@ -89,9 +91,8 @@ def test_local_processes_give_the_same_figures_as_one_process(study: CompareResu
 
 
 def test_on_a_dask_cluster_the_figures_are_the_same() -> None:
-    distributed = pytest.importorskip("distributed")
     scenario = load_scenario(THIN)
-    with distributed.LocalCluster(
+    with distributed.LocalCluster(  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
         n_workers=1, threads_per_worker=2, processes=False, host="127.0.0.1", protocol="tcp",
         dashboard_address=None,
     ) as cluster:
@@ -102,7 +103,6 @@ def test_on_a_dask_cluster_the_figures_are_the_same() -> None:
 @settings(max_examples=40, deadline=None)
 @given(pairs=st.lists(st.tuples(st.floats(-500, 500), st.floats(-500, 500)), min_size=3, max_size=60))
 def test_the_paired_interval_and_p_value_are_students(pairs: list[tuple[float, float]]) -> None:
-    stats = pytest.importorskip("scipy.stats")
     variant, baseline = [a for a, _ in pairs], [b for _, b in pairs]
     differences = [a - b for a, b in pairs]
     result = paired_difference(variant, baseline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import distributed
 import pytest
 from rich.console import Console
 
@@ -64,10 +65,9 @@ def test_a_sweep_on_local_processes_returns_rows_in_grid_order(tmp_path: Path) -
 
 
 def test_a_sweep_on_a_dask_cluster_gives_the_same_rows_as_local_processes(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
     scenario = load_scenario(write(tmp_path, ONE_VARIANT))
     grid = parse_grid(["style=market,passive"])
-    with distributed.LocalCluster(
+    with distributed.LocalCluster(  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
         n_workers=1, threads_per_worker=2, processes=False, host="127.0.0.1", protocol="tcp",
         dashboard_address=None,
     ) as cluster:
