@@ -106,7 +106,10 @@ class OutcomeResolver:
         if isinstance(error, RateLimitedError):
             self._on_rate_limited(handle, error)
         elif isinstance(error, DuplicateClientOrderIdError):
-            if handle._may_have_arrived:  # an earlier send of ours may have got there after all
+            # A resend's "duplicate" may name our own earlier send: some venues take an order and
+            # still answer an error (a 429 while building the answer). Only a look-up can tell;
+            # it finds someone else's order apart by comparing it with ours.
+            if handle._may_have_arrived or handle._attempts > 1:
                 self.look_up(handle, error)
             else:
                 self.finish(handle, OrderResultStatus.REJECTED, error)

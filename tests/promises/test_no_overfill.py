@@ -12,10 +12,18 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import ParentState
+from engine import (
+    ExecutionEngine,
+    ExecutionReport,
+    Order,
+    OrderAck,
+    ParentState,
+    QueueStatistics,
+    RateLimitedError,
+)
 from engine.clock import run_virtual
 from engine.orders import OrderSide
-from gateways.simulated import FaultPlan, LatencyModel
+from gateways.simulated import FaultPlan, LatencyModel, SimulatedVenue, SymbolSpec
 from tests.promises.engine_runs import (
     SCALE,
     check_no_overfill_and_conservation,
@@ -24,6 +32,7 @@ from tests.promises.engine_runs import (
     parent_params,
     run_scenario,
 )
+from tests.promises.venue_truth import all_orders_sent, venue_fills
 
 
 @settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,3 +101,36 @@ def test_a_deadline_firing_mid_reprice_never_overfills_and_leaves_nothing_restin
     for report in reports:
         assert report.filled_quantity == report.quantity
         assert report.final_state is ParentState.COMPLETED
+
+
+class _TakesThenSays429(SimulatedVenue):
+    """A venue that takes the first send of each order and still answers it with a 429."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__([SymbolSpec(symbol="AAPL", price=150)], **settings)
+        self.answered_429: set[str] = set()
+
+    async def submit_order(self, order: Order) -> OrderAck:
+        ack = await super().submit_order(order)
+        if order.client_order_id not in self.answered_429:
+            self.answered_429.add(order.client_order_id)
+            raise RateLimitedError("the venue counted the answer's look-up", retry_after=0.5)
+        return ack
+
+
+def test_an_order_taken_before_a_429_answer_is_found_by_look_up_not_sent_again() -> None:
+    # The resend's "duplicate" answer names our own order: it is looked up and found accepted,
+    # not taken for a refusal (a gateway that forgot the order would then never report its fills
+    # and the parent would send the quantity again).
+    async def main() -> tuple[ExecutionReport, _TakesThenSays429, QueueStatistics]:
+        venue = _TakesThenSays429(seed=3, latency=LatencyModel.zero(), cash=10**6)
+        async with venue, ExecutionEngine(venue) as engine:
+            report = await engine.twap("AAPL", 30, "buy", num_slices=3, interval_seconds=10)
+            statistics = engine.queue.statistics()
+        return report, venue, statistics
+
+    report, venue, statistics = run_virtual(main)
+    filled_at_venue = venue_fills(venue, all_orders_sent(venue)).quantity
+    assert filled_at_venue == report.filled_quantity == 30
+    assert len(venue.answered_429) == len(all_orders_sent(venue)) == report.child_orders == 3
+    assert (statistics.accepted, statistics.rejected, statistics.lookups) == (3, 0, 3)
