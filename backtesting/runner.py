@@ -205,7 +205,7 @@ async def _run_variant(
 
 def _expected_end(scenario: Scenario, variant: Variant, trades: Sequence[_Trade], sells_first: bool) -> float:
     """When the last schedule should end: the progress bar's 100% (the buys wait when sells go first)."""
-    ends = [scenario.params(variant, extra).schedule(0.0) for *_, extra in trades]
+    ends = [scenario.params(variant, extra).window(0.0) for *_, extra in trades]
     end = max((start + duration for start, duration in ends), default=0.0)
     return end * 2 if sells_first else end
 
