@@ -82,20 +82,22 @@ def schedule_weights(
 
 
 def spread_lots(total_lots: int, weights: Sequence[float], min_lots: int) -> list[int]:
-    """``total_lots`` spread in proportion to ``weights``, each slice at least ``min_lots``
-    (largest remainders first, so the sum is exact). ``len(weights) * min_lots`` must not exceed
-    ``total_lots``."""
+    """``total_lots`` spread in proportion to ``weights`` (largest remainders first, so the sum is
+    exact), then each slice raised to ``min_lots`` from the largest. ``len(weights) * min_lots``
+    must not exceed ``total_lots``."""
     count = len(weights)
     assert count * min_lots <= total_lots, "too many slices for the smallest order"
-    spare = total_lots - count * min_lots
     scale = sum(weights)
-    raw = [spare * w / scale for w in weights]
-    lots = [min_lots + int(r) for r in raw]
+    raw = [total_lots * w / scale for w in weights]
+    lots = [int(r) for r in raw]
     order = sorted(range(count), key=lambda i: (-(raw[i] - int(raw[i])), i))
-    step = 0
-    while sum(lots) < total_lots:
+    for step in range(total_lots - sum(lots)):
         lots[order[step % count]] += 1
-        step += 1
+    for i in range(count):
+        while lots[i] < min_lots:
+            largest = max(range(count), key=lambda k: (lots[k], -k))
+            lots[largest] -= 1
+            lots[i] += 1
     return lots
 
 
@@ -105,7 +107,10 @@ def check_profile(value: object, field: str = "volume_profile") -> tuple[float, 
         return None
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
         raise InvalidInputError(field, value, "expected a non-empty list of volumes")
-    volumes = tuple(finite_number(item, field, minimum=0.0) for item in value)
+    try:
+        volumes = tuple(finite_number(item, field, minimum=0.0) for item in value)
+    except InvalidInputError as error:
+        raise InvalidInputError(field, value, f"every volume must be a finite number ≥ 0 ({error})") from None
     if not any(volumes):
         raise InvalidInputError(field, value, "all volumes are zero")
     return volumes
