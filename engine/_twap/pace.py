@@ -75,9 +75,9 @@ class SchedulePace:
     def cross(
         self, scheduled: Decimal, nominal: Decimal, quote: Quote | None
     ) -> tuple[Decimal, Decimal | None]:
-        """For the adaptive schedule, what to cross the spread for now and at what price (the far
-        touch, within the limit price): behind is what the schedule wanted by now and is not
-        filled. Nothing for the other schedules, or without a quote."""
+        """For the adaptive schedule, what to cross the spread for now and at what limit (``None``:
+        a market order): behind is what the schedule wanted by now and is not filled. Nothing for
+        the other schedules, or without a quote."""
         params, parent = self._params, self._parent
         if params.schedule is not Schedule.ADAPTIVE or quote is None:
             return ZERO, None
@@ -85,8 +85,9 @@ class SchedulePace:
             scheduled - parent.filled, nominal, cross_after=params.cross_after, cap=params.cross_cap,
             instrument=parent.instrument,
         )
-        touch = quote.ask if parent.side is OrderSide.BUY else quote.bid
-        price = bounded_price(touch, params.limit_price, parent.side, parent.instrument)
+        # A market order (it takes what the book shows), or under a limit price an IOC at it.
+        limit = params.limit_price
+        price = None if limit is None else bounded_price(limit, limit, parent.side, parent.instrument)
         return min(quantity, parent.instrument.round_quantity(parent.remaining)), price
 
     def completion_opens(

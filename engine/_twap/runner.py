@@ -335,8 +335,8 @@ class ParentRunner:
                     await self._quote()
             else:
                 crossed, price = self._pace.cross(scheduled, record.quantity, quote)
-                if crossed > 0 and price is not None:  # (adaptive, behind: cross, capped)
-                    await self._send(record, crossed, price, immediate=True)
+                if crossed > 0:  # (adaptive, behind: cross, capped)
+                    await self._send(record, crossed, price, immediate=price is not None)
                     quantity = self._slice_quantity(record, scheduled, is_last=record.index == last)
                 slice_end = times[index + 1] if index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)

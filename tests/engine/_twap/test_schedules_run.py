@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import ExecutionReport, ParentState, TimeInForce, TWAPExecutor, run_virtual
+from engine import ExecutionReport, OrderType, ParentState, TWAPExecutor, run_virtual
 from gateways.simulated import SimulatedVenue
 from tests.gateways.simulated.models import modelled, venue_of
 
@@ -93,8 +93,8 @@ def test_adaptive_rests_at_the_touch_and_crosses_only_when_behind_never_more_tha
     report, orders = run({"volatility": 0.0}, 1_000, num_slices=10, interval_seconds=30, schedule="adaptive",
         offset_ticks=10_000, cross_after=2, cross_cap=1, rest_fraction=0.5, complete_at_deadline=False,
     )
-    crossing = [o for o in orders if o.order.time_in_force is TimeInForce.IOC]
-    resting = [o for o in orders if o.order.time_in_force is not TimeInForce.IOC]
+    crossing = [o for o in orders if o.order.order_type is OrderType.MARKET]
+    resting = [o for o in orders if o.order.order_type is OrderType.LIMIT]
     assert resting
     assert crossing
     assert all(o.order.quantity <= 100 for o in crossing)  # one slice at most
