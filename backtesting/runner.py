@@ -34,7 +34,7 @@ from engine.execution_engine import ExecutionEngine, TWAPHandle
 from engine.numbers import ZERO
 from engine.orders import OrderSide
 from engine.rebalancing_plan import RebalancingPlan
-from engine.twap_executor import ExecutionReport
+from engine.twap_executor import ExecutionReport, Schedule, TWAPParams
 from gateways.simulated import SimulatedVenue
 
 __all__ = ["ProgressCallback", "build_venue", "plan_for", "run", "run_async"]
@@ -222,6 +222,22 @@ def _ignore(_fraction: float) -> None:
     """No display: the progress task still runs, so timers are the same with or without one."""
 
 
+def _with_data_profile(scenario: Scenario, symbol: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A VWAP parent without a ``volume_profile`` of its own, on replayed data, takes the data's
+    volumes over its schedule as its profile: the data as recorded, not the path a seed draws
+    from it, so the profile knows nothing of the path ahead."""
+    replay = scenario.venue.replay
+    if replay is None or options.get("volume_profile") is not None:
+        return options
+    params = TWAPParams(**{"seed": scenario.seed, **options})
+    if params.schedule is not Schedule.VWAP:
+        return options
+    start, duration = params.window(0.0)
+    volumes = [float(row.volume) for row in replay.rows
+               if row.symbol == symbol and row.volume is not None and start <= row.time < start + duration]
+    return {**options, "volume_profile": volumes} if any(volumes) else options
+
+
 async def _execute(
     engine: ExecutionEngine,
     plan: RebalancingPlan | None,
@@ -231,7 +247,7 @@ async def _execute(
 ) -> list[ExecutionReport]:
     handles: list[TWAPHandle] = []
     for order in scenario.orders:
-        options = {**settings, **order.overrides}
+        options = _with_data_profile(scenario, order.symbol, {**settings, **order.overrides})
         handles.append(await engine.start_twap(order.symbol, order.quantity, order.side, **options))
     reports: list[ExecutionReport] = []
     if plan is not None and plan.trades:
