@@ -248,6 +248,8 @@ class ParentRunner:
                 monitor.transition(parent.parent_id, ParentState.COMPLETED)
             else:
                 reason = "deadline passed after completion" if completed_aggressively else "deadline passed"
+                if completed_aggressively and now() < (parent.deadline or 0.0):  # (a completion window)
+                    reason = "completion stopped before the deadline"
                 monitor.transition(parent.parent_id, ParentState.EXPIRED, reason)
                 if not completed_aggressively:  # (else the completion's note says why it stopped)
                     self._notes.append(f"{parent.unfilled} left unfilled at the deadline: completion is off")

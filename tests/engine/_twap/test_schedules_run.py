@@ -137,3 +137,16 @@ def test_a_completion_window_finishes_in_clips_within_the_touch_and_never_overfi
     assert sum((o.filled_quantity for o in orders), Decimal(0)) == quantity
     assert clips
     assert all(o.order.quantity <= displayed for o in clips)
+
+
+def test_a_completion_window_under_leave_unfilled_stops_at_the_cap_and_says_what_was_left() -> None:
+    report, _ = run(
+        {"displayed_size": 100, "depth_levels": 5, "volume_per_second": 20}, 3_000,
+        num_slices=4, interval_seconds=300, style="passive", offset_ticks=10_000, completion_window=1_200,
+        max_rate=0.5, max_slippage_bps=10, completion_policy="leave_unfilled",
+    )
+    assert report.final_state is ParentState.EXPIRED
+    assert 0 < report.filled_quantity < 3_000
+    assert any(f"left {3_000 - report.filled_quantity} unfilled" in note for note in report.notes)
+    # It stopped where the cap blocked a clip, inside its window, not at the deadline.
+    assert report.ended_at < report.started_at + 1_200
