@@ -2,9 +2,9 @@
 
 ::
 
-    twap-engine backtest SCENARIO.toml [--out DIR] [--seed N]
+    twap-engine backtest SCENARIO.toml [--out DIR] [--seed N] [--schedule NAME]
     twap-engine plan POSITIONS_AND_TARGETS.toml
-    twap-engine demo [--out DIR] [--seed N]
+    twap-engine demo [--out DIR] [--seed N] [--schedule NAME]
     twap-engine sweep SCENARIO.toml --grid num_slices=5,10,20 --grid style=market,passive
                       [--out DIR] [--seed N] [--workers N] [--scheduler ADDRESS]
     twap-engine compare SCENARIO.toml [--paths 300] [--baseline NAME] [--first-seed N]
@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     for command in (backtest, demo):
         command.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
         command.add_argument("--seed", type=int, help="replace the scenario's seed")
+        command.add_argument(
+            "--schedule", metavar="NAME",
+            help="work every parent by this schedule: twap, vwap, pov, implementation_shortfall, adaptive",
+        )
 
     plan = commands.add_parser("plan", help="print the rebalancing plan with its reasons")
     plan.add_argument("file", type=Path, help="positions, prices and targets (or a scenario) in TOML")
@@ -119,12 +123,17 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
 def _backtest(arguments: argparse.Namespace, console: Console) -> int:
     scenario = load_scenario(arguments.scenario)
     out_dir = arguments.out or _DEFAULT_OUT / arguments.scenario.stem
-    return _run_and_write(scenario, arguments.seed, out_dir, console)
+    return _run_and_write(_scheduled(scenario, arguments.schedule), arguments.seed, out_dir, console)
+
+
+def _scheduled(scenario: Scenario, schedule: str | None) -> Scenario:
+    # Checked by TWAPParams: a bad name is an InvalidInputError naming "schedule" and the value.
+    return scenario if schedule is None else scenario.with_execution(schedule=schedule)
 
 
 def _demo(arguments: argparse.Namespace, console: Console) -> int:
     out_dir = arguments.out or _DEFAULT_OUT / "demo"
-    return _run_and_write(demo_scenario(), arguments.seed, out_dir, console)
+    return _run_and_write(_scheduled(demo_scenario(), arguments.schedule), arguments.seed, out_dir, console)
 
 
 def _run_and_write(scenario: Scenario, seed: int | None, out_dir: Path, console: Console) -> int:

@@ -34,7 +34,7 @@ from engine.execution_engine import ExecutionEngine, TWAPHandle
 from engine.numbers import ZERO
 from engine.orders import OrderSide
 from engine.rebalancing_plan import RebalancingPlan
-from engine.twap_executor import ExecutionReport
+from engine.twap_executor import ExecutionReport, Schedule, TWAPParams
 from gateways.simulated import SimulatedVenue
 
 __all__ = ["ProgressCallback", "build_venue", "plan_for", "run", "run_async"]
@@ -205,7 +205,7 @@ async def _run_variant(
 
 def _expected_end(scenario: Scenario, variant: Variant, trades: Sequence[_Trade], sells_first: bool) -> float:
     """When the last schedule should end: the progress bar's 100% (the buys wait when sells go first)."""
-    ends = [scenario.params(variant, extra).schedule(0.0) for *_, extra in trades]
+    ends = [scenario.params(variant, extra).window(0.0) for *_, extra in trades]
     end = max((start + duration for start, duration in ends), default=0.0)
     return end * 2 if sells_first else end
 
@@ -222,6 +222,22 @@ def _ignore(_fraction: float) -> None:
     """No display: the progress task still runs, so timers are the same with or without one."""
 
 
+def _with_data_profile(scenario: Scenario, symbol: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A VWAP parent without a ``volume_profile`` of its own, on replayed data, takes the data's
+    volumes over its schedule as its profile: the data as recorded, not the path a seed draws
+    from it, so the profile knows nothing of the path ahead."""
+    replay = scenario.venue.replay
+    if replay is None or options.get("volume_profile") is not None:
+        return options
+    params = TWAPParams(**{"seed": scenario.seed, **options})
+    if params.schedule is not Schedule.VWAP:
+        return options
+    start, duration = params.window(0.0)
+    volumes = [float(row.volume) for row in replay.rows
+               if row.symbol == symbol and row.volume is not None and start <= row.time < start + duration]
+    return {**options, "volume_profile": volumes} if any(volumes) else options
+
+
 async def _execute(
     engine: ExecutionEngine,
     plan: RebalancingPlan | None,
@@ -231,7 +247,7 @@ async def _execute(
 ) -> list[ExecutionReport]:
     handles: list[TWAPHandle] = []
     for order in scenario.orders:
-        options = {**settings, **order.overrides}
+        options = _with_data_profile(scenario, order.symbol, {**settings, **order.overrides})
         handles.append(await engine.start_twap(order.symbol, order.quantity, order.side, **options))
     reports: list[ExecutionReport] = []
     if plan is not None and plan.trades:

@@ -53,6 +53,7 @@ from engine.rebalancing_plan import PlannedTrade, RebalancingPlan, RebalancingPl
 from engine.twap_executor import (
     ExecutionReport,
     OrderSlice,
+    Schedule,
     SliceStatus,
     SliceStyle,
     TWAPExecutor,
@@ -114,6 +115,7 @@ __all__ = [
     "RebalancingPlanner",
     "RequestKind",
     "RoundingMethod",
+    "Schedule",
     "SliceStatus",
     "SliceStyle",
     "SymbolAllocation",

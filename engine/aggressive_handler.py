@@ -8,7 +8,9 @@ At an incomplete parent's deadline the handler
 3. computes the remainder from confirmed states only (a child still unresolved keeps its whole
    quantity reserved, so a late fill can never overfill the parent),
 4. sends the remainder through the queue's completion lane as marketable orders, capped by a
-   maximum slippage from the arrival price when one is set.
+   maximum slippage from the arrival price when one is set. Given a ``CompletionPacing`` (a
+   completion window), it works the remainder in clips no larger than the touch shows, each
+   followed by the time the market takes to trade it at the pacing's share of volume.
 
 When the cap blocks completion, ``CompletionPolicy.LEAVE_UNFILLED`` stops there and the report
 shows the unfilled quantity; ``CompletionPolicy.FINISH`` then sends market orders regardless.
@@ -24,6 +26,8 @@ import attrs
 import structlog
 
 from engine._queue.handle import Lane, OrderHandle
+from engine._schedules.rules import clip_quantity
+from engine._schedules.volume import CompletionPacing
 from engine._twap.child import ChildOrder, ChildState
 from engine._twap.params import CompletionPolicy
 from engine._twap.parent import ParentOrder
@@ -216,8 +220,11 @@ class AggressiveCompletionHandler:
         parent_id: str,
         arrival_price: Decimal | None = None,
         limit_price: Decimal | None = None,
+        *,
+        pacing: CompletionPacing | None = None,
     ) -> CompletionOutcome:
-        """Finish ``parent_id``: settle its children, then send the confirmed remainder.
+        """Finish ``parent_id``: settle its children, then send the confirmed remainder (in clips
+        sized to the touch and paced by the volume, with ``pacing``).
 
         ``limit_price`` is the parent's own limit: unlike the slippage cap, no policy overrides it.
         """
@@ -247,11 +254,15 @@ class AggressiveCompletionHandler:
         fruitless = 0
         orders = 0
         last: ChildOrder | None = None
+        clip = ZERO
         for attempt in range(self._max_rounds):
             remainder = parent.instrument.round_quantity(parent.remaining)
             if remainder <= 0 or parent.state.is_final or fruitless >= self._max_attempts:
                 break
-            if attempt > 0 and self._retry_delay > 0:
+            if attempt > 0 and pacing is not None:
+                # The depth a clip took comes back as the market trades.
+                await anyio.sleep(pacing.wait_after(clip, remainder, now(), self._retry_delay))
+            elif attempt > 0 and self._retry_delay > 0:
                 # Give the book a moment to refill before taking liquidity again.
                 await anyio.sleep(self._retry_delay)
             limit = (
@@ -266,15 +277,19 @@ class AggressiveCompletionHandler:
                 # within the venue's limits, ahead of routine slices: the deadline is near
                 quote = await self._queue.quote(parent.symbol, lane=Lane.COMPLETION)
                 reference = quote.ask if parent.side is OrderSide.BUY else quote.bid
+                touch = quote.ask_size if parent.side is OrderSide.BUY else quote.bid_size
+                if pacing is not None:
+                    pacing.meter.observe(quote)
             except GatewayError:
-                reference = arrival_price
+                reference, touch = arrival_price, ZERO
             if remainder < parent.instrument.min_order_quantity(reference):
                 note = f"remainder {remainder} below the smallest order"
                 break
+            clip = remainder if pacing is None else clip_quantity(remainder, touch, parent.instrument)
             order = Order(
                 symbol=parent.symbol,
                 side=parent.side,
-                quantity=remainder,
+                quantity=clip,
                 order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
                 limit_price=limit,
                 time_in_force=TimeInForce.IOC,
@@ -285,12 +300,12 @@ class AggressiveCompletionHandler:
             self._monitor.add_child(parent_id, child)
             orders += 1
             last = child
-            sent += remainder
+            sent += clip
             self._orders_sent += 1
             log.info(
                 "send completion child",
                 child_id=order.client_order_id,
-                quantity=str(remainder),
+                quantity=str(clip),
                 limit_price=str(limit),
                 attempt=attempt,
             )
@@ -299,7 +314,8 @@ class AggressiveCompletionHandler:
                 self._monitor.record_result(order.client_order_id, result)
                 await self._wait_final(child)
             fruitless = 0 if child.filled > 0 else fruitless + 1
-            if parent.remaining > 0 and limit is not None:
+            # One marketable remainder is blocked when anything is left; a clip, when it is.
+            if limit is not None and (child.filled < clip if pacing is not None else parent.remaining > 0):
                 blocked = True
                 if limit == limit_price:
                     # The parent's own limit binds: no policy trades beyond it.

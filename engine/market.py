@@ -37,9 +37,17 @@ def _last(value: Number | None) -> Decimal | None:
     return optional_positive(value, "last")
 
 
+def _volume(value: Number | None) -> Decimal | None:
+    return None if value is None else to_non_negative(value, "volume")
+
+
 @attrs.frozen
 class Quote:
-    """Best bid and ask with their displayed sizes, the last trade price and the quote time."""
+    """Best bid and ask with their displayed sizes, the last trade price and the quote time.
+
+    ``volume`` is the venue's running count of what the market traded (``None`` when it reports
+    none): the difference between two quotes is the volume traded between them.
+    """
 
     symbol: str = attrs.field(converter=_symbol)
     bid: Decimal = attrs.field(converter=_bid)
@@ -48,6 +56,7 @@ class Quote:
     ask_size: Decimal = attrs.field(default=Decimal(0), converter=_ask_size)
     last: Decimal | None = attrs.field(default=None, converter=_last)
     timestamp: float = 0.0
+    volume: Decimal | None = attrs.field(default=None, converter=_volume)
 
     def __attrs_post_init__(self) -> None:
         if self.bid > self.ask:

@@ -20,6 +20,8 @@ import attrs
 import structlog
 
 from engine._runtime.services import shielded_services
+from engine._schedules.kinds import Schedule
+from engine._schedules.profiles import schedule_weights
 from engine._twap.params import SliceStyle, TWAPParams
 from engine._twap.parent import ParentOrder
 from engine._twap.parts import RunnerParts
@@ -44,6 +46,7 @@ __all__ = [
     "ExecutorStatistics",
     "OrderSlice",
     "PlannedParent",
+    "Schedule",
     "SliceStatus",
     "SliceStyle",
     "TWAPExecutor",
@@ -124,7 +127,7 @@ async def plan_parent(
         gateway, symbol, total_quantity, side, params, quantity_field=quantity_field
     )
     current = now()
-    start, duration = params.schedule(current)
+    start, duration = params.window(current)
     try:
         arrival: Quote | None = await quotes.get_quote(symbol)
     except GatewayError as error:
@@ -149,6 +152,9 @@ async def plan_parent(
         # Keyed by the parent's number too: parents sharing a seed must not jitter in lockstep.
         # (Not by its id, which is random unless the engine's ids are seeded.)
         rng=random.Random(None if params.seed is None else f"{params.seed}:{number}"),
+        weights=lambda count: schedule_weights(
+            params.schedule, count, volume_profile=params.volume_profile, risk_aversion=params.risk_aversion
+        ),
     )
     parent = ParentOrder(
         parent_id=parent_id,
@@ -163,7 +169,11 @@ async def plan_parent(
 
 
 def start_parent(parts: RunnerParts, planned: PlannedParent, params: TWAPParams) -> ParentRunner:
-    """Register a planned parent with the monitor and return the runner that will work it."""
+    """Register a planned parent with the monitor and return the runner that will work it.
+
+    The adaptive schedule rests at the touch: a market style becomes passive for it."""
+    if params.schedule is Schedule.ADAPTIVE and params.style is SliceStyle.MARKET:
+        params = params.evolve(style=SliceStyle.PASSIVE)
     parts.monitor.track(planned.parent, planned.plan, started_at=planned.start)
     return ParentRunner(
         parts, planned.parent, planned.plan, params, start=planned.start, arrival=planned.arrival

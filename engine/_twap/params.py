@@ -11,11 +11,13 @@ from typing import Any
 
 import attrs
 
+from engine._schedules.kinds import Schedule
+from engine._schedules.profiles import check_profile
 from engine.errors import InvalidInputError
 from engine.fields import enum_member, finite, member, named, seed, whole
 from engine.numbers import optional_non_negative, optional_positive
 
-__all__ = ["CompletionPolicy", "SliceStyle", "TWAPParams"]
+__all__ = ["CompletionPolicy", "Schedule", "SliceStyle", "TWAPParams"]
 
 
 class CompletionPolicy(enum.Enum):
@@ -64,6 +66,14 @@ class TWAPParams:
     the nominal slice (``None``: no cap). ``limit_price`` is a price the parent never trades
     beyond. At the deadline the remainder is sent marketable (``complete_at_deadline``), capped at
     ``max_slippage_bps`` from the arrival mid, under ``completion_policy``.
+
+    ``schedule`` (see ``Schedule``) shapes the slices: ``volume_profile`` for VWAP,
+    ``risk_aversion`` (κT of Almgren–Chriss) for implementation shortfall, ``participation``
+    within ``min_rate`` and ``max_rate`` of observed volume for POV, ``cross_after`` and
+    ``cross_cap`` (in slices) for the adaptive schedule. ``completion_window`` (seconds; ``None``:
+    one marketable remainder at the deadline, as before) lets completion start up to that long
+    before the deadline, as soon as the remainder needs it at ``max_rate`` of the observed volume,
+    and work it in clips no larger than the touch shows, paced by that volume.
     """
 
     num_slices: int = attrs.field(default=10, converter=whole(minimum=1, maximum=100_000))
@@ -85,14 +95,28 @@ class TWAPParams:
         default=CompletionPolicy.FINISH, converter=member(CompletionPolicy)
     )
     settle_timeout: float = attrs.field(default=10.0, converter=finite(above=0))
+    schedule: Schedule = attrs.field(default=Schedule.TWAP, converter=named(Schedule.parse))
+    volume_profile: tuple[float, ...] | None = attrs.field(default=None, converter=named(check_profile))
+    risk_aversion: float = attrs.field(default=2.0, converter=finite(minimum=0.0, maximum=50.0))
+    participation: float = attrs.field(default=0.1, converter=finite(above=0.0, maximum=1.0))
+    min_rate: float = attrs.field(default=0.0, converter=finite(minimum=0.0, maximum=1.0))
+    max_rate: float = attrs.field(default=0.5, converter=finite(above=0.0, maximum=1.0))
+    cross_after: float = attrs.field(default=2.0, converter=finite(minimum=0.0))
+    cross_cap: float = attrs.field(default=1.0, converter=finite(above=0.0))
+    completion_window: float | None = attrs.field(default=None, converter=finite(above=0, optional=True))
 
     def __attrs_post_init__(self) -> None:
+        if not self.min_rate <= self.participation <= self.max_rate:
+            raise InvalidInputError(
+                "participation", self.participation,
+                f"not within min_rate {self.min_rate} and max_rate {self.max_rate}",
+            )
         if self.end_time is None and self.interval_seconds is None:
             raise InvalidInputError("interval_seconds", None, "give interval_seconds or end_time")
         if self.end_time is not None and self.start_time is not None and self.end_time <= self.start_time:
             raise InvalidInputError("end_time", self.end_time, f"not after start_time {self.start_time}")
 
-    def schedule(self, current_time: float) -> tuple[float, float]:
+    def window(self, current_time: float) -> tuple[float, float]:
         """(start, duration) of the schedule given the engine clock now."""
         start = self.start_time if self.start_time is not None else current_time
         if self.end_time is not None:

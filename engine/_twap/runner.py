@@ -6,7 +6,8 @@ The run has three phases, all in one task:
    catch-up) asks, sized from what is committed, so returned quantity is sent again and nothing is
    ever sent twice. A failed or rejected child is recorded and the schedule goes on.
 2. **Deadline**: the monitor waits for the parent to fill or its deadline, and hands an
-   incomplete parent to the ``AggressiveCompletionHandler``.
+   incomplete parent to the ``AggressiveCompletionHandler`` (earlier, when a completion window
+   opens: the schedule then ends at that slice, see ``SchedulePace``).
 3. **Report**: settle open children, reach a final state, build the ``ExecutionReport``.
 
 ``cancel()`` stops new slices at once and cancels the resting children.
@@ -23,9 +24,11 @@ import structlog
 
 from engine._twap.child import ChildOrder, ChildState
 from engine._twap.mids import MidSamples
+from engine._twap.pace import SchedulePace
 from engine._twap.params import SliceStyle, TWAPParams
 from engine._twap.parent import ParentOrder, ParentState
 from engine._twap.parts import RunnerParts
+from engine._twap.pricing import slice_price, within_limit
 from engine._twap.report import ExecutionReport, OrderSlice, SliceRecord, build_report, order_slice
 from engine._twap.slicing import SlicePlan, catch_up_quantity
 from engine._twap.timing import sleep_until, slice_times
@@ -38,7 +41,6 @@ from engine.orders import Order, OrderSide, TimeInForce
 __all__ = ["ParentRunner"]
 
 _log = structlog.get_logger(__name__)
-
 
 
 def _is_final(child: ChildOrder) -> bool:
@@ -55,11 +57,13 @@ class ParentRunner:
         "_cancel_requested",
         "_completion_handler",
         "_deadline_timer",
+        "_early",
         "_folded",
         "_interval",
         "_mids",
         "_new_id",
         "_notes",
+        "_pace",
         "_params",
         "_parent",
         "_parts",
@@ -103,8 +107,11 @@ class ParentRunner:
         self._notes: list[str] = [plan.note] if plan.note else []
         self._folded = 0  # the slices before this one have their report lines made
         self._interval = plan.duration / max(plan.num_slices, 1)
+        self._pace = SchedulePace(params, parent)
+        self._early = False  # the completion window opened before the deadline
         self._quote_first = (
-            params.style is not SliceStyle.MARKET
+            self._pace.needs_quotes
+            or params.style is not SliceStyle.MARKET
             or params.limit_price is not None
             or parent.instrument.min_notional > 0
         )
@@ -128,6 +135,7 @@ class ParentRunner:
                 self._parts.queue,
                 self._parts.monitor,
                 max_slippage_bps=self._params.max_slippage_bps,
+                max_rounds=100 if self._params.completion_window is None else 2_000,
                 policy=self._params.completion_policy,
                 settle_timeout=self._params.settle_timeout,
                 new_client_order_id=self._parts.new_child_id,
@@ -198,7 +206,11 @@ class ParentRunner:
                         self._deadline_timer = None
             if self._params.complete_at_deadline and not self._cancel_requested:
                 with anyio.CancelScope() as self._scope:
-                    completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
+                    if self._early and not parent.state.is_final and parent.filled < parent.quantity:
+                        await self._complete(pid)
+                        completed_aggressively = True
+                    else:
+                        completed_aggressively = await monitor.supervise_deadline(pid, self._complete)
         except anyio.get_cancelled_exc_class():
             # Cancelled from outside (a timeout around the execution, a shutdown), not by its own
             # scope: leave nothing resting at the venue (settling runs shielded and bounded).
@@ -220,7 +232,8 @@ class ParentRunner:
     async def _complete(self, parent_id: str) -> None:
         self._parts.monitor.transition(parent_id, ParentState.COMPLETING)
         arrival = self._arrival.mid if self._arrival is not None else None
-        outcome = await self._handler().complete(parent_id, arrival, self._params.limit_price)
+        pacing = self._pace.pacing(self._parent.deadline or now())
+        outcome = await self._handler().complete(parent_id, arrival, self._params.limit_price, pacing=pacing)
         if outcome.note:
             self._notes.append(outcome.note)
 
@@ -235,6 +248,8 @@ class ParentRunner:
                 monitor.transition(parent.parent_id, ParentState.COMPLETED)
             else:
                 reason = "deadline passed after completion" if completed_aggressively else "deadline passed"
+                if completed_aggressively and now() < (parent.deadline or 0.0):  # (a completion window)
+                    reason = "completion stopped before the deadline"
                 monitor.transition(parent.parent_id, ParentState.EXPIRED, reason)
                 if not completed_aggressively:  # (else the completion's note says why it stopped)
                     self._notes.append(f"{parent.unfilled} left unfilled at the deadline: completion is off")
@@ -291,7 +306,11 @@ class ParentRunner:
             scheduled += record.quantity
             # A plain market slice needs no price to be sent: send first, sample the mid after.
             quote = await self._quote() if self._quote_first else None
+            if self._pace.observe(quote, now(), times[index + 1] if index < last else None):
+                self._early, record.note = True, "the completion window opened"
+                return
             quantity = self._slice_quantity(record, scheduled, is_last=record.index == last)
+            quantity = self._pace.slice_quantity(quantity, now())
             reference = None if quote is None else (quote.ask if parent.side is OrderSide.BUY else quote.bid)
             smallest = (
                 smallest_unpriced
@@ -307,7 +326,7 @@ class ParentRunner:
                     )
                     continue
             if self._params.style is SliceStyle.MARKET:
-                if quote is not None and not self._within_limit(reference):
+                if quote is not None and not within_limit(reference, self._params.limit_price, parent.side):
                     record.note = f"market beyond the limit price {self._params.limit_price}"
                     continue
                 # Under a limit price, a marketable limit order (IOC) at it, on the tick grid.
@@ -317,6 +336,10 @@ class ParentRunner:
                 if not self._quote_first and not self._mids.sample_nowait(self._parts.quotes, parent.symbol):
                     await self._quote()
             else:
+                crossed, price = self._pace.cross(scheduled, record.quantity, quote)
+                if crossed > 0:  # (adaptive, behind: cross, capped)
+                    await self._send(record, crossed, price, immediate=price is not None)
+                    quantity = self._slice_quantity(record, scheduled, is_last=record.index == last)
                 slice_end = times[index + 1] if index < last else None
                 await self._work_limit_slice(record, quantity, quote, slice_end)
 
@@ -349,29 +372,6 @@ class ParentRunner:
             cap_multiple=None if is_last else self._params.catch_up_cap,
             instrument=parent.instrument,
         )
-
-    def _within_limit(self, price: Decimal | None) -> bool:
-        limit = self._params.limit_price
-        if limit is None or price is None:
-            return True
-        return price <= limit if self._parent.side is OrderSide.BUY else price >= limit
-
-    def _limit_price(self, quote: Quote) -> Decimal:
-        side, instrument = self._parent.side, self._parent.instrument
-        style = self._params.style
-        if style is SliceStyle.PASSIVE:
-            price = quote.bid if side is OrderSide.BUY else quote.ask
-        elif style is SliceStyle.TOUCH:
-            price = quote.ask if side is OrderSide.BUY else quote.bid
-        else:
-            price = quote.mid
-        price -= side.sign * self._params.offset_ticks * instrument.tick_size
-        limit = self._params.limit_price
-        if limit is not None:
-            price = min(price, limit) if side is OrderSide.BUY else max(price, limit)
-        # Rounded last, toward the passive side: on the tick grid even for a limit price that is
-        # not, and never beyond it.
-        return instrument.round_price(max(price, instrument.tick_size), side)
 
     async def _send(
         self, record: SliceRecord, quantity: Decimal, price: Decimal | None, *, immediate: bool = False
@@ -427,9 +427,10 @@ class ParentRunner:
         while quote is not None and now() < end and parent.state is ParentState.WORKING:
             done = sum((parent.child(cid).filled for cid in record.child_ids), ZERO)
             wanted = parent.instrument.round_quantity(min(target - done, parent.remaining))
-            if wanted < parent.instrument.min_order_quantity(self._limit_price(quote)):
+            price = slice_price(quote, parent.side, self._params, parent.instrument)
+            if wanted < parent.instrument.min_order_quantity(price):
                 return
-            child = await self._send(record, wanted, self._limit_price(quote))
+            child = await self._send(record, wanted, price)
             cid = child.client_order_id
             if child.state.is_final:
                 return  # rejected or filled at once; the next slice catches up what is missing

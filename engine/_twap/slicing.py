@@ -10,10 +10,12 @@ interval) from a ``random.Random`` owned by the caller, so the same seed gives t
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import attrs
 
+from engine._schedules.profiles import spread_lots
 from engine.errors import InvalidInputError
 from engine.instruments import Instrument
 
@@ -121,8 +123,12 @@ def plan_slices(
     size_jitter: float = 0.0,
     time_jitter: float = 0.0,
     rng: random.Random | None = None,
+    weights: Callable[[int], Sequence[float] | None] | None = None,
 ) -> SlicePlan:
     """Cut ``total`` into at most ``num_slices`` slices spread over ``duration`` seconds.
+
+    ``weights`` gives the relative size of each of a number of slices (a schedule's profile;
+    ``None``: equal slices, with ``size_jitter``).
 
     Raises ``InvalidInputError`` if ``total`` is off the lot grid or below one minimum slice.
     """
@@ -142,7 +148,10 @@ def plan_slices(
     if count < num_slices:
         note = f"{num_slices} slices requested, {count} planned: each slice must be at least {smallest}"
     generator = rng if rng is not None else random.Random(0)
-    if size_jitter > 0 and count > 1:
+    shape = weights(count) if weights is not None and count > 1 else None
+    if shape is not None:
+        lots = spread_lots(total_lots, shape, min_lots)
+    elif size_jitter > 0 and count > 1:
         lots = _spread_randomly(total_lots, count, min_lots, size_jitter, generator)
     else:
         lots = _spread_evenly(total_lots, count)

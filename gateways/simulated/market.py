@@ -79,6 +79,12 @@ class SimulatedMarket:
                     spec, opening[symbol], participation, sigma=sigma, volume_rate=volume_rate,
                     rng=random.Random(f"{seed}:queue:{symbol}"),
                 )
+        # What each symbol's market has traded since the opening: quotes report it as ``volume``.
+        # Only under the square-root model, whose skipped steps carry their volume (a legacy
+        # book's do not, so its count would depend on who asked when).
+        self._traded: dict[str, Decimal] = {
+            symbol: Decimal(0) for symbol, book in self._books.items() if isinstance(book, ImpactBook)
+        }
         self._on_fill = on_fill
         self._opened_at: float | None = None
         self._stopped = False
@@ -131,10 +137,14 @@ class SimulatedMarket:
             else:
                 for market in self._source.skip_to(present):
                     self._books[market.symbol].step(market)
+                    if market.symbol in self._traded:
+                        self._traded[market.symbol] += market.volume
                 self._steps += 1
         self._next_time = math.inf if next_time is None else next_time
 
     def _apply(self, market: MarketStep) -> None:
+        if market.symbol in self._traded:
+            self._traded[market.symbol] += market.volume
         for intent in self._books[market.symbol].step(market):
             if intent.record.status.is_open:
                 self._on_fill(intent)
@@ -158,7 +168,7 @@ class SimulatedMarket:
         market = self._books[symbol].market
         return Quote(
             symbol, market.bid, market.ask, bid_size=market.bid_size, ask_size=market.ask_size,
-            last=market.last, timestamp=self.absolute(market.time),
+            last=market.last, timestamp=self.absolute(market.time), volume=self._traded.get(symbol),
         )
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:

@@ -133,3 +133,27 @@ def test_a_bad_grid_exits_2_naming_the_item_and_writes_nothing(
     assert code == 2
     assert "--grid='slices=1,2': unknown key 'slices'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_backtest_takes_a_schedule_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    scenario = write(tmp_path, SMALL.replace("num_slices = 4", "num_slices = 6"))
+    code, _ = _main("backtest", str(scenario), "--out", str(out), "--schedule", "vwap")
+    assert code == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    for variant in report["variants"]:
+        assert variant["params"]["schedule"] == "vwap"
+        sizes = [int(line["quantity"]) for line in variant["reports"][0]["slices"]]
+        # The U-shaped default profile: the open and the close trade more than the middle.
+        assert sizes[0] > sizes[2]
+        assert sizes[-1] > sizes[3]
+
+
+def test_an_unknown_schedule_exits_2_naming_the_setting_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, _ = _main("backtest", str(write(tmp_path)), "--out", str(out), "--schedule", "bogus")
+    assert code == 2
+    assert "schedule='bogus'" in capsys.readouterr().err
+    assert not out.exists()

@@ -9,7 +9,7 @@ import pytest
 
 from backtesting import ScenarioError, load_scenario, parse_scenario
 from backtesting.demo import demo_text
-from engine import SliceStyle
+from engine import Schedule, SliceStyle
 from tests.backtesting.scenarios import SMALL, write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,3 +174,27 @@ def test_the_rebalance_table_takes_a_gross_leverage_cap_and_names_a_bad_one(tmp_
     assert error.key == "rebalance.max_gross_leverage"
     error = _error(tmp_path, with_cap("0.5"))  # the targets' gross exposure is 1.0
     assert error.key == "rebalance.targets"
+
+
+def test_variants_choose_their_schedule_and_its_settings(tmp_path: Path) -> None:
+    text = SMALL.replace('name = "passive"\nstyle = "passive"', (
+        'name = "passive"\nstyle = "passive"\n\n[[variants]]\nname = "vwap"\nschedule = "vwap"\n'
+        'volume_profile = [3, 1, 1, 3]\n\n[[variants]]\nname = "pov"\nschedule = "pov"\n'
+        'participation = 0.2\nmin_rate = 0.1\nmax_rate = 0.4\ncompletion_window = 600\n\n'
+        '[[variants]]\nname = "is"\nschedule = "almgren_chriss"\nrisk_aversion = 3\n'
+    ))
+    scenario = load_scenario(write(tmp_path, text))
+    vwap, pov, shortfall = (scenario.params(v) for v in scenario.variants[2:])
+    assert vwap.schedule is Schedule.VWAP
+    assert vwap.volume_profile == (3.0, 1.0, 1.0, 3.0)
+    assert (pov.schedule, pov.participation, pov.min_rate, pov.max_rate) == (Schedule.POV, 0.2, 0.1, 0.4)
+    assert pov.completion_window == 600
+    assert shortfall.schedule is Schedule.IMPLEMENTATION_SHORTFALL
+    assert shortfall.risk_aversion == 3
+    assert scenario.params(scenario.variants[0]).schedule is Schedule.TWAP
+
+
+def test_a_bad_schedule_in_a_variant_is_named_with_its_key_and_value(tmp_path: Path) -> None:
+    error = _error(tmp_path, SMALL.replace('style = "passive"', 'style = "passive"\nschedule = "fast"'))
+    assert error.key.endswith("schedule")
+    assert error.value == "fast"
