@@ -2,7 +2,8 @@
 
 Each call checks the venue's reported usage first (``VenueUsage.check``: refused with
 ``RateLimitedError`` before anything is sent), captures its own response's headers, and turns any
-exception into the engine's family with ``errors.translate_error``. Nothing else in the package
+exception into the engine's family with ``errors.translate_error`` (given that response's HTTP
+status, when one came: a 5xx is never a rejection). Nothing else in the package
 calls ccxt's REST methods, so no vendor exception gets past this module.
 """
 
@@ -38,12 +39,17 @@ class VenueCalls:
     ) -> T:
         self._usage.check(kind, client_order_id)
         self.requests += 1
-        with ResponseHeaders.capture() as headers:
+        with ResponseHeaders.capture() as response:
             try:
                 return await request()
             except Exception as error:
                 raise translate_error(
-                    error, kind, client_order_id=client_order_id, headers=headers, now_ms=time.time() * 1000
+                    error,
+                    kind,
+                    client_order_id=client_order_id,
+                    headers=response.headers,
+                    status=response.status,
+                    now_ms=time.time() * 1000,
                 ) from error
 
     async def load_markets(self) -> dict[str, Any]:

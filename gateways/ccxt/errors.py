@@ -13,6 +13,10 @@ ccxt raises (Binance code / cause)              submit, cancel                  
 ``InvalidNonce`` (-1021 timestamp/recvWindow)   ``GatewayUnavailableError``     ``GatewayUnavailableError``
 ``RequestTimeout`` (-1007, client timeout)      ``OrderStateUnknownError``      ``GatewayUnavailableError``
 ``ExchangeNotAvailable`` from a failed connect  ``GatewayUnavailableError``     ``GatewayUnavailableError``
+any error on an HTTP 5xx answer, or on an       ``OrderStateUnknownError``      ``GatewayUnavailableError``
+answer with no status
+``ExchangeError`` caused by aiohttp (a body     ``OrderStateUnknownError``      ``GatewayUnavailableError``
+cut off mid-way: ``ClientPayloadError``, ...)
 ``NetworkError`` otherwise (HTTP 5xx, a drop    ``OrderStateUnknownError``      ``GatewayUnavailableError``
 mid-request, maintenance), ``BadResponse``,
 ``OperationFailed`` (-1000 unknown error)
@@ -30,7 +34,10 @@ A *failed connect* is an ``ExchangeNotAvailable`` whose cause is aiohttp's
 ``ClientConnectorError`` (connection refused, no route) or a DNS failure: the request never left,
 so it is known not sent. Any other ``ExchangeNotAvailable`` may have left (ccxt raises it for HTTP
 5xx, and for a server that closed the connection after reading the request), so a submit or cancel
-is *unknown*, looked up by client order id and never resent.
+is *unknown*, looked up by client order id and never resent. So is any other aiohttp failure, which
+ccxt turns into a plain ``ExchangeError`` (a response cut off mid-body, a bad chunk), and any error
+on a 5xx answer (the HTTP status comes from ``calls``): the venue may have acted on the request, so
+it is never *rejected* (the engine would send the quantity again under a new id).
 
 ``retry_after`` comes from the response's ``Retry-After`` header (ccxt reads neither it nor the
 ``X-MBX-*`` headers; the gateway captures them per request, see ``usage.py``), else from a
@@ -83,6 +90,20 @@ def _failed_connect(error: BaseException) -> bool:
     return isinstance(cause, aiohttp.ClientConnectorError | socket.gaierror | ConnectionRefusedError)
 
 
+def _transport_failure(error: BaseException) -> bool:
+    """True if an aiohttp error (not a failed connect) lies behind ``error`` (as its cause or context)."""
+    import aiohttp
+
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, aiohttp.ClientError) and not isinstance(link, aiohttp.ClientConnectorError):
+            return True
+        link = link.__cause__ or link.__context__
+    return False
+
+
 def _retry_after(
     error: BaseException, headers: Mapping[str, str] | None, now_ms: float, *, ban: bool
 ) -> float:
@@ -104,12 +125,14 @@ def translate_error(
     *,
     client_order_id: str | None = None,
     headers: Mapping[str, str] | None = None,
+    status: int | None = None,
     now_ms: float = 0.0,
 ) -> GatewayError:
     """The engine's error for ``error`` raised by a ccxt call of ``kind`` (see the table above).
 
     ``headers`` are the failed response's headers when one came (for ``Retry-After``);
-    ``now_ms`` is the wall clock in milliseconds (to read a ban's end).
+    ``status`` is its HTTP status (``None``: no response came, or not known; 0: a response came
+    with no status); ``now_ms`` is the wall clock in milliseconds (to read a ban's end).
     """
     message = _clean(error)
     changes_state = kind in _CHANGES_STATE
@@ -120,6 +143,13 @@ def translate_error(
     if isinstance(error, ccxt.InvalidNonce):
         return GatewayUnavailableError(message, client_order_id=client_order_id)
     if isinstance(error, ccxt.ExchangeNotAvailable) and _failed_connect(error):
+        return GatewayUnavailableError(message, client_order_id=client_order_id)
+    server_side = status is not None and not 100 <= status < 500  # a 5xx, or no status at all
+    cut_off = isinstance(error, ccxt.ExchangeError) and _transport_failure(error)
+    if server_side or cut_off:
+        # the request left and the venue may have acted on it: never a rejection
+        if changes_state:
+            return OrderStateUnknownError(message, client_order_id=client_order_id)
         return GatewayUnavailableError(message, client_order_id=client_order_id)
     if isinstance(error, ccxt.OperationFailed) or not isinstance(error, ccxt.BaseError):
         # RequestTimeout, the other NetworkErrors, BadResponse, -1000, or something unforeseen

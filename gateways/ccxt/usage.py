@@ -7,7 +7,7 @@ The venue also reports what it has counted: Binance answers every request with
 ``X-MBX-USED-WEIGHT-1M`` (request weight used in the current minute) and, for orders,
 ``X-MBX-ORDER-COUNT-10S`` / ``X-MBX-ORDER-COUNT-1D``. ccxt reads none of them (and keeps only the
 last response's headers, shared by every request of the instance), so ``ResponseHeaders`` hooks
-ccxt's ``on_rest_response`` and hands each request its own response's headers.
+ccxt's ``on_rest_response`` and hands each request its own response's headers and HTTP status.
 
 ``VenueUsage`` folds those reports into one small mechanism: the venue's count is the truth for
 its current fixed window (which also holds requests the queue never saw: the gateway's own
@@ -35,6 +35,7 @@ from engine.rate_limits import RateLimit, RequestKind
 __all__ = [
     "BINANCE_HEADER_LIMITS",
     "BINANCE_SPOT_LIMITS",
+    "CapturedResponse",
     "ResponseHeaders",
     "UsageStatistics",
     "VenueUsage",
@@ -76,8 +77,18 @@ def limits_for(exchange_id: str) -> tuple[RateLimit, ...]:
     return _PRESETS.get(exchange_id, ())
 
 
-_current: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "ccxt_response_headers", default=None
+@attrs.define
+class CapturedResponse:
+    """What one request's response showed: its headers, and its HTTP status (0 if it had none).
+
+    ``status`` stays ``None`` while no response came (the request failed before one did)."""
+
+    headers: dict[str, str] = attrs.Factory(dict)
+    status: int | None = None
+
+
+_current: contextvars.ContextVar[CapturedResponse | None] = contextvars.ContextVar(
+    "ccxt_response", default=None
 )
 
 
@@ -100,8 +111,10 @@ class ResponseHeaders:
             code: Any, reason: Any, url: Any, method: Any, headers: Any, body: Any, *rest: Any
         ) -> Any:
             slot = _current.get()
-            if slot is not None and isinstance(headers, Mapping):
-                slot.update(headers)
+            if slot is not None:
+                slot.status = code if isinstance(code, int) and not isinstance(code, bool) else 0
+                if isinstance(headers, Mapping):
+                    slot.headers.update(headers)
             if isinstance(headers, Mapping):
                 self._on_headers(headers)
             return original(code, reason, url, method, headers, body, *rest)
@@ -110,9 +123,9 @@ class ResponseHeaders:
 
     @staticmethod
     @contextmanager
-    def capture() -> Iterator[dict[str, str]]:
-        """A slot that receives the headers of the response to the request made inside."""
-        slot: dict[str, str] = {}
+    def capture() -> Iterator[CapturedResponse]:
+        """A slot that receives the status and headers of the response to the request made inside."""
+        slot = CapturedResponse()
         token = _current.set(slot)
         try:
             yield slot

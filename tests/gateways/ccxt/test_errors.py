@@ -7,6 +7,7 @@ request to a closed port on 127.0.0.1; so a ccxt upgrade that changes a mapping 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -165,6 +166,47 @@ def test_a_dropped_connection_mid_request_is_unknown_state_on_submit() -> None:
     error = ccxt.ExchangeNotAvailable("binance POST " + URL)
     error.__cause__ = aiohttp.ServerDisconnectedError()
     assert type(translated(error, SUBMIT)) is OrderStateUnknownError
+
+
+def test_a_response_cut_off_mid_body_is_unknown_state_on_submit_and_cancel() -> None:
+    """ccxt makes any aiohttp error but a connection error (here ``ClientPayloadError``) a plain
+    ``ExchangeError``: the venue read and processed the request, so it is never a rejection."""
+
+    async def cut_off(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n" + b'{"symbol":"BTCUSDT","orderId":1')
+        await writer.drain()
+        writer.close()
+
+    async def main() -> BaseException:
+        server = await asyncio.start_server(cut_off, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        exchange = ccxt.async_support.binance()
+        try:
+            await exchange.fetch(f"http://127.0.0.1:{port}/api/v3/order", "POST", {}, "x=1")
+        except ccxt.BaseError as error:
+            caught: BaseException = error
+            return caught
+        finally:
+            await exchange.close()
+            server.close()
+            await server.wait_closed()
+        raise AssertionError("a cut-off response was taken whole")
+
+    error = asyncio.run(main())
+    assert type(error) is ccxt.ExchangeError
+    assert type(translated(error, SUBMIT)) is OrderStateUnknownError
+    assert type(translated(error, CANCEL)) is OrderStateUnknownError
+    assert type(translated(error, LOOKUP)) is GatewayUnavailableError
+
+
+@pytest.mark.parametrize("status", [500, 503, 0])
+def test_any_error_on_a_5xx_answer_or_one_without_status_is_unknown_state_on_submit(status: int) -> None:
+    error = ccxt_error_for(400, binance_body(-1013, "Filter failure: NOTIONAL"))  # a refusal's words
+    assert type(translate_error(error, SUBMIT, status=status)) is OrderStateUnknownError
+    assert type(translate_error(error, CANCEL, status=status)) is OrderStateUnknownError
+    assert type(translate_error(error, LOOKUP, status=status)) is GatewayUnavailableError
+    assert type(translate_error(error, SUBMIT, status=400)) is OrderRejectedError
 
 
 def test_an_unknown_error_at_the_venue_is_unknown_state_on_submit() -> None:

@@ -309,6 +309,19 @@ async def test_a_timeout_on_submit_is_unknown_state_and_the_order_is_found_by_lo
 
 
 @with_venue
+async def test_an_error_on_a_5xx_answer_to_a_submit_is_unknown_state_never_a_rejection(
+    fake: FakeExchange, gateway: CcxtGateway
+) -> None:
+    async def answer_503(*arguments: object, params: object = None) -> None:
+        fake.on_rest_response(503, "Service Unavailable", "u", "POST", {}, "{}", {}, None)
+        raise ccxt.ExchangeError('binance {"code":-1013,"msg":"Filter failure: NOTIONAL"}')
+
+    fake.create_order = answer_503  # type: ignore[method-assign, assignment]  # this call answers 503
+    with pytest.raises(OrderStateUnknownError):
+        await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1"))
+
+
+@with_venue
 async def test_a_duplicate_client_order_id_is_reported_as_such(
     fake: FakeExchange, gateway: CcxtGateway
 ) -> None:

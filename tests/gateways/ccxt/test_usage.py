@@ -69,8 +69,8 @@ def test_each_request_sees_its_own_response_headers() -> None:
         exchange.on_rest_response(200, "OK", "u", "GET", {"Retry-After": "1"}, "body", {}, None)
         with ResponseHeaders.capture() as second:
             exchange.on_rest_response(429, "Too Many", "u", "POST", {"Retry-After": "9"}, "body", {}, None)
-    assert first == {"Retry-After": "1"}
-    assert second == {"Retry-After": "9"}
+    assert (first.status, first.headers) == (200, {"Retry-After": "1"})
+    assert (second.status, second.headers) == (429, {"Retry-After": "9"})
     assert len(seen) == 2
 
 
