@@ -72,6 +72,13 @@ _CLOSE_SECONDS = 5.0
 _MAX_SEARCH = 50
 
 
+def _holds_only(raised: BaseException, error: BaseException | None) -> bool:
+    """True if ``raised`` is a group holding only ``error`` (in nested groups of one)."""
+    while isinstance(raised, BaseExceptionGroup) and len(raised.exceptions) == 1:
+        raised = raised.exceptions[0]
+    return error is not None and raised is error
+
+
 @attrs.frozen
 class CcxtGatewayStatistics:
     """A snapshot of the gateway: events, streams, reconciliation, orders and venue usage."""
@@ -138,12 +145,11 @@ class CcxtGateway:
     # -- lifetime ------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        exchange = self._exchange_factory(self._settings)
-        self._settings.check_credentials(dict(getattr(exchange, "requiredCredentials", {}) or {}))
-        self._headers.install(exchange)
-        self._exchange = exchange
-        calls = self._calls = VenueCalls(exchange, self._usage)
+        exchange = self._exchange = self._exchange_factory(self._settings)
         try:
+            self._settings.check_credentials(dict(getattr(exchange, "requiredCredentials", {}) or {}))
+            self._headers.install(exchange)
+            calls = self._calls = VenueCalls(exchange, self._usage)
             markets = await calls.load_markets()
             self._names.check(markets)
             self._instruments = instruments_from_markets(
@@ -165,27 +171,32 @@ class CcxtGateway:
             await self._close_exchange()
             raise
         self._task_group = task_group
-        self._consumers = (
-            StreamConsumer(
-                "orders",
-                exchange.watch_orders,
-                self._fold_orders,
-                self._on_drop,
-                self._backoff,
-                self._connection,
-            ),
-            StreamConsumer(
-                "my_trades",
-                exchange.watch_my_trades,
-                self._fold_trades,
-                self._on_drop,
-                self._backoff,
-                self._connection,
-            ),
-        )
-        await task_group.start(self._resync.run)
-        for consumer in self._consumers:
-            await task_group.start(consumer.run)
+        try:
+            self._consumers = (
+                StreamConsumer(
+                    "orders",
+                    exchange.watch_orders,
+                    self._fold_orders,
+                    self._on_drop,
+                    self._backoff,
+                    self._connection,
+                ),
+                StreamConsumer(
+                    "my_trades",
+                    exchange.watch_my_trades,
+                    self._fold_trades,
+                    self._on_drop,
+                    self._backoff,
+                    self._connection,
+                ),
+            )
+            await task_group.start(self._resync.run)
+            for consumer in self._consumers:
+                await task_group.start(consumer.run)
+        except BaseException as error:
+            # a task that failed to start, or a cancellation: stop what started, close, then raise
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
         return self
 
     async def __aexit__(
@@ -200,6 +211,10 @@ class CcxtGateway:
             if task_group is not None:
                 task_group.cancel_scope.cancel()
                 await task_group.__aexit__(exc_type, exc, traceback)
+        except BaseExceptionGroup as group:
+            if not _holds_only(group, exc):
+                raise
+            # the block's own error comes out as itself (returning lets it propagate)
         finally:
             await self._close_exchange()
 

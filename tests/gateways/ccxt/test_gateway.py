@@ -6,9 +6,10 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
+import anyio.abc
 import ccxt
 import pytest
 
@@ -29,6 +30,8 @@ from engine import (
     UnknownSymbolError,
 )
 from gateways.ccxt import CcxtGateway, CcxtSettings
+from gateways.ccxt import gateway as gateway_module
+from gateways.ccxt.streams import StreamConsumer
 from tests.gateways.ccxt.fake import FakeExchange
 
 SETTINGS = CcxtSettings("binance", "key", "secret")
@@ -389,3 +392,73 @@ async def test_the_event_stream_ends_when_the_gateway_closes() -> None:
     with anyio.fail_after(1):
         events = [event async for event in gateway.events()]
     assert [type(event) for event in events] == [OrderAccepted]
+
+
+# -- the gateway's lifetime --------------------------------------------------------------------
+
+
+class BodyError(Exception):
+    """An error of the user's own code inside ``async with CcxtGateway(...)``."""
+
+
+async def test_the_blocks_own_error_comes_out_as_itself_not_in_an_exception_group() -> None:
+    fake = FakeExchange()
+    with pytest.raises(BodyError) as caught:
+        async with open_gateway(fake):
+            raise BodyError("the user's code failed")
+    assert type(caught.value) is BodyError
+    assert fake.closed
+
+
+class NeverStarts(StreamConsumer):
+    """A stream consumer that fails before it has started."""
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        raise BodyError("the stream could not start")
+
+
+async def test_a_task_that_fails_to_start_leaves_no_task_group_or_exchange_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gateway_module, "StreamConsumer", NeverStarts)
+    fake = FakeExchange()
+    gateway = open_gateway(fake)
+    with pytest.raises(BodyError):
+        async with gateway:
+            raise AssertionError("entered a gateway whose streams never started")
+    assert fake.closed
+    assert "closed" in repr(gateway)
+
+
+async def test_a_cancellation_while_entering_leaves_no_task_group_or_exchange_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with anyio.CancelScope() as scope:
+
+        class CancelledWhileStarting(StreamConsumer):
+            async def run(
+                self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+            ) -> None:
+                scope.cancel()
+                await anyio.sleep_forever()
+
+        monkeypatch.setattr(gateway_module, "StreamConsumer", CancelledWhileStarting)
+        fake = FakeExchange()
+        gateway = open_gateway(fake)
+        async with gateway:
+            raise AssertionError("entered a gateway whose streams never started")
+    assert scope.cancelled_caught
+    assert fake.closed
+    assert "closed" in repr(gateway)
+
+
+async def test_keys_refused_on_entry_close_the_exchange() -> None:
+    class NeedsUid(FakeExchange):
+        requiredCredentials: ClassVar[dict[str, bool]] = {"apiKey": True, "secret": True, "uid": True}
+
+    fake = NeedsUid()
+    with pytest.raises(InvalidInputError) as caught:
+        async with open_gateway(fake):
+            raise AssertionError("entered without the uid the exchange requires")
+    assert caught.value.field == "options.uid"
+    assert fake.closed
