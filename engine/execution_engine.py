@@ -333,8 +333,16 @@ class ExecutionEngine:
         raise sole
 
     def _prepare(
-        self, parent_id: str, symbol: str, quantity: Any, side: Any, params: dict[str, Any]
+        self,
+        parent_id: str,
+        symbol: str,
+        quantity: Any,
+        side: Any,
+        params: dict[str, Any],
+        *,
+        quantity_field: str = "quantity",
     ) -> Callable[[], Awaitable[ParentRunner]]:
+        """The steps that plan one parent (arrival quote, slices) and register its runner."""
         merged = self._defaults.evolve(**params) if params else self._defaults
         number = self._parents_started  # counted in call order, so a seeded run repeats itself
         self._parents_started += 1
@@ -349,11 +357,17 @@ class ExecutionEngine:
                 side=side,
                 params=merged,
                 number=number,
-                quantity_field="quantity",
+                quantity_field=quantity_field,
             )
             return start_parent(self._parts, planned, merged)
 
         return prepare
+
+    def _start(self, parent_id: str, runner: ParentRunner) -> TWAPHandle:
+        handle = TWAPHandle(self, parent_id, runner)
+        self._running[parent_id] = handle
+        self._parent_tasks_or_raise().start_soon(handle._run, name=f"twap {parent_id}")
+        return handle
 
     def _parent_tasks_or_raise(self) -> ParentTasks:
         if self._stack is None:
@@ -367,13 +381,9 @@ class ExecutionEngine:
 
         Bad input raises here, before anything is sent.
         """
-        tasks = self._parent_tasks_or_raise()
+        self._parent_tasks_or_raise()
         parent_id = self._ids.next_id()
-        runner = await self._prepare(parent_id, symbol, quantity, side, params)()
-        handle = TWAPHandle(self, parent_id, runner)
-        self._running[parent_id] = handle
-        tasks.start_soon(handle._run, name=f"twap {parent_id}")
-        return handle
+        return self._start(parent_id, await self._prepare(parent_id, symbol, quantity, side, params)())
 
     def submit_twap(self, symbol: str, quantity: Any, side: OrderSide | str, **params: Any) -> TWAPHandle:
         """Start one TWAP parent with a plain call; its task plans it (errors surface in ``wait``).
@@ -411,17 +421,36 @@ class ExecutionEngine:
                 self._gateway, trade.symbol, trade.quantity, trade.side, merged,
                 quantity_field=f"plan.trades[{index}].quantity",
             )
+        fields = {id(trade): f"plan.trades[{index}].quantity" for index, trade in enumerate(plan.trades)}
         if sells_first:
-            reports = await self._run_all(sells, params) + await self._run_all(buys, params)
+            reports = await self._run_all(sells, params, fields) + await self._run_all(buys, params, fields)
         else:
-            reports = await self._run_all([*sells, *buys], params)
+            reports = await self._run_all([*sells, *buys], params, fields)
         return summarize_plan(reports, sells_first)
 
-    async def _run_all(self, trades: Sequence[Any], params: dict[str, Any]) -> list[ExecutionReport]:
-        handles: list[TWAPHandle] = []
+    async def _run_all(
+        self, trades: Sequence[Any], params: dict[str, Any], fields: dict[int, str]
+    ) -> list[ExecutionReport]:
+        """Plan every trade (an arrival quote each; a refusal raises before any of them runs),
+        then start them all and wait for their reports."""
+        self._parent_tasks_or_raise()
+        runners: list[tuple[str, ParentRunner]] = []
         try:
             for trade in trades:
-                handles.append(await self.start_twap(trade.symbol, trade.quantity, trade.side, **params))  # noqa: PERF401  # each kept as it starts
+                parent_id = self._ids.next_id()
+                prepare = self._prepare(
+                    parent_id, trade.symbol, trade.quantity, trade.side, params,
+                    quantity_field=fields.get(id(trade), "quantity"),
+                )
+                runners.append((parent_id, await prepare()))
+        except BaseException:
+            for parent_id, _ in runners:  # planned and tracked, never started: let them go
+                self._monitor.forget(parent_id)
+            raise
+        handles: list[TWAPHandle] = []
+        try:
+            for parent_id, runner in runners:
+                handles.append(self._start(parent_id, runner))  # each kept as it starts
             return [await handle.wait() for handle in handles]
         except BaseException:
             # The call gives no handles back when it raises (or is cancelled): no parent it

@@ -155,6 +155,7 @@ async def plan_parent(
         weights=lambda count: schedule_weights(
             params.schedule, count, volume_profile=params.volume_profile, risk_aversion=params.risk_aversion
         ),
+        quantity_field=quantity_field,
     )
     parent = ParentOrder(
         parent_id=parent_id,

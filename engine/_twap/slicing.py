@@ -124,22 +124,24 @@ def plan_slices(
     time_jitter: float = 0.0,
     rng: random.Random | None = None,
     weights: Callable[[int], Sequence[float] | None] | None = None,
+    quantity_field: str = "total_quantity",
 ) -> SlicePlan:
     """Cut ``total`` into at most ``num_slices`` slices spread over ``duration`` seconds.
 
     ``weights`` gives the relative size of each of a number of slices (a schedule's profile;
     ``None``: equal slices, with ``size_jitter``).
 
-    Raises ``InvalidInputError`` if ``total`` is off the lot grid or below one minimum slice.
+    Raises ``InvalidInputError`` (naming ``quantity_field``) if ``total`` is off the lot grid or
+    below one minimum slice.
     """
     if not instrument.lot_size or total % instrument.lot_size != 0:
         raise InvalidInputError(
-            "total_quantity", total, f"not a multiple of the lot size {instrument.lot_size}"
+            quantity_field, total, f"not a multiple of the lot size {instrument.lot_size}"
         )
     smallest = instrument.min_order_quantity(reference_price)
     if total < smallest:
         raise InvalidInputError(
-            "total_quantity", total, f"below the smallest order {smallest} of {instrument.symbol}"
+            quantity_field, total, f"below the smallest order {smallest} of {instrument.symbol}"
         )
     total_lots = int(total / instrument.lot_size)
     min_lots = int(smallest / instrument.lot_size)

@@ -7,7 +7,7 @@ import anyio
 import pytest
 
 from engine import ExecutionEngine, Instrument, InvalidInputError, RebalancingPlanner, UnknownSymbolError
-from gateways.simulated import SimulatedVenue
+from gateways.simulated import SimulatedVenue, SymbolSpec
 
 
 def plan_with(symbol: str, instrument: Instrument | None = None) -> object:
@@ -79,3 +79,27 @@ async def test_a_plan_cut_short_by_a_timeout_leaves_no_parent_trading() -> None:
         await anyio.sleep(600)
         assert [r for r in venue.request_log if r.kind == "submit"] == submitted  # and stopped
         assert venue.statistics().open_orders == 0
+
+
+async def test_a_trade_below_the_minimum_notional_at_its_arrival_price_refuses_the_plan() -> None:
+    # The minimum notional depends on the price met at arrival: every trade is planned (and so
+    # priced) before the first one starts, so the sell before it does not trade either.
+    symbols = [
+        SymbolSpec(symbol="AAPL", price=150, volume_per_second=200),
+        SymbolSpec(symbol="MSFT", price=300, volume_per_second=100, min_notional=1000),
+    ]
+    venue = SimulatedVenue.demo(seed=1, symbols=symbols, positions={"AAPL": 600})
+    plan = RebalancingPlanner().create_plan(
+        current_positions={"AAPL": 600}, target_weights={"AAPL": 0.0, "MSFT": 0.009},
+        portfolio_value=100_000, prices={"AAPL": 150, "MSFT": 300},
+    )
+    trades = [(t.symbol, t.side.value, int(t.quantity)) for t in plan.trades]
+    assert trades == [("AAPL", "sell", 600), ("MSFT", "buy", 3)]
+    async with venue, ExecutionEngine(venue) as engine:
+        with pytest.raises(InvalidInputError) as refused:
+            await engine.execute_plan(plan, num_slices=5, interval_seconds=60, sells_first=False)
+        assert refused.value.field == "plan.trades[1].quantity"
+        assert engine.statistics().running_parents == 0
+        await anyio.sleep(60)
+        assert [r.kind for r in venue.request_log if r.kind in ("submit", "cancel")] == []
+        assert dict(venue.positions) == {"AAPL": 600}
