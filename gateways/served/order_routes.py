@@ -10,6 +10,11 @@ answers -1007, HTTP 503; a refusal by the venue answers -2010 with the venue's r
 ``newOrderRespType``: ``ACK`` answers when the venue holds the order; ``RESULT`` and ``FULL`` (the
 default) look the order up first, so the answer shows what executed at once (``FULL`` lists the
 fills too).
+
+Once the venue has taken a new order or cancelled one, the answer is never an error (the client
+would send the order again, or believe it still works): if the look-up after it fails (the venue's
+own rate limit, or anything else), a new order is answered in the ``ACK`` form and a cancel with
+what the ledger knows, both HTTP 200.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import re
 
 import anyio
+import structlog
 from starlette.routing import Route
 
 from engine.errors import (
@@ -57,6 +63,7 @@ from gateways.served.symbols import Market
 
 __all__ = ["order_from_params", "order_routes"]
 
+_log = structlog.get_logger(__name__)
 _CLIENT_ORDER_ID = re.compile(r"[a-zA-Z0-9\-_]{1,36}")
 _CLIENT_ORDER_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
 _TIME_IN_FORCE = {"GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC}
@@ -164,11 +171,19 @@ async def new_order(exchange: PaperExchange, params: Params) -> object:
     }
     if response_type == "ACK":
         return head
-    await _refresh(exchange, entry)
-    fields = ledger.fields(entry)
-    answer = {**head, **{name: fields[name] for name in _RESULT_FIELDS}, "workingTime": transact_ms}
-    if response_type == "FULL":
-        answer["fills"] = fill_fields(entry.trades, market.quote)
+    try:
+        await _refresh(exchange, entry)
+        fields = ledger.fields(entry)
+        answer = {**head, **{name: fields[name] for name in _RESULT_FIELDS}, "workingTime": transact_ms}
+        if response_type == "FULL":
+            answer["fills"] = fill_fields(entry.trades, market.quote)
+    except BinanceError as error:  # the venue's own limit, or it did not answer the look-up
+        # The venue took the order: an error now would make the client send it again.
+        _log.info("order answered in the ACK form", order_id=entry.order_id, code=error.code)
+        return head
+    except Exception:
+        _log.exception("order answered in the ACK form", order_id=entry.order_id)
+        return head
     return answer
 
 
@@ -237,7 +252,13 @@ async def cancel_order(exchange: PaperExchange, params: Params) -> object:
         raise venue_limited(error.retry_after) from None
     except GatewayError:
         raise status_unknown() from None
-    await _refresh(exchange, entry)
+    # The venue cancelled the order: should the look-up fail, answer what the ledger knows.
+    try:
+        await _refresh(exchange, entry)
+    except BinanceError as error:
+        _log.info("cancel answered without a look-up", order_id=entry.order_id, code=error.code)
+    except Exception:
+        _log.exception("cancel answered without a look-up", order_id=entry.order_id)
     fields = exchange.ledger.fields(entry)
     return {
         "symbol": market.market_id,
