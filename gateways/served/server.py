@@ -11,7 +11,8 @@
 ``serve_venue`` opens the venue, starts the event pump and the HTTP server (uvicorn's
 ``Server.serve`` on a socket bound here, so the port is known, with a ready handshake through
 ``task_group.start``), and on exit stops them in order: held answers and sockets end, uvicorn shuts
-down gracefully, the venue closes. ``port=0`` takes a free ephemeral port. It binds 127.0.0.1
+down gracefully, the venue closes. An error raised inside the ``async with`` comes out as itself
+(not in an ``ExceptionGroup``); a failure of the server's own tasks stays a group. ``port=0`` takes a free ephemeral port. It binds 127.0.0.1
 unless told otherwise. Without credentials it makes a random key and secret (``served.api_key``,
 ``served.secret``). ``check_balances=True`` refuses orders without the funds, as Binance does.
 
@@ -146,25 +147,44 @@ async def serve_venue(
         sock.bind((host, port))
         sock.listen(128)
         sock.setblocking(False)
-        async with venue:
-            exchange = PaperExchange(
-                venue, credentials, limits=limits or BinanceLimits(), faults=faults or WireFaults(),
-                seed=seed, quote_asset=quote_asset, stream_interval=stream_interval,
-                check_balances=check_balances,
-            )
-            endpoints = ServedEndpoints(
-                host, sock.getsockname()[1], credentials.api_key, credentials.secret, exchange
-            )
-            async with anyio.create_task_group() as task_group:
-                await task_group.start(exchange.run_event_pump)
-                await task_group.start(exchange.run_candles)
-                await task_group.start(_serve_http, exchange, sock, endpoints)
-                try:
-                    yield endpoints
-                finally:
-                    exchange.stop()
+        body_error: BaseException | None = None
+        try:
+            async with venue:
+                exchange = PaperExchange(
+                    venue, credentials, limits=limits or BinanceLimits(), faults=faults or WireFaults(),
+                    seed=seed, quote_asset=quote_asset, stream_interval=stream_interval,
+                    check_balances=check_balances,
+                )
+                endpoints = ServedEndpoints(
+                    host, sock.getsockname()[1], credentials.api_key, credentials.secret, exchange
+                )
+                async with anyio.create_task_group() as task_group:
+                    await task_group.start(exchange.run_event_pump)
+                    await task_group.start(exchange.run_candles)
+                    await task_group.start(_serve_http, exchange, sock, endpoints)
+                    try:
+                        yield endpoints
+                    except BaseException as error:
+                        body_error = error
+                        raise
+                    finally:
+                        exchange.stop()
+        except BaseExceptionGroup as group:
+            # The block's own error comes out as itself; a failure of the server stays a group.
+            if body_error is None or not _holds_only(group, body_error):
+                raise
+        else:
+            return
+        raise body_error
     finally:
         sock.close()
+
+
+def _holds_only(raised: BaseException, error: BaseException) -> bool:
+    """True if ``raised`` is ``error`` or a group holding only ``error`` (at any depth)."""
+    while isinstance(raised, BaseExceptionGroup) and len(raised.exceptions) == 1:
+        raised = raised.exceptions[0]
+    return raised is error
 
 
 def _check_settings(venue: Any, port: Any, stream_interval: Any, credentials: Any) -> None:

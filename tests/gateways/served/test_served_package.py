@@ -59,3 +59,43 @@ def test_serve_venue_refuses_bad_settings_naming_the_field() -> None:
     for options, field in cases:
         with pytest.raises(ValueError, match=field):
             anyio.run(serve, options)
+
+
+class _OwnError(Exception):
+    """An error of the code inside the ``with`` block."""
+
+
+def test_an_error_inside_serve_venue_comes_out_as_itself_not_in_a_group() -> None:
+    import anyio
+    import pytest
+
+    from gateways.served import serve_venue
+    from gateways.simulated import SimulatedVenue
+
+    async def serve() -> None:
+        async with serve_venue(SimulatedVenue.demo(), port=0):
+            raise _OwnError("the caller's own")
+
+    with pytest.raises(_OwnError, match="the caller's own"):
+        anyio.run(serve)
+
+
+def test_an_error_inside_serve_in_thread_comes_out_as_itself_and_the_server_stops() -> None:
+    import threading
+
+    import pytest
+
+    from gateways.served import serve_in_thread
+    from gateways.simulated import SimulatedVenue
+
+    stopping: list[Any] = []
+
+    def serve() -> None:
+        with serve_in_thread(SimulatedVenue.demo, port=0) as served:
+            stopping.append(served.exchange.stopping)
+            raise _OwnError("the caller's own")
+
+    with pytest.raises(_OwnError, match="the caller's own"):
+        serve()
+    assert not any(thread.name == "served-venue" for thread in threading.enumerate())
+    assert stopping[0].is_set()
