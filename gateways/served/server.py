@@ -12,9 +12,10 @@
 ``Server.serve`` on a socket bound here, so the port is known, with a ready handshake through
 ``task_group.start``), and on exit stops them in order: held answers and sockets end, uvicorn shuts
 down gracefully, the venue closes. An error raised inside the ``async with`` comes out as itself
-(not in an ``ExceptionGroup``); a failure of the server's own tasks stays a group. ``port=0`` takes a free ephemeral port. It binds 127.0.0.1
-unless told otherwise. Without credentials it makes a random key and secret (``served.api_key``,
-``served.secret``). ``check_balances=True`` refuses orders without the funds, as Binance does.
+(not in an ``ExceptionGroup``); a failure of the server's own tasks stays a group. ``port=0``
+takes a free ephemeral port. It binds 127.0.0.1 unless told otherwise. Without credentials it
+makes a random key and secret (``served.api_key``, ``served.secret``). ``check_balances=True``
+refuses orders without the funds, as Binance does.
 
 ``serve_in_thread`` does the same on its own event loop in a background thread, for synchronous
 callers (a pytest fixture, a notebook); leaving its ``with`` stops the server and joins the thread.
