@@ -34,6 +34,11 @@ class VenueCalls:
         self._lookup_param = _LOOKUP_PARAM.get(str(getattr(exchange, "id", "")), "clientOrderId")
         self.requests = 0
 
+    def check(self, kind: RequestKind, client_order_id: str | None = None) -> None:
+        """Raise ``RateLimitedError`` now if the venue's reported usage leaves no room for ``kind``
+        (so a caller can tell a request refused before it left from one the venue answered)."""
+        self._usage.check(kind, client_order_id)
+
     async def _call(
         self, kind: RequestKind, request: Callable[[], Awaitable[T]], client_order_id: str | None = None
     ) -> T:

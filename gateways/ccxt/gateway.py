@@ -32,11 +32,9 @@ import attrs
 
 from engine.clock import now
 from engine.errors import (
-    DuplicateClientOrderIdError,
     GatewayUnavailableError,
     InvalidInputError,
     OrderRejectedError,
-    RateLimitedError,
     UnknownOrderError,
     UnknownSymbolError,
 )
@@ -44,7 +42,7 @@ from engine.events import ExecutionEvent, OrderAck, OrderSnapshot
 from engine.instruments import Instrument
 from engine.market import Quote
 from engine.orders import Order, OrderSide
-from engine.rate_limits import RateLimit
+from engine.rate_limits import RateLimit, RequestKind
 from gateways.ccxt.calls import VenueCalls
 from gateways.ccxt.client_ids import client_id_rule
 from gateways.ccxt.exchange import make_exchange
@@ -277,14 +275,19 @@ class CcxtGateway:
         calls = self._open_calls()
         self._refuse(order)
         arguments, params = create_order_arguments(order, self._names.venue(order.symbol))
-        self._tracker.register(order)
+        calls.check(RequestKind.SUBMIT, order.client_order_id)  # refused here: never sent, not tracked
+        self._tracker.submit_started(order)
+        refused = False
         try:
             answer = await calls.create_order(arguments, params, order.client_order_id)
-        except DuplicateClientOrderIdError:
-            raise  # the venue holds an order under this id: its events are still of interest
-        except (OrderRejectedError, GatewayUnavailableError, RateLimitedError):
-            self._tracker.forget(order.client_order_id)  # known not to be held by the venue
+        except (OrderRejectedError, GatewayUnavailableError):
+            refused = True  # known not to be held by the venue
             raise
+        finally:
+            # Anything else keeps the order tracked until it is known final or known never to
+            # have arrived (a look-up answering not found): a 429 (RateLimitedError) may come
+            # after the venue took the order, and a duplicate id means the venue holds one.
+            self._tracker.submit_ended(order.client_order_id, refused=refused)
         venue_order_id = str(answer.get("id"))
         self._tracker.acknowledged(order.client_order_id, venue_order_id)
         if answer.get("status") is not None:
@@ -334,6 +337,7 @@ class CcxtGateway:
                 continue
             break
         if answer is None:
+            self._tracker.forget(client_order_id)  # known never to have arrived (unless still out)
             raise UnknownOrderError(client_order_id)
         symbol = self._names.ours(str(answer.get("symbol")))
         venue_order = order_from_ccxt(answer, client_order_id, symbol)

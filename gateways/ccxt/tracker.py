@@ -53,6 +53,7 @@ class _Child:
     filled: Decimal = ZERO  # the sum of the fills emitted
     venue_filled: Decimal = ZERO  # the venue's cumulative filled, as last seen
     fills: list[OrderFilled] = attrs.Factory(list)
+    sending: int = 0  # submits of it still awaiting their answer
 
 
 @attrs.frozen
@@ -120,10 +121,26 @@ class OrderTracker:
         """The venue time (ms) of the newest trade seen in ``symbol``."""
         return self._last_trade_ms.get(symbol)
 
-    def forget(self, client_order_id: str) -> None:
-        """Drop an order the venue refused outright (it never held it)."""
+    def submit_started(self, order: Order) -> None:
+        """A submit of ``order`` is about to leave: know it (``register``) while it is out."""
+        self.register(order)
+        self._children[order.client_order_id].sending += 1
+
+    def submit_ended(self, client_order_id: str, *, refused: bool = False) -> None:
+        """A submit got its answer; ``refused``: one that proves the venue never took it."""
         child = self._children.get(client_order_id)
-        if child is not None and not child.accepted:
+        if child is not None:
+            child.sending -= 1
+            if refused:
+                self.forget(client_order_id)
+
+    def forget(self, client_order_id: str) -> None:
+        """Drop an order known never to have reached the venue: refused outright, or not found by a
+        look-up after its submit was answered. An order with a submit still out is kept (its request
+        may yet arrive), and so is any order the venue has taken: a ``RateLimitedError`` is no proof
+        (a venue may answer 429 after it took the order), so it never leads here."""
+        child = self._children.get(client_order_id)
+        if child is not None and not child.accepted and child.sending <= 0:
             del self._children[client_order_id]
 
     def symbols_in_play(self) -> set[str]:

@@ -31,7 +31,9 @@ from engine import (
 )
 from gateways.ccxt import CcxtGateway, CcxtSettings
 from gateways.ccxt import gateway as gateway_module
+from gateways.ccxt.journal import EventJournal
 from gateways.ccxt.streams import StreamConsumer
+from gateways.ccxt.tracker import OrderTracker
 from tests.gateways.ccxt.fake import FakeExchange
 
 SETTINGS = CcxtSettings("binance", "key", "secret")
@@ -346,6 +348,40 @@ async def test_a_429_pauses_with_the_venues_retry_after(fake: FakeExchange, gate
     assert caught.value.retry_after == 7.0
 
 
+@with_venue
+async def test_an_order_the_venue_took_before_answering_429_still_reports_its_fills(
+    fake: FakeExchange, gateway: CcxtGateway
+) -> None:
+    take = fake.create_order
+
+    async def take_then_429(*arguments: Any, params: dict[str, Any]) -> None:
+        await take(*arguments, params)  # the venue holds the order ...
+        fake.on_rest_response(429, "Too Many Requests", "u", "POST", {"Retry-After": "1"}, "{}", {}, None)
+        raise ccxt.DDoSProtection("binance 429 Too Many Requests")  # ... and still answers 429
+
+    fake.create_order = take_then_429  # type: ignore[method-assign, assignment]  # this call answers 429
+    with pytest.raises(RateLimitedError):
+        await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1", client_order_id="k1"))
+    fake.fill("k1", 1.0, 100.0)
+    events = await next_events(gateway, 2)
+    assert [type(event) for event in events] == [OrderAccepted, OrderFilled]
+    assert events[1].client_order_id == "k1"
+
+
+@with_venue
+async def test_an_order_answered_429_is_forgotten_only_once_a_look_up_finds_it_never_arrived(
+    fake: FakeExchange, gateway: CcxtGateway
+) -> None:
+    fake.fail_next("create_order", ccxt.DDoSProtection("binance 429 Too Many Requests"))
+    with pytest.raises(RateLimitedError):
+        await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1", client_order_id="k2"))
+    assert gateway.statistics().orders.open_orders == 1  # a 429 proves nothing
+    with pytest.raises(UnknownOrderError):
+        await gateway.get_order("k2")
+    assert gateway.statistics().orders.open_orders == 0
+    assert [args[1] for method, args in fake.calls if method == "fetch_order"] == ["BTC/USDT"]
+
+
 async def test_the_venues_reported_weight_refuses_a_request_before_it_leaves() -> None:
     fake = FakeExchange()
     fake.response_headers = {"X-MBX-USED-WEIGHT-1M": "5999", "X-MBX-ORDER-COUNT-10S": "50"}
@@ -354,6 +390,7 @@ async def test_the_venues_reported_weight_refuses_a_request_before_it_leaves() -
             await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1"))
         assert 0 <= caught.value.retry_after <= 60
         assert gateway.statistics().usage.refused == 1
+        assert gateway.statistics().orders.open_orders == 0  # known never sent: not tracked
     assert not any(method == "create_order" for method, _ in fake.calls)
 
 
@@ -462,3 +499,14 @@ async def test_keys_refused_on_entry_close_the_exchange() -> None:
             raise AssertionError("entered without the uid the exchange requires")
     assert caught.value.field == "options.uid"
     assert fake.closed
+
+
+def test_an_order_whose_submit_is_still_out_is_never_forgotten() -> None:
+    tracker = OrderTracker(EventJournal(), lambda: 0.0)
+    order = Order(symbol="BTC/USDT", side="buy", quantity="1", client_order_id="k3")
+    tracker.submit_started(order)
+    tracker.forget("k3")  # a look-up found nothing while the request may still be travelling
+    assert tracker.order("k3") == order
+    tracker.submit_ended("k3")
+    tracker.forget("k3")
+    assert tracker.order("k3") is None
