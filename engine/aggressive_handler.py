@@ -57,7 +57,6 @@ _AFTER_ANSWER = 30.0
 _log = structlog.get_logger(__name__)
 
 
-
 @attrs.frozen
 class CompletionOutcome:
     """What one completion achieved."""

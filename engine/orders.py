@@ -103,8 +103,6 @@ def _parent_id(value: Any) -> str | None:
     return value
 
 
-
-
 @attrs.frozen
 class Order:
     """One order as sent to a venue; immutable, so a retry resends exactly the same order.

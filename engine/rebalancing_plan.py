@@ -33,7 +33,6 @@ _GROSS_SLACK = Decimal("1e-9")
 __all__ = ["PlannedTrade", "RebalancingPlan", "RebalancingPlanner", "SymbolAllocation"]
 
 
-
 @attrs.frozen(kw_only=True)
 class RebalancingPlanner:
     """Plans the trades that move a portfolio to target weights; holds only settings.

@@ -177,7 +177,6 @@ def weight_factor(value: Decimal) -> Decimal:
     return 1 / value if value else ZERO
 
 
-
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 

@@ -21,7 +21,6 @@ from engine.rate_limits import RequestKind
 __all__ = ["Lanes"]
 
 
-
 _UNSENT = (HandleState.QUEUED, HandleState.DELAYED, HandleState.WAITING_FOR_ROOM)
 _LANES = tuple(Lane)
 _PERMITS = (RequestKind.LOOKUP, RequestKind.QUOTE)

@@ -288,12 +288,11 @@ class OutcomeResolver:
         )
         request = handle._request
         if request is RequestKind.SUBMIT:
-            # (``_value_`` is the member's plain attribute; ``value`` goes through a descriptor)
-            self._counts[status._value_] += 1
+            self._counts[status.value] += 1
             if self._by_id.get(client_order_id) is handle:
                 del self._by_id[client_order_id]
         elif request is RequestKind.CANCEL:
-            self._counts[status._value_] += 1  # a permit for a look-up or quote is counted when granted
+            self._counts[status.value] += 1  # a permit for a look-up or quote is counted when granted
         if status is not OrderResultStatus.ACCEPTED and status is not OrderResultStatus.CANCELLED:
             self._logger(handle).info("order.finished", status=status.value, error=str(error))
         self._open -= 1

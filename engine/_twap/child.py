@@ -19,7 +19,6 @@ from engine.orders import Order
 __all__ = ["CHILD_TRANSITIONS", "ChildOrder", "ChildState"]
 
 
-
 class ChildState(enum.Enum):
     """Where a child order stands, as far as the engine has confirmed."""
 
@@ -164,7 +163,7 @@ class ChildOrder:
         # A capped fill pays its fee pro rata: the engine books only the part it counts.
         fee = fill.fee if counted == fill.quantity else fill.fee * counted / fill.quantity
         self._fees = shared_sum(self._fees, fee)
-        if self.state._value_ not in _FINAL_CHILD and filled >= quantity:
+        if not self.state.is_final and filled >= quantity:
             self._move_to(ChildState.FILLED)
             self._confirmed_filled = quantity
             self.ended_at = fill.timestamp

@@ -30,7 +30,6 @@ from engine.orders import OrderSide
 __all__ = ["TRANSITIONS", "ParentOrder", "ParentState"]
 
 
-
 class ParentState(enum.Enum):
     """Where a parent order stands."""
 

@@ -43,8 +43,6 @@ class SliceStatus(enum.Enum):
     FAILED = "failed"  # every child was rejected or failed to send
 
 
-
-
 def _compact_ids(ids: str | Sequence[str]) -> str | tuple[str, ...]:
     if isinstance(ids, str):
         return ids

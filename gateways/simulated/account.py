@@ -19,8 +19,6 @@ from engine.orders import OrderSide
 __all__ = ["Account"]
 
 _ZERO = Decimal(0)  # the position of a symbol never traded (made once, not per fill)
-# Enum members read per order, as module names (see engine/_enums.py).
-_BUY = OrderSide.BUY
 
 
 class Account:
@@ -61,7 +59,7 @@ class Account:
         """Book one fill: move the position, the cash and the fee total."""
         # ``side.sign * quantity`` without the property and the int product: the same value,
         # exponent and rounding to the context's precision.
-        signed = +quantity if side is _BUY else -quantity
+        signed = +quantity if side is OrderSide.BUY else -quantity
         positions = self._positions
         positions[symbol] = positions.get(symbol, _ZERO) + signed
         self._cash -= signed * price + fee

@@ -43,11 +43,6 @@ __all__ = ["OrderDesk"]
 Handled = tuple[RequestOutcome, object, GatewayError | None]
 _RECENT_FEES = 1024
 
-# Enum members read per order, as module names (see engine/_enums.py).
-_OK, _ACK_DROPPED = RequestOutcome.OK, RequestOutcome.ACK_DROPPED
-_FILLED = OrderStatus.FILLED
-_MARKET, _IOC = OrderType.MARKET, TimeInForce.IOC
-
 
 class OrderDesk:
     """Executes order requests that passed the rate limits; owns the venue's order records."""
@@ -147,7 +142,7 @@ class OrderDesk:
         else:
             self._work(record, book, time)
         dropped = faults.enabled and faults.fire("drop_ack")
-        outcome = _ACK_DROPPED if dropped else _OK
+        outcome = RequestOutcome.ACK_DROPPED if dropped else RequestOutcome.OK
         return outcome, OrderAck(client_order_id, record.venue_order_id, time), None
 
     def _work(self, record: OrderRecord, book: Book, time: float) -> None:
@@ -156,11 +151,11 @@ class OrderDesk:
         if order.limit_price is None or book.is_marketable(order):  # a market order always is
             for quantity, price in book.take(record):
                 self._book_fill(record, quantity, price, False, time)
-        if record.status is _FILLED:  # the only final status a fill leads to
+        if record.status is OrderStatus.FILLED:  # the only final status a fill leads to
             return
-        if order.order_type is _MARKET:
+        if order.order_type is OrderType.MARKET:
             self._finish(record, OrderStatus.EXPIRED, "no more liquidity for the market order", time)
-        elif order.time_in_force is _IOC:
+        elif order.time_in_force is TimeInForce.IOC:
             self._finish(record, OrderStatus.EXPIRED, "immediate-or-cancel remainder", time)
         else:
             book.rest(record)
@@ -170,7 +165,7 @@ class OrderDesk:
         """Book a fill the market decided on as it stepped (a resting order's)."""
         record = intent.record
         self._book_fill(record, intent.quantity, intent.price, intent.is_maker, now())
-        if record.status is _FILLED:
+        if record.status is OrderStatus.FILLED:
             self._books[record.order.symbol].remove(record)
 
     def _book_fill(
@@ -185,7 +180,7 @@ class OrderDesk:
         record.apply_fill(quantity, time)
         self._account.apply_fill(order.symbol, order.side, quantity, price, fee)
         self._wire.publish(sequence, time)
-        if record.status is _FILLED:
+        if record.status is OrderStatus.FILLED:
             self._ended += 1
 
     def _fee(self, quantity: Decimal, price: Decimal, is_maker: bool) -> Decimal:

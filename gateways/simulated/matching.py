@@ -27,9 +27,6 @@ __all__ = ["FillIntent", "OrderRecord", "SymbolBook"]
 
 _ZERO = Decimal(0)
 
-# Enum members read per order, as module names (see engine/_enums.py).
-_NEW, _PARTIALLY_FILLED, _FILLED = OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
-_BUY = OrderSide.BUY
 
 # The transitions: from new, and from partially filled; a final status allows none. Tuples, as
 # ``in`` on a tuple finds an enum member by identity, without hashing it.
@@ -102,9 +99,9 @@ class OrderRecord:
         remaining = self.order.quantity - filled
         if quantity <= _ZERO or quantity > remaining:
             raise RuntimeError(f"fill of {quantity} does not fit the remaining {self.remaining}")
-        moved = _FILLED if quantity == remaining else _PARTIALLY_FILLED
+        moved = OrderStatus.FILLED if quantity == remaining else OrderStatus.PARTIALLY_FILLED
         status = self.status
-        if status is not _NEW and status is not _PARTIALLY_FILLED:
+        if status is not OrderStatus.NEW and status is not OrderStatus.PARTIALLY_FILLED:
             self._move(moved, time)  # refuses, before anything changes: a final order takes no fill
         total = filled + quantity
         # A first fill keeps its own object when the sum writes the same (the venue holds every
@@ -175,7 +172,7 @@ class SymbolBook:
 
     def touch(self, side: OrderSide) -> Decimal:
         """The price a taker on ``side`` meets first: the ask for a buy, the bid for a sell."""
-        return self.market.ask if side is _BUY else self.market.bid
+        return self.market.ask if side is OrderSide.BUY else self.market.bid
 
     def _level_prices(self, side: OrderSide, slot: int) -> list[Decimal]:
         """This step's price of each level a taker on ``side`` can reach (positive prices only)."""
@@ -199,7 +196,7 @@ class SymbolBook:
         quantity and price of each taker fill, in order."""
         order = record.order
         side = order.side
-        slot = 0 if side is _BUY else 1
+        slot = 0 if side is OrderSide.BUY else 1
         limit = order.limit_price
         wanted = record.remaining
         fills = []

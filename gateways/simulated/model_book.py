@@ -32,7 +32,6 @@ from gateways.simulated.queue_position import QueueBook, QueuePosition
 
 __all__ = ["ImpactBook"]
 
-_BUY = OrderSide.BUY
 _ZERO = Decimal(0)
 _QUANTUM = Decimal("1e-8")
 
@@ -103,7 +102,7 @@ class ImpactBook:
 
     def touch(self, side: OrderSide) -> Decimal:
         """The price a taker on ``side`` meets first: the ask for a buy, the bid for a sell."""
-        return self.market.ask if side is _BUY else self.market.bid
+        return self.market.ask if side is OrderSide.BUY else self.market.bid
 
     def is_marketable(self, order: Order) -> bool:
         """True if ``order`` would take liquidity now."""
@@ -114,7 +113,7 @@ class ImpactBook:
     def _base(self, side: OrderSide) -> Decimal:
         """The side's touch moved by the permanent impact only (where displacement counts from)."""
         source = self._source
-        return _scaled(source.ask if side is _BUY else source.bid, self._liquidity.factor)
+        return _scaled(source.ask if side is OrderSide.BUY else source.bid, self._liquidity.factor)
 
     def _price(self, side: OrderSide, base: Decimal, displacement: float) -> Decimal:
         raw = base * Decimal(repr(1.0 + side.sign * displacement))
@@ -126,7 +125,7 @@ class ImpactBook:
         the quantity and price of each taker fill, in order."""
         order = record.order
         side = order.side
-        slot = 0 if side is _BUY else 1
+        slot = 0 if side is OrderSide.BUY else 1
         base = self._base(side)
         limit = order.limit_price
         reach = None if limit is None else float(side.sign * (limit / base - 1))
@@ -141,9 +140,9 @@ class ImpactBook:
             average = self._liquidity.average(slot, float(done), float(done + size))
             price = self._price(side, base, average)
             # Never better than the touch the taker saw, never beyond its limit.
-            price = max(price, touch) if side is _BUY else min(price, touch)
+            price = max(price, touch) if side is OrderSide.BUY else min(price, touch)
             if limit is not None:
-                price = min(price, limit) if side is _BUY else max(price, limit)
+                price = min(price, limit) if side is OrderSide.BUY else max(price, limit)
             fills.append((size, price))
             done += size
         if done > 0:
@@ -154,11 +153,11 @@ class ImpactBook:
     def sweep_price(self, side: OrderSide, quantity: Decimal) -> Decimal:
         """The average price of taking ``quantity`` now through the latent book, shown depth or not
         (what an unfilled remainder would cost to finish); ``quantity`` must be positive."""
-        slot = 0 if side is _BUY else 1
+        slot = 0 if side is OrderSide.BUY else 1
         average = self._liquidity.average(slot, 0.0, float(quantity))
         price = self._price(side, self._base(side), average)
         touch = self.touch(side)
-        return max(price, touch) if side is _BUY else min(price, touch)
+        return max(price, touch) if side is OrderSide.BUY else min(price, touch)
 
     def rest(self, record: OrderRecord) -> None:
         """Put an open limit order in the book, behind the queue at its price."""

@@ -41,8 +41,6 @@ from gateways.simulated.prices import MarketStep
 
 __all__ = ["QueueBook", "QueuePosition"]
 
-_BUY = OrderSide.BUY
-
 
 @attrs.define
 class QueuePosition:
@@ -88,7 +86,7 @@ class QueueBook:
         """Put ``record`` in the book behind the queue at its price (see the module docstring)."""
         order = record.order
         assert order.limit_price is not None  # only limit orders rest
-        touch = market.bid if order.side is _BUY else market.ask
+        touch = market.bid if order.side is OrderSide.BUY else market.ask
         improves = (order.limit_price - touch) * order.side.sign > 0
         # Draw for every order, so one order's outcome does not shift the next one's draw.
         draw = self._rng.uniform(0.5, 1.5)
@@ -120,10 +118,10 @@ class QueueBook:
     ) -> float:
         price = float(position.record.order.limit_price or 0)
         # The share of the step's range at or beyond the order's price (for a buy: at or below).
-        beyond = price - low if side is _BUY else high - price
+        beyond = price - low if side is OrderSide.BUY else high - price
         # A step that traded at one price: all of it or none.
         share = min(max(beyond / (high - low), 0.0), 1.0) if high > low else float(beyond >= 0)
-        moved_away = last > price if side is _BUY else last < price
+        moved_away = last > price if side is OrderSide.BUY else last < price
         if moved_away:
             share *= 1.0 - self._adverse
         return volume * share

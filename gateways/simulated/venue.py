@@ -72,8 +72,6 @@ _KIND_CODES = {kind: index << _OUTCOME_BITS for index, kind in enumerate(REQUEST
 assert _OUTCOMES[0] is RequestOutcome.OK
 assert len(_OUTCOMES) <= 1 << _OUTCOME_BITS
 assert len(REQUEST_KINDS) << _OUTCOME_BITS <= 256
-# Enum members read per order, as module names (see engine/_enums.py).
-_OK, _ACK_DROPPED = RequestOutcome.OK, RequestOutcome.ACK_DROPPED
 
 
 def _participation(value: Any) -> Decimal:
@@ -408,9 +406,9 @@ class SimulatedVenue:
         self._request_times.append(arrived)
         self._request_ids.append(client_order_id)
         self._request_codes.append(
-            _KIND_CODES[kind] | (0 if outcome is _OK else _OUTCOME_CODES[outcome])
+            _KIND_CODES[kind] | (0 if outcome is RequestOutcome.OK else _OUTCOME_CODES[outcome])
         )
-        return result, error, outcome is _ACK_DROPPED
+        return result, error, outcome is RequestOutcome.ACK_DROPPED
 
 
 def _holds_only(raised: BaseException, error: BaseException | None) -> bool:

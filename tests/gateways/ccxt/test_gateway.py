@@ -355,7 +355,8 @@ async def test_an_order_the_venue_took_before_answering_429_still_reports_its_fi
     take = fake.create_order
 
     async def take_then_429(*arguments: Any, params: dict[str, Any]) -> None:
-        await take(*arguments, params)  # the venue holds the order ...
+        symbol, kind, side, amount, price = arguments
+        await take(symbol, kind, side, amount, price, params)  # the venue holds the order ...
         fake.on_rest_response(429, "Too Many Requests", "u", "POST", {"Retry-After": "1"}, "{}", {}, None)
         raise ccxt.DDoSProtection("binance 429 Too Many Requests")  # ... and still answers 429
 
