@@ -11,22 +11,30 @@ A pass, once the streams are subscribed again (so anything after it arrives by s
 
 Everything goes through the ``OrderTracker``, which dedupes fills by trade id and ends each order
 once, so a pass can overlap the stream, or another pass, and nothing is counted twice. A pass that
-fails part-way raises the ``GatewayError`` that stopped it; the next pass starts over.
+fails part-way raises the ``GatewayError`` that stopped it; the next pass starts over. A malformed
+record in an answer (a missing price, a number that is none) is skipped, logged and counted
+(``malformed``), as the stream consumers do: one bad record never stops the gateway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
+import structlog
 
-from engine.errors import UnknownOrderError
+from engine.errors import InvalidInputError, UnknownOrderError
 from gateways.ccxt.calls import VenueCalls
 from gateways.ccxt.markets import SymbolNames
 from gateways.ccxt.tracker import OrderTracker
-from gateways.ccxt.translation import OrderSeen, order_seen, trade_seen
+from gateways.ccxt.translation import FillSeen, OrderSeen, order_seen, trade_seen
 
 __all__ = ["ReconcileStatistics", "Reconciler"]
+
+_log = structlog.get_logger("gateways.ccxt").bind(part="reconcile")
+#: What reading a malformed venue record raises.
+_MALFORMED = (InvalidInputError, KeyError, TypeError, ValueError, AttributeError)
 
 #: How far back (ms) before the last trade seen the trade query starts: venues stamp trades in ms.
 _OVERLAP_MS = 1_000
@@ -42,6 +50,7 @@ class ReconcileStatistics:
     passes: int
     orders_checked: int
     trades_read: int
+    malformed: int = 0  # records skipped because they could not be read
 
 
 class Reconciler:
@@ -52,11 +61,34 @@ class Reconciler:
         self._names = names
         self._tracker = tracker
         self._start_ms = start_ms
-        self._passes = self._orders_checked = self._trades_read = 0
+        self._passes = self._orders_checked = self._trades_read = self._malformed = 0
 
     def statistics(self) -> ReconcileStatistics:
         """Counts of the passes so far."""
-        return ReconcileStatistics(self._passes, self._orders_checked, self._trades_read)
+        return ReconcileStatistics(self._passes, self._orders_checked, self._trades_read, self._malformed)
+
+    def _order(self, order: Mapping[str, Any], symbol: str, what: str) -> OrderSeen | None:
+        """``order`` read, or ``None`` (logged and counted) if it is malformed."""
+        try:
+            return order_seen(order, self._names.ours)
+        except _MALFORMED as error:
+            self._skip(order, symbol, what, error)
+            return None
+
+    def _trade(self, trade: Mapping[str, Any], symbol: str) -> FillSeen | None:
+        """``trade`` read, or ``None`` (logged and counted) if it is malformed."""
+        try:
+            return trade_seen(trade, self._names.ours)
+        except _MALFORMED as error:
+            self._skip(trade, symbol, "trade", error)
+            return None
+
+    def _skip(self, record: Any, symbol: str, what: str, error: Exception) -> None:
+        self._malformed += 1
+        record_id = record.get("id") if isinstance(record, Mapping) else None
+        _log.bind(symbol=symbol, record=what, record_id=record_id).warning(
+            "malformed venue record skipped", error=f"{type(error).__name__}: {error}"[:300]
+        )
 
     async def run_pass(self, also_symbols: Iterable[str] = ()) -> None:
         """One full pass over the symbols in play (and ``also_symbols``)."""
@@ -65,7 +97,9 @@ class Reconciler:
         open_ids: set[str] = set()
         for symbol in symbols:
             for order in await self._calls.fetch_open_orders(self._names.venue(symbol)):
-                seen = order_seen(order, self._names.ours)
+                seen = self._order(order, symbol, "open order")
+                if seen is None:
+                    continue
                 if seen.client_order_id is not None:
                     open_ids.add(seen.client_order_id)
                 tracker.order_seen(seen)
@@ -89,7 +123,9 @@ class Reconciler:
             order = await self._calls.fetch_order(client_order_id, self._names.venue(symbol))
         except UnknownOrderError:
             return None  # its submit is still unresolved: the queue settles it by its own look-up
-        seen = order_seen({**order, "clientOrderId": client_order_id}, self._names.ours)
+        seen = self._order({**order, "clientOrderId": client_order_id}, symbol, "order")
+        if seen is None:
+            return None  # unreadable: the next pass asks again
         if seen.venue_order_id is not None:
             self._tracker.acknowledged(client_order_id, seen.venue_order_id)
         if fold:
@@ -105,7 +141,9 @@ class Reconciler:
             self._trades_read += len(trades)
             newest = since
             for trade in trades:
-                fill = trade_seen(trade, self._names.ours)
+                fill = self._trade(trade, symbol)
+                if fill is None:
+                    continue
                 self._tracker.fill_seen(fill)
                 if fill.timestamp_ms is not None:
                     newest = max(newest, fill.timestamp_ms)

@@ -75,6 +75,35 @@ async def test_fills_and_a_cancel_missed_by_a_dropped_stream_come_from_rest_once
         assert fake.authenticated >= 2  # subscribed again before asking REST
 
 
+async def test_malformed_venue_records_in_a_pass_are_skipped_and_counted_and_the_rest_still_counts() -> None:
+    fake = FakeExchange()
+    read_trades, read_open_orders = fake.fetch_my_trades, fake.fetch_open_orders
+
+    async def trades_with_a_bad_one(symbol: str, since: int | None, limit: int) -> list[dict[str, Any]]:
+        bad = {"symbol": symbol, "id": "bad", "amount": 1.0, "price": None, "order": "1", "timestamp": 1}
+        return [bad, *await read_trades(symbol, since, limit)]
+
+    async def open_orders_with_a_bad_one(symbol: str) -> list[dict[str, Any]]:
+        bad = {"symbol": symbol, "id": "77", "clientOrderId": "x", "status": "open", "filled": "lots"}
+        return [bad, *await read_open_orders(symbol)]
+
+    fake.fetch_my_trades = trades_with_a_bad_one  # type: ignore[method-assign]  # the venue answers
+    fake.fetch_open_orders = open_orders_with_a_bad_one  # type: ignore[method-assign]  # a bad record
+    async with open_gateway(fake) as gateway:
+        order = Order(symbol="BTC/USDT", side="buy", quantity="1", order_type="limit", limit_price="99")
+        await gateway.submit_order(order)
+        fake.mute_streams()
+        fake.fill(order.client_order_id, 0.5, 99.0)  # missed by the stream
+        fake.cancel(order.client_order_id)  # missed
+        fake.drop_streams()
+        fake.mute_streams(False)
+        events = await events_until(gateway, OrderCancelled, order.client_order_id)
+        assert fills_of(events) == [("1", Decimal("0.5"))]
+        statistics = gateway.statistics()
+        assert statistics.reconcile.malformed >= 2  # the open order and the trade, each pass
+        assert statistics.reconcile_failures == 0
+
+
 async def test_a_socket_that_closed_while_no_call_was_pending_is_noticed_and_reconciled() -> None:
     fake = FakeExchange()
     fake.clients = {"ws-api": object()}
