@@ -1,11 +1,12 @@
 """One REST request, start to end: limits, key and signature, the route, wire faults, headers.
 
 ``endpoint(handler, weight=..., signed=..., order=...)`` makes a Starlette endpoint of a route
-handler ``async (exchange, params) -> JSON``. In order: the rate limiter counts the request (429 /
-418 answers), a signed endpoint checks the API key, ``timestamp``/``recvWindow`` and the signature,
-then the handler runs. A ``BinanceError`` from any step becomes Binance's error body and nothing
-of the request reaches the venue. After a signed handler ran, the wire faults may drop its
-answer, answer 5xx, or answer late. Every answer carries the usage headers.
+handler ``async (exchange, params) -> JSON``. In order: the rate limiter counts the request's weight
+(429 / 418 answers), a signed endpoint checks the API key, ``timestamp``/``recvWindow`` and the
+signature, a new order is counted in the account's order windows (429), then the handler runs.
+A ``BinanceError`` from any step becomes Binance's error body and nothing of the request reaches
+the venue. After a signed handler ran, the wire faults may drop its answer, answer 5xx, or answer
+late. Every answer carries the usage headers.
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ def endpoint(
         try:
             params = Params.parse(query, body)
             cost = weight(params) if callable(weight) else weight
-            exchange.limiter.admit(cost, order, anyio.current_time())
+            exchange.limiter.admit(cost, False, anyio.current_time())
             if signed:
                 credentials = exchange.credentials
                 credentials.check_key(request.headers.get("X-MBX-APIKEY"))
                 credentials.check_signed(params, rest_payload(query, body), exchange.clock.now_ms())
+            if order:  # the account's order count: only a request the account signed uses it
+                exchange.limiter.admit_order(anyio.current_time())
             result = await handler(exchange, params)
         except BinanceError as error:
             return _error_response(exchange, error, order)

@@ -187,10 +187,11 @@ def orders_limit(limit: int, interval: str, retry_after: int) -> BinanceError:
     )
 
 
-def venue_limited(retry_after: float) -> BinanceError:
-    """-1015 with HTTP 429: the simulated venue's own rate limit refused the request."""
+def venue_limited(retry_after: float, *, new_order: bool) -> BinanceError:
+    """HTTP 429: the simulated venue's own rate limit refused the request: -1015 (too many new
+    orders) for a new order, -1003 (too many requests) for anything else, as Binance answers."""
     return BinanceError(
-        429, -1015, "Too many requests; the venue's own limit was reached.",
+        429, -1015 if new_order else -1003, "Too many requests; the venue's own limit was reached.",
         retry_after=max(1, math.ceil(retry_after)),
     )
 

@@ -4,7 +4,10 @@ Three counters, each over a fixed window (not a rolling one; the shape Binance p
 
 - request weight per minute (default 6,000): every REST request adds its endpoint's weight,
   also a refused one;
-- orders per 10 seconds (default 50) and per day (default 160,000): every new order admitted.
+- orders per 10 seconds (default 50) and per day (default 160,000): every new order admitted,
+  counted per account as Binance does: only once its key and signature are good (``admit_order``),
+  so a client without the key cannot use up the account's orders; weight is counted per IP, for
+  every request (``admit``).
 
 A request that would pass a limit is refused with HTTP 429, ``Retry-After`` (seconds to the end of
 the full window) and -1003 (weight) or -1015 (orders); nothing of it reaches the venue. A client
@@ -166,8 +169,15 @@ class RequestLimiter:
             raise self._refuse(
                 weight_limit(limits.request_weight_per_minute, self._weight.retry_after(now)), now
             )
-        if not is_order:
-            return
+        if is_order:
+            self.admit_order(now)
+
+    def admit_order(self, now: float) -> None:
+        """Count one new order at ``now`` (its request's weight already counted by ``admit``);
+        raise the 429 or 418 answer if the order windows are full."""
+        for window in (self._orders_10s, self._orders_day):
+            window.roll(now)
+        limits = self.limits
         if self._orders_10s.count >= limits.orders_per_10s:
             raise self._refuse(
                 orders_limit(limits.orders_per_10s, "TEN_SECONDS", self._orders_10s.retry_after(now)), now

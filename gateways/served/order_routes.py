@@ -153,7 +153,7 @@ async def new_order(exchange: PaperExchange, params: Params) -> object:
         raise duplicate_order() from None
     except RateLimitedError as error:
         ledger.release(entry)
-        raise venue_limited(error.retry_after) from None
+        raise venue_limited(error.retry_after, new_order=True) from None
     except OrderRejectedError as error:
         ledger.release(entry)
         raise rejected(error.reason) from None
@@ -200,7 +200,7 @@ async def _refresh(exchange: PaperExchange, entry: OrderEntry) -> None:
     except UnknownOrderError:
         return
     except RateLimitedError as error:
-        raise venue_limited(error.retry_after) from None
+        raise venue_limited(error.retry_after, new_order=False) from None
     except GatewayError:
         raise status_unknown() from None
     exchange.ledger.absorb(snapshot)
@@ -249,7 +249,7 @@ async def cancel_order(exchange: PaperExchange, params: Params) -> object:
     except UnknownOrderError:
         raise unknown_order() from None
     except RateLimitedError as error:
-        raise venue_limited(error.retry_after) from None
+        raise venue_limited(error.retry_after, new_order=False) from None
     except GatewayError:
         raise status_unknown() from None
     # The venue cancelled the order: should the look-up fail, answer what the ledger knows.

@@ -113,6 +113,64 @@ def test_a_served_venue_with_its_own_limits_answers_429_when_they_refuse() -> No
     run_served(scenario, venue)
 
 
+def test_requests_without_a_good_key_or_signature_use_no_order_count_of_the_account() -> None:
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        for number in range(4):  # twice the order window, none signed by the account
+            unsigned = signed_query(served, _order(number)).rsplit("&signature=", 1)[0]
+            status, headers, _ = await raw_request(
+                served, "POST", "/api/v3/order", body=f"{unsigned}&signature={'0' * 64}",
+                api_key=served.api_key,
+            )
+            assert status == 400
+            status, _, _ = await raw_request(
+                served, "POST", "/api/v3/order", body=signed_query(served, _order(number)),
+                api_key="not-the-key",
+            )
+            assert status == 401
+        assert served.statistics().limits.orders_10s == 0
+        for number in range(2):  # the account's own orders: its window is whole
+            status, headers, body = await raw_request(
+                served, "POST", "/api/v3/order", body=signed_query(served, _order(10 + number)),
+                api_key=served.api_key,
+            )
+            assert status == 200, body
+            assert headers["x-mbx-order-count-10s"] == str(number + 1)
+        status, _, body = await raw_request(
+            served, "POST", "/api/v3/order", body=signed_query(served, _order(12)), api_key=served.api_key
+        )
+        assert (status, body["code"]) == (429, -1015)
+        assert served.statistics().limits.used_weight == 11  # weight counts every request (per IP)
+
+    run_served(scenario, limits=BinanceLimits(orders_per_10s=2, align_to_clock=False))
+
+
+def test_the_venue_s_own_limit_answers_1015_for_a_new_order_and_1003_for_a_look_up() -> None:
+    from gateways.simulated import VenueRateLimit
+    from tests.gateways.served.harness import quiet_venue
+
+    async def scenario(served: ServedEndpoints, clients: Clients) -> None:
+        placed = {**_order(1), "newOrderRespType": "ACK"}
+        status, _, body = await raw_request(
+            served, "POST", "/api/v3/order", body=signed_query(served, placed), api_key=served.api_key
+        )
+        assert status == 200, body
+        status, _, body = await raw_request(
+            served, "POST", "/api/v3/order", body=signed_query(served, _order(2)), api_key=served.api_key
+        )
+        assert (status, body["code"]) == (429, -1015)
+        look_up = {"symbol": "AAPLUSDT", "origClientOrderId": "lim-1"}
+        for method in ("GET", "DELETE"):
+            status, headers, body = await raw_request(
+                served, method, "/api/v3/order", signed_query(served, look_up), api_key=served.api_key
+            )
+            assert (status, body["code"]) == (429, -1003), method
+            assert int(headers["retry-after"]) >= 1
+        assert served.exchange.venue.statistics().open_orders == 1  # the cancel never reached it
+
+    weights = {"submit": 1, "cancel": 1, "get_order": 1}
+    run_served(scenario, quiet_venue(rate_limits=[VenueRateLimit(limit=1, period=60.0, weights=weights)]))
+
+
 def test_windows_follow_the_wall_clock_as_binance_s_do() -> None:
     from gateways.served.errors import BinanceError
     from gateways.served.limits import RequestLimiter
