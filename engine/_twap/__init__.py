@@ -16,6 +16,7 @@ them, and below the executor and the engine that start it):
 
 - ``parts``: what every parent of one engine runs on;
 - ``runner``: the task of one parent: its schedule, its deadline, its report;
+- ``twap_handle``: ``TWAPHandle``, a parent as the engine hands it back (status, wait, cancel);
 - ``pace``: a running parent's schedule decisions (POV sizes, adaptive crossing, the completion
   window), from ``engine/_schedules/``;
 - ``pricing``: the limit price of each slice style;
