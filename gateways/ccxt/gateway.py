@@ -39,6 +39,7 @@ from engine.errors import (
     UnknownSymbolError,
 )
 from engine.events import ExecutionEvent, OrderAck, OrderSnapshot
+from engine.fields import whole_number
 from engine.instruments import Instrument
 from engine.market import Quote
 from engine.orders import Order, OrderSide
@@ -114,11 +115,13 @@ class CcxtGateway:
     ) -> None:
         if not isinstance(settings, CcxtSettings):
             raise InvalidInputError("settings", settings, "expected CcxtSettings")
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise InvalidInputError("backoff", backoff, "expected a Backoff")
         self._settings = settings
         self._names = SymbolNames(aliases)
         self._exchange_factory = exchange_factory
         self._backoff = backoff or Backoff()
-        self._report_drop_after = report_drop_after
+        self._report_drop_after = whole_number(report_drop_after, "report_drop_after", minimum=1)
         self._rule = client_id_rule(settings.exchange_id)
         self._usage = VenueUsage(header_limits)
         self._headers = ResponseHeaders(self._usage.observe)

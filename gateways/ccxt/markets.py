@@ -69,6 +69,15 @@ class SymbolNames:
     (ours -> the venue's, e.g. ``{"AAPL": "AAPL/USDT"}``), which then also limit the instruments."""
 
     def __init__(self, aliases: Mapping[str, str] | None = None) -> None:
+        if aliases is not None and not isinstance(aliases, Mapping):
+            raise InvalidInputError("aliases", aliases, "expected a mapping of our symbol to the venue's")
+        for ours, venue in (aliases or {}).items():
+            if not isinstance(ours, str) or not ours:
+                raise InvalidInputError("aliases", ours, "expected our symbol: a non-empty string")
+            if not isinstance(venue, str) or not venue:
+                raise InvalidInputError(
+                    f"aliases.{ours}", venue, "expected the venue's symbol: a non-empty string"
+                )
         self._to_venue = dict(aliases or {})
         self._to_ours = {venue: ours for ours, venue in self._to_venue.items()}
         if len(self._to_ours) != len(self._to_venue):

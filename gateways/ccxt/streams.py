@@ -29,6 +29,7 @@ import anyio.abc
 import structlog
 
 from engine.errors import GatewayError
+from engine.fields import finite_number
 from gateways.ccxt.journal import EventJournal
 from gateways.ccxt.reconcile import Reconciler
 
@@ -38,11 +39,14 @@ _log = structlog.get_logger("gateways.ccxt")
 
 
 class Backoff:
-    """Exponential back-off: ``first`` seconds, doubling, at most ``max_delay``."""
+    """Exponential back-off: ``first`` seconds, doubling, at most ``max_delay``.
+
+    Both are finite numbers of seconds, ``first`` above 0 and ``max_delay`` at least ``first``
+    (else ``InvalidInputError`` naming the field and the value)."""
 
     def __init__(self, first: float = 0.05, max_delay: float = 5.0) -> None:
-        self._first = first
-        self._max = max_delay
+        self._first = finite_number(first, "first", above=0.0)
+        self._max = finite_number(max_delay, "max_delay", minimum=self._first)
 
     def delay(self, attempt: int) -> float:
         """The wait before attempt ``attempt`` (0 for the first try)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -29,7 +30,7 @@ from engine import (
     UnknownOrderError,
     UnknownSymbolError,
 )
-from gateways.ccxt import CcxtGateway, CcxtSettings
+from gateways.ccxt import Backoff, CcxtGateway, CcxtSettings
 from gateways.ccxt import gateway as gateway_module
 from gateways.ccxt.journal import EventJournal
 from gateways.ccxt.streams import StreamConsumer
@@ -217,6 +218,47 @@ def test_an_unknown_exchange_id_is_refused_naming_it() -> None:
         CcxtSettings("binanse", "key", "secret")
     assert caught.value.field == "exchange_id"
     assert caught.value.value == "binanse"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "value"),
+    [
+        ({"first": math.nan}, "first", math.nan),
+        ({"first": -1.0}, "first", -1.0),
+        ({"first": 0}, "first", 0),
+        ({"first": "x"}, "first", "x"),
+        ({"max_delay": math.inf}, "max_delay", math.inf),
+        ({"first": 2.0, "max_delay": 1.0}, "max_delay", 1.0),
+    ],
+)
+def test_a_backoff_that_is_not_a_finite_positive_delay_is_refused_naming_it(
+    arguments: dict[str, Any], field: str, value: object
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        Backoff(**arguments)
+    assert (caught.value.field, repr(caught.value.value)) == (field, repr(value))  # repr: NaN too
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "3", 2.5, None])
+def test_report_drop_after_must_be_a_whole_number_of_passes_from_one(value: object) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        CcxtGateway(SETTINGS, report_drop_after=value)  # type: ignore[arg-type]  # a caller's bad input
+    assert (caught.value.field, caught.value.value) == ("report_drop_after", value)
+
+
+@pytest.mark.parametrize(
+    ("aliases", "field", "value"),
+    [
+        ({"AAPL": 5}, "aliases.AAPL", 5),
+        ({"AAPL": ""}, "aliases.AAPL", ""),
+        ({7: "AAPL/USDT"}, "aliases", 7),
+        (["AAPL"], "aliases", ["AAPL"]),
+    ],
+)
+def test_aliases_must_name_symbols_with_strings(aliases: Any, field: str, value: object) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        CcxtGateway(SETTINGS, aliases=aliases)
+    assert (caught.value.field, caught.value.value) == (field, value)
 
 
 def test_keys_are_never_shown() -> None:
