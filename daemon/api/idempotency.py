@@ -1,0 +1,45 @@
+"""The ``Idempotency-Key`` header of the POSTs: a retried request never makes a second parent.
+
+The key goes to the trading service with the request: the same key with the same body returns
+the first result; with another body it is refused (422). Keys are 1 to 200 printable ASCII
+characters; the quoted form of the IETF draft (``Idempotency-Key: "abc"``) is accepted too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from engine.errors import InvalidInputError
+
+__all__ = ["IdempotencyKey", "idempotency_key"]
+
+MAX_KEY_LENGTH = 200
+
+
+def idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string (a UUID, say): a retry with the same key and body "
+            "returns the first result instead of making a second parent.",
+            max_length=MAX_KEY_LENGTH + 2,
+        ),
+    ] = None,
+) -> str | None:
+    """The header's key without its quotes, or None; a malformed key is a 422 naming the header."""
+    if idempotency_key is None:
+        return None
+    key = idempotency_key.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
+        raise InvalidInputError(
+            "Idempotency-Key", idempotency_key, f"expected 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+        )
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
