@@ -9,10 +9,12 @@
             async for event in events: ...
 
 The service owns an ``ExecutionEngine`` on the gateway it is given (wrapped so that every child is
-journaled before it leaves), the journal when one is given, and a task group with one watcher per
-parent. It opens neither the venue nor anything global: the caller opens the gateway. Leaving the
-``async with`` stops taking requests and leaves the engine, which cancels the resting children;
-the parents stay open in the journal, so the next start resumes them as after a crash.
+journaled before it leaves) and a task group with one watcher per parent; it writes to the journal
+it is given. It opens neither the venue, nor the journal, nor anything global: the caller does.
+Entering recovers what the journal holds open (``daemon.recovery``) before taking requests.
+Leaving the ``async with`` stops taking requests and leaves the engine, which cancels the resting
+children; unfinished parents stay open in the journal, so the next start resumes them as after a
+crash.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import attrs
 import structlog
 
-from daemon.errors import IdempotencyKeyReusedError, ServiceClosedError, UnknownParentError
+from daemon.book import ParentBook
+from daemon.errors import ServiceClosedError, UnknownParentError
+from daemon.journal import Journal
 from daemon.journaling_gateway import JournalingGateway
 from daemon.measures import LatencyRecorder, SendWindows
 from daemon.parents import ParentRecord
 from daemon.progress import ProgressBroadcaster, Subscription
 from daemon.rebalance import plan_rebalance
+from daemon.recovery import ParentPlan, RecoveryReport, plan_recovery
 from daemon.views import (
     FillView,
     ParentView,
@@ -65,50 +71,56 @@ _log = structlog.get_logger("daemon.service")
 class TradingService:
     """Runs TWAP parents and rebalances on one venue; see the module docstring.
 
-    ``max_orders_per_minute``, ``limits`` and ``queue_options`` configure the engine's queue;
-    ``run_prefix`` (at most 6 id characters) starts every parent and child id of this run, so ids
-    never repeat across restarts; ``progress_interval`` is how often working parents report
-    progress on the stream.
+    ``journal`` (an open ``Journal``) makes it durable: its run's prefix starts every id this run
+    makes, so ids never repeat across restarts, and its venue and account must match ``venue`` and
+    ``account`` for recovery to touch a parent. ``max_orders_per_minute``, ``limits`` and
+    ``queue_options`` configure the engine's queue; ``progress_interval`` is how often working
+    parents report progress on the stream; ``settle_timeout`` bounds how long recovery waits for
+    one child to end at the venue.
     """
 
     def __init__(
         self,
         gateway: TradingGateway,
         *,
+        journal: Journal | None = None,
+        venue: str = "venue",
+        account: str = "default",
         max_orders_per_minute: int | None = None,
         limits: Sequence[RateLimit] = (),
         queue_options: Mapping[str, Any] | None = None,
-        run_prefix: str = "",
         progress_interval: float = 2.0,
+        settle_timeout: float = 30.0,
     ) -> None:
         all_limits = list(limits)
         if max_orders_per_minute is not None:
             all_limits.insert(0, RateLimit(max_orders_per_minute, 60.0))
-        self._journal_latency = LatencyRecorder()
+        run_prefix = journal.run.prefix if journal is not None and journal.run is not None else ""
+        self._journal = journal
+        self._venue = venue
+        self._account = account
+        self._settle_timeout = settle_timeout
         self._lateness = LatencyRecorder()
+        self._journal_latency = journal.latency if journal is not None else LatencyRecorder()
         self._windows = SendWindows(all_limits)
-        self._gateway = JournalingGateway(gateway, None, observer=self._observe, windows=self._windows)
+        self._gateway = JournalingGateway(gateway, journal, observer=self._observe, windows=self._windows)
         self._engine = ExecutionEngine(
-            self._gateway,
-            limits=all_limits,
-            id_prefix=f"{run_prefix}C",
-            queue_options=queue_options,
+            self._gateway, limits=all_limits, id_prefix=f"{run_prefix}C", queue_options=queue_options
         )
         self._parent_ids = ClientOrderIdGenerator(f"{run_prefix}P")
         self._rebalance_ids = ClientOrderIdGenerator(f"{run_prefix}R")
         self._progress_interval = progress_interval
-        self._parents: dict[str, ParentRecord] = {}
-        self._segments: dict[str, ParentRecord] = {}  # engine parent id -> the parent it works for
-        self._idempotency: dict[str, tuple[str, dict[str, Any], Any]] = {}
+        self._book = ParentBook(journal)
         self._broadcaster = ProgressBroadcaster()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._progress_scope = anyio.CancelScope()
         self._stack: AsyncExitStack | None = None
         self._accepting = False
         self._closing = False
+        self.recovery: RecoveryReport | None = None
 
     def __repr__(self) -> str:
-        return f"<TradingService parents={len(self._parents)} accepting={self._accepting}>"
+        return f"<TradingService parents={len(self._book.records)} accepting={self._accepting}>"
 
     # --- lifetime --------------------------------------------------------------------------------
 
@@ -119,7 +131,11 @@ class TradingService:
             await stack.enter_async_context(self._engine)
             self._task_group = await stack.enter_async_context(anyio.create_task_group())
             self._task_group.start_soon(self._report_progress)
+            if self._journal is not None:
+                await self._recover(self._journal)
         except BaseException:
+            self._closing = True
+            self._progress_scope.cancel()
             await stack.__aexit__(None, None, None)
             raise
         self._stack = stack
@@ -134,7 +150,7 @@ class TradingService:
         self._closing = True
         # Every running parent stops its slices and cancels its resting children; the watchers
         # end once they are final, then the engine closes. The parents stay open in the journal.
-        for record in self._parents.values():
+        for record in self._book.records.values():
             if record.handle is not None:
                 record.handle.cancel()
         self._progress_scope.cancel()
@@ -158,7 +174,7 @@ class TradingService:
     # --- requests --------------------------------------------------------------------------------
 
     async def submit_twap(self, request: TwapRequest, *, idempotency_key: str | None = None) -> ParentView:
-        """Start one TWAP parent; it is recorded before this returns.
+        """Start one TWAP parent; it is journaled before this returns.
 
         A repeated ``idempotency_key`` with the same request returns the first parent (as it is
         now); with another request it raises ``IdempotencyKeyReusedError``. An unknown symbol or
@@ -167,20 +183,16 @@ class TradingService:
         if not isinstance(request, TwapRequest):
             raise InvalidInputError("request", request, "expected a TwapRequest")
         body = request.to_dict()
-        first = self._first_result(idempotency_key, "twap", body)
-        if first is not None:
+        first = self._book.first_result(idempotency_key, "twap", body)
+        if isinstance(first, str):
             return self.get_parent_nowait(first)
         self._check_accepting()
         self._gateway.instrument(request.symbol)  # an unknown symbol is refused before anything
-        record = self._new_parent(request)
-        if idempotency_key is not None:
-            self._idempotency[idempotency_key] = ("twap", body, record.parent_id)
+        record = self._book.add(self._parent_ids.next_id(), request, key=idempotency_key, body=body)
         try:
             await self._start_segment(record, request.quantity, request.num_slices, request.interval_seconds)
         except BaseException:
-            self._parents.pop(record.parent_id, None)
-            if idempotency_key is not None:
-                self._idempotency.pop(idempotency_key, None)
+            self._book.discard(record, idempotency_key)
             raise
         view = record.view()
         self._publish("parent_created", record, view)
@@ -196,20 +208,16 @@ class TradingService:
         if not isinstance(request, RebalanceRequest):
             raise InvalidInputError("request", request, "expected a RebalanceRequest")
         body = request.to_dict()
-        first = self._first_result(idempotency_key, "rebalance", body)
-        if first is not None:
-            assert isinstance(first, RebalanceView)
+        first = self._book.first_result(idempotency_key, "rebalance", body)
+        if isinstance(first, RebalanceView):
             return first
         if not request.dry_run:
             self._check_accepting()
-        rebalance_id = self._rebalance_ids.next_id()
-        view = await plan_rebalance(self._gateway, request, rebalance_id)
+        view = await plan_rebalance(self._gateway, request, self._rebalance_ids.next_id())
         if request.dry_run:
             return view
-        if idempotency_key is not None:
-            self._idempotency[idempotency_key] = ("rebalance", body, view)
         parent_ids = []
-        for trade in view.trades:
+        for number, trade in enumerate(view.trades):
             twap = TwapRequest(
                 symbol=trade.symbol,
                 side=trade.side,
@@ -219,23 +227,17 @@ class TradingService:
                 options=request.options,
                 on_restart=request.on_restart,
             )
-            parent_ids.append((await self.submit_twap(twap)).parent_id)
-        result = RebalanceView(
-            rebalance_id=view.rebalance_id,
-            dry_run=False,
-            trades=view.trades,
-            parent_ids=tuple(parent_ids),
-            portfolio_value=view.portfolio_value,
-            cash_before=view.cash_before,
-            cash_after=view.cash_after,
-        )
+            # Each parent has a key of its own, so a retried rebalance makes none twice.
+            key = None if idempotency_key is None else f"{idempotency_key}#{number}"
+            parent_ids.append((await self.submit_twap(twap, idempotency_key=key)).parent_id)
+        result = attrs.evolve(view, dry_run=False, parent_ids=tuple(parent_ids))
         if idempotency_key is not None:
-            self._idempotency[idempotency_key] = ("rebalance", body, result)
+            self._book.remember_rebalance(idempotency_key, body, result)
         return result
 
     async def list_parents(self) -> list[ParentView]:
-        """Every parent this service knows, oldest first."""
-        return [record.view() for record in self._parents.values()]
+        """Every parent this service knows (from the journal too), oldest first."""
+        return [record.view() for record in self._book.records.values()]
 
     async def get_parent(self, parent_id: str) -> ParentView:
         """One parent; raises ``UnknownParentError`` for an id the service does not know."""
@@ -249,6 +251,9 @@ class TradingService:
         """Stop the parent's new slices and cancel its resting children; a final parent is left as
         it is. Returns the parent's view (it turns ``cancelled`` once its children are final)."""
         record = self._record(parent_id)
+        if record.state == "held":
+            return record.view()
+        self._book.cancelling(record)
         record.request_cancel()
         return record.view()
 
@@ -264,7 +269,7 @@ class TradingService:
         """``statistics`` without awaiting."""
         queue = self._engine.queue.statistics()
         by_state: dict[str, int] = {}
-        for record in self._parents.values():
+        for record in self._book.records.values():
             state = record.state_name()
             by_state[state] = by_state.get(state, 0) + 1
         return ServiceStatistics(
@@ -281,7 +286,7 @@ class TradingService:
             parents_by_state=by_state,
             slice_lateness=self._lateness.summary(),
             journal_write_latency=self._journal_latency.summary(),
-            journal_enabled=False,
+            journal_enabled=self._journal is not None,
         )
 
     # --- internals -------------------------------------------------------------------------------
@@ -290,52 +295,69 @@ class TradingService:
         if not self._accepting or self._task_group is None:
             raise ServiceClosedError("the service is not taking new parents (not started, or shutting down)")
 
-    def _first_result(self, key: str | None, kind: str, body: dict[str, Any]) -> Any:
-        if key is None:
-            return None
-        if not isinstance(key, str) or not key or len(key) > 200:
-            raise InvalidInputError("idempotency_key", key, "expected 1 to 200 characters")
-        found = self._idempotency.get(key)
-        if found is None:
-            return None
-        first_kind, first_body, result = found
-        first_id = result if isinstance(result, str) else result.rebalance_id
-        if first_kind != kind or first_body != body:
-            raise IdempotencyKeyReusedError(key, first_id)
-        return result
-
     def _record(self, parent_id: str) -> ParentRecord:
-        record = self._parents.get(parent_id) if isinstance(parent_id, str) else None
+        record = self._book.records.get(parent_id) if isinstance(parent_id, str) else None
         if record is None:
             raise UnknownParentError(parent_id)
         return record
 
-    def _new_parent(self, request: TwapRequest) -> ParentRecord:
-        created = time.time()
-        record = ParentRecord(
-            parent_id=self._parent_ids.next_id(),
-            request=request,
-            created_at=created,
-            deadline_at=created + request.duration,
+    async def _recover(self, journal: Journal) -> None:
+        self._book.load()
+        report = await plan_recovery(
+            journal,
+            self._engine.queue,
+            venue=self._venue,
+            account=self._account,
+            settle_timeout=self._settle_timeout,
         )
-        self._parents[record.parent_id] = record
-        return record
+        self.recovery = report
+        for plan in report.parents:
+            await self._resume(self._book.records[plan.row.parent_id], plan)
+
+    async def _resume(self, record: ParentRecord, plan: ParentPlan) -> None:
+        log = _log.bind(parent_id=record.parent_id, action=plan.action, remaining=str(plan.remaining))
+        log.info("recovered parent")
+        if plan.action == "held":
+            self._book.settle(record, "held", plan.note)
+        elif plan.action == "done":
+            self._book.settle(record, "completed", "completed before the restart")
+        elif plan.action == "cancel":
+            self._book.settle(record, "cancelled", "cancelled on restart")
+        else:
+            slices, interval = (
+                (plan.num_slices, plan.interval_seconds) if plan.action == "resume" else (1, 1.0)
+            )
+            complete = plan.action == "complete"
+            try:
+                await self._start_segment(record, plan.remaining, slices, interval, complete=complete)
+            except InvalidInputError as error:
+                note = f"could not resume the remaining {plan.remaining}: {error}"
+                self._book.settle(record, "failed", note)
+        self._publish("parent_progress", record, record.view())
 
     async def _start_segment(
-        self, record: ParentRecord, quantity: Decimal, num_slices: int, interval_seconds: float
+        self,
+        record: ParentRecord,
+        quantity: Decimal,
+        num_slices: int,
+        interval_seconds: float,
+        *,
+        complete: bool = False,
     ) -> TWAPHandle:
         request = record.request
+        options = dict(request.options)
+        if complete:
+            options["style"] = "market"
         handle = await self._engine.start_twap(
             request.symbol,
             quantity,
             request.side,
             num_slices=num_slices,
             interval_seconds=interval_seconds,
-            **request.options,
+            **options,
         )
         # No await between the engine's answer and this: its first child leaves only after.
-        self._segments[handle.parent_id] = record
-        record.attach(handle)
+        self._book.attach(record, handle, quantity)
         assert self._task_group is not None
         self._task_group.start_soon(self._watch, record, handle, name=f"watch {record.parent_id}")
         return handle
@@ -347,24 +369,23 @@ class TradingService:
             report = await handle.wait()
         except EngineError as failure:
             error = failure
-        if self._closing:
+        if self._closing and record.filled < record.request.quantity:
             return  # stopped by the shutdown: the parent stays open for the next start
         if report is not None:
             for line in report.slices:
                 if line.sent_at is not None:
                     self._lateness.observe(line.sent_at - line.scheduled_at)
-        record.finish(report, error)
-        if report is not None:
             self._gateway.forget_children(
                 [cid for line in report.slices for cid in line.child_ids] + list(report.completion_child_ids)
             )
+        self._book.finish(record, report, error)
         _log.info("parent final", parent_id=record.parent_id, state=record.state_name())
         self._publish("parent_final", record, record.view())
 
     def _observe(self, event: ExecutionEvent) -> None:
         if not isinstance(event, OrderFilled):
             return
-        record = self._gateway.parent_of(event.client_order_id, self._segments)
+        record = self._gateway.parent_of(event.client_order_id, self._book.segments)
         if record is None:
             return
         record.add_fill(event.quantity, event.price)
@@ -393,6 +414,6 @@ class TradingService:
         with self._progress_scope:
             while True:
                 await anyio.sleep(self._progress_interval)
-                for record in list(self._parents.values()):
+                for record in list(self._book.records.values()):
                     if not record.is_final():
                         self._publish("parent_progress", record, record.view())

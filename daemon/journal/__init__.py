@@ -1,0 +1,15 @@
+"""The write-ahead journal: one SQLite file in WAL mode, with a lock file beside it.
+
+``schema`` holds the versioned schema and its migrations, ``lock`` the exclusive lock (two
+daemons never run on one journal), ``store`` the ``Journal`` that writes (each write its own
+committed transaction, timed) and reads, ``records`` the frozen rows it reads back. May import
+``engine`` and ``daemon.errors`` / ``daemon.views``; nothing else of the daemon.
+"""
+
+from __future__ import annotations
+
+from daemon.journal.records import ChildRow, FillRow, JournalSummary, ParentRow, RunRow
+from daemon.journal.schema import SCHEMA_VERSION
+from daemon.journal.store import Journal
+
+__all__ = ["SCHEMA_VERSION", "ChildRow", "FillRow", "Journal", "JournalSummary", "ParentRow", "RunRow"]
