@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=int, help="replace the scenario's seed")
     sweep.add_argument("--workers", type=int, help="local processes (default: one per CPU)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler instead")
+
+    from daemon.cli import add_commands  # the daemon's own commands, handed over below
+
+    add_commands(commands)
     return parser
 
 
@@ -88,6 +92,10 @@ def _logging(verbosity: int) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     arguments = _parser().parse_args(argv)
+    if arguments.command in ("daemon", "journal"):
+        from daemon.cli import run_command
+
+        return run_command(arguments)
     out = console if console is not None else Console(soft_wrap=False)
     if not out.is_terminal and console is None:
         out = Console(width=200, soft_wrap=False)
