@@ -12,7 +12,7 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 __all__ = [
     "CompletionPolicyName",
@@ -75,9 +75,20 @@ Side = Annotated[SideName, BeforeValidator(_lower)]
 Style = Annotated[SliceStyleName, BeforeValidator(_lower)]
 Policy = Annotated[CompletionPolicyName, BeforeValidator(_lower)]
 OnRestart = Annotated[RecoveryPolicyName, BeforeValidator(_lower)]
-Quantity = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
-Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
-Price = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+# A decimal as text: digits with an optional point and exponent ("100", "0.5", "1e3").
+DECIMAL_PATTERN = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+
+
+def _decimal(minimum: str) -> WithJsonSchema:
+    # pydantic documents a decimal as any string; say which strings and which numbers it takes.
+    number: dict[str, Any] = {"type": "number", minimum: 0, "maximum": float(MAX_AMOUNT)}
+    text = {"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["100", "0.25"]}
+    return WithJsonSchema({"anyOf": [number, text]}, mode="validation")
+
+
+Quantity = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False), _decimal("exclusiveMinimum")]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False), _decimal("minimum")]
+Price = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False), _decimal("exclusiveMinimum")]
 
 
 # Settings where ``null`` is a value of its own rather than "the default".
