@@ -173,8 +173,9 @@ def _plan(row: ParentRow, venue: str, account: str, unsettled: bool) -> ParentPl
     time_left = row.deadline_at - time.time()
     if request.on_restart is RecoveryPolicy.COMPLETE or time_left < 1.0:
         return ParentPlan(row=row, action="complete", remaining=remaining)
-    share_left = min(time_left / request.duration, 1.0)
-    slices = max(1, math.ceil(request.num_slices * share_left - 1e-9))
+    # Never stretched past the schedule's own length (a clock set back makes the deadline far).
+    time_left = min(time_left, request.duration)
+    slices = max(1, math.ceil(request.num_slices * time_left / request.duration - 1e-9))
     return ParentPlan(
         row=row, action="resume", remaining=remaining, num_slices=slices, interval_seconds=time_left / slices
     )
