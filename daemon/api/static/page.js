@@ -42,12 +42,37 @@ function showBoard() {
 
 // --- data ---------------------------------------------------------------------------------------
 
+function historyFromReport(view) {
+  // A parent first seen final: its filled line from the report's slices. Report times are on the
+  // engine's clock; its start is the parent's creation.
+  const report = view.report;
+  if (!report || !Array.isArray(report.slices)) return [[view.created_at, 0]];
+  const offset = view.created_at - report.started_at;
+  const points = [[view.created_at, 0]];
+  let filled = 0;
+  for (const line of report.slices) {
+    if (line.sent_at === null || line.sent_at === undefined) continue;
+    const at = line.sent_at + offset;
+    points.push([at, filled]);
+    filled += Number(line.filled_quantity);
+    points.push([at, filled]);
+  }
+  const end = report.ended_at + offset;
+  points.push([end, filled], [end, Number(view.filled)]);
+  return points;
+}
+
 function apply(view, at) {
   let entry = parents.get(view.parent_id);
   if (!entry) {
-    entry = { view, history: [[view.created_at, 0]] };
+    const history = view.is_final ? historyFromReport(view) : [[view.created_at, 0]];
+    entry = { view, history };
     parents.set(view.parent_id, entry);
   }
+  // Views can arrive out of order (a cancel's answer after the stream's final event): a parent
+  // never goes back from final, nor its filled quantity down.
+  const stale = (entry.view.is_final && !view.is_final) || Number(view.filled) < Number(entry.view.filled);
+  if (stale) return;
   entry.view = view;
   const filled = Number(view.filled);
   const last = entry.history[entry.history.length - 1];
