@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from decimal import Decimal
 
 import anyio
@@ -59,6 +60,7 @@ class RecoveryReport:
     children_unknown: int
     children_cancelled: int
     children_unsettled: int
+    children_by_status: tuple[tuple[str, int], ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Parents per action."""
@@ -140,6 +142,7 @@ async def plan_recovery(
         children_unknown=tally.unknown,
         children_cancelled=tally.cancelled,
         children_unsettled=tally.unsettled,
+        children_by_status=tuple(sorted(Counter(child.status for child in children).items())),
     )
     _log.info(
         "recovery planned",
@@ -147,6 +150,7 @@ async def plan_recovery(
         looked_up=tally.looked_up,
         unknown=tally.unknown,
         cancelled=tally.cancelled,
+        unsettled_children=dict(report.children_by_status),
     )
     for plan in plans:
         if plan.action == "held":

@@ -317,6 +317,8 @@ class TradingService:
     async def _resume(self, record: ParentRecord, plan: ParentPlan) -> None:
         log = _log.bind(parent_id=record.parent_id, action=plan.action, remaining=str(plan.remaining))
         log.info("recovered parent")
+        # The fills recovery folded in are in the plan's row, read after the children settled.
+        record.filled, record.notional = plan.row.filled, plan.row.notional
         if plan.action == "held":
             self._book.settle(record, "held", plan.note)
         elif plan.action == "done":

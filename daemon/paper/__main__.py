@@ -14,11 +14,18 @@ from pathlib import Path
 import anyio
 
 from daemon.paper.server import serve_venue
-from gateways.simulated import SimulatedVenue, VenueRateLimit
+from gateways.simulated import LatencyModel, SimulatedVenue, VenueRateLimit
 
 
-async def _main(port: int, seed: int, port_file: Path | None, limit: int, step: float) -> None:
-    venue = SimulatedVenue.demo(seed, step=step, rate_limits=[VenueRateLimit(limit=limit, period=60.0)])
+async def _main(
+    port: int, seed: int, port_file: Path | None, limit: int, step: float, latency: float
+) -> None:
+    venue = SimulatedVenue.demo(
+        seed,
+        step=step,
+        rate_limits=[VenueRateLimit(limit=limit, period=60.0)],
+        latency=LatencyModel(request=latency, request_jitter=latency / 2),
+    )
     async with venue, anyio.create_task_group() as task_group:
         bound = await task_group.start(serve_venue, venue, "127.0.0.1", port)
         print(f"listening on 127.0.0.1:{bound}", flush=True)
@@ -38,8 +45,9 @@ def main() -> int:
     parser.add_argument("--port-file", type=Path)
     parser.add_argument("--limit", type=int, default=1200, help="orders per rolling minute the venue takes")
     parser.add_argument("--step", type=float, default=0.1, help="seconds between price steps")
+    parser.add_argument("--latency", type=float, default=0.02, help="one-way request latency in seconds")
     args = parser.parse_args()
-    anyio.run(_main, args.port, args.seed, args.port_file, args.limit, args.step)
+    anyio.run(_main, args.port, args.seed, args.port_file, args.limit, args.step, args.latency)
     return 0
 
 
