@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from daemon.views import FINAL_STATES, ParentView, TwapRequest
-from engine import EngineError, ExecutionReport, InvalidInputError, TWAPHandle
+from engine import CompletionStatus, EngineError, ExecutionReport, InvalidInputError, TWAPHandle
 
 __all__ = ["ParentRecord"]
 
@@ -73,24 +73,26 @@ class ParentRecord:
         """True once nothing more happens to this parent."""
         return self.state in FINAL_STATES
 
-    def state_name(self) -> str:
+    def _status(self) -> CompletionStatus | None:
+        if self.handle is None or self.handle.done():
+            return None
+        try:
+            return self.handle.status()
+        except (InvalidInputError, EngineError):
+            return None  # still being planned
+
+    def state_name(self, status: CompletionStatus | None = None) -> str:
         """The state as ``ParentView.state`` shows it."""
         if self.handle is not None and not self.handle.done():
-            try:
-                return self.handle.status().state.value
-            except (InvalidInputError, EngineError):
-                return "pending"
+            status = status or self._status()
+            return "pending" if status is None else status.state.value
         return self.state
 
     def view(self) -> ParentView:
         """A snapshot of this parent."""
         quantity = self.request.quantity
-        open_children = 0
-        if self.handle is not None and not self.handle.done():
-            try:
-                open_children = self.handle.status().open_children
-            except (InvalidInputError, EngineError):
-                open_children = 0
+        status = self._status()
+        open_children = 0 if status is None else status.open_children
         span = max(self.deadline_at - self.created_at, 1e-9)
         scheduled = min(max((time.time() - self.created_at) / span, 0.0), 1.0)
         return ParentView(
@@ -100,7 +102,7 @@ class ParentRecord:
             quantity=quantity,
             filled=self.filled,
             remaining=quantity - self.filled,
-            state=self.state_name(),
+            state=self.state_name(status),
             num_slices=self.request.num_slices,
             interval_seconds=self.request.interval_seconds,
             share_done=(self.filled / quantity).quantize(Decimal("0.0001")),

@@ -65,6 +65,11 @@ class ProgressBroadcaster:
     def __repr__(self) -> str:
         return f"<ProgressBroadcaster subscribers={len(self._subscribers)}>"
 
+    @property
+    def has_subscribers(self) -> bool:
+        """True while anyone listens (the service skips building events for nobody)."""
+        return bool(self._subscribers)
+
     def subscribe(self) -> Subscription:
         """A new subscription that sees every event published from now on."""
         send, receive = anyio.create_memory_object_stream[ProgressEvent](self._buffer)

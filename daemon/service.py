@@ -335,7 +335,7 @@ class TradingService:
             except InvalidInputError as error:
                 note = f"could not resume the remaining {plan.remaining}: {error}"
                 self._book.settle(record, "failed", note)
-        self._publish("parent_progress", record, record.view())
+        self._publish("parent_progress", record)
 
     async def _start_segment(
         self,
@@ -382,7 +382,7 @@ class TradingService:
             )
         self._book.finish(record, report, error)
         _log.info("parent final", parent_id=record.parent_id, state=record.state_name())
-        self._publish("parent_final", record, record.view())
+        self._publish("parent_final", record)
 
     def _observe(self, event: ExecutionEvent) -> None:
         if not isinstance(event, OrderFilled):
@@ -391,6 +391,8 @@ class TradingService:
         if record is None:
             return
         record.add_fill(event.quantity, event.price)
+        if not self._broadcaster.has_subscribers:
+            return
         fill = FillView(
             client_order_id=event.client_order_id,
             trade_id=event.trade_id,
@@ -407,7 +409,11 @@ class TradingService:
         )
         self._publish("parent_progress", record, view)
 
-    def _publish(self, kind: str, record: ParentRecord, view: ParentView) -> None:
+    def _publish(self, kind: str, record: ParentRecord, view: ParentView | None = None) -> None:
+        if not self._broadcaster.has_subscribers:
+            return
+        if view is None:
+            view = record.view()
         self._broadcaster.publish(
             ProgressEvent(kind=kind, parent_id=record.parent_id, timestamp=time.time(), parent=view)
         )
@@ -416,6 +422,8 @@ class TradingService:
         with self._progress_scope:
             while True:
                 await anyio.sleep(self._progress_interval)
+                if not self._broadcaster.has_subscribers:
+                    continue
                 for record in list(self._book.records.values()):
                     if not record.is_final():
-                        self._publish("parent_progress", record, record.view())
+                        self._publish("parent_progress", record)

@@ -1,0 +1,197 @@
+"""Benchmark the daemon's core. ``.venv/bin/python scripts/bench_daemon.py [--quick]``.
+
+Prints progress lines and, on its last line, one JSON object:
+
+- ``child_orders_per_s_journal_off``: parents × market slices through the ``TradingService`` on
+  virtual time against a simulated venue without latency (queue, venue, fills, monitor, reports,
+  the service's own counting), with no journal; child orders per second of wall time;
+- ``child_orders_per_s_journal_full`` / ``_normal``: the same with the SQLite journal on, each
+  commit flushed to disk (``synchronous = "full"``, the default) or left to the operating system
+  (``"normal"``: survives the process's crash, not the machine's);
+- ``journal_overhead_ratio``: journal-off rate ÷ journal-on rate (``full``), from interleaved runs
+  (the median of each); ``journal_overhead_ratio_normal`` likewise;
+- ``journal_write_p50_us`` / ``journal_write_p99_us`` (``full``): one journal transaction;
+- ``recovery_seconds_1000_parents``: wall time of a start that finds 1,000 open parents, each
+  with one child the journal never saw answered (half of them resting at the venue: looked up,
+  cancelled and waited for; half never sent: looked up, unknown), until every parent is resumed;
+  ``recovery_lookups`` counts the look-ups it made.
+
+The venue has no latency and the run is on virtual time: what is measured is the daemon's own
+work (and the disk's), not waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import anyio  # noqa: E402  # after the path set-up above, so the script runs from a checkout
+import structlog  # noqa: E402  # idem
+
+from daemon.journal import Journal  # noqa: E402  # idem
+from daemon.service import TradingService  # noqa: E402  # idem
+from daemon.views import TwapRequest  # noqa: E402  # idem
+from engine import Order, run_virtual  # noqa: E402  # idem
+from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec  # noqa: E402  # idem
+
+SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA")
+
+
+def quiet_logs() -> None:
+    """The benchmark is an application: it keeps only warnings."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def make_venue() -> SimulatedVenue:
+    specs = [
+        SymbolSpec(symbol=s, price=100 + 10 * i, volatility=0.02, displayed_size=1_000_000)
+        for i, s in enumerate(SYMBOLS)
+    ]
+    return SimulatedVenue(
+        specs,
+        seed=11,
+        latency=LatencyModel.zero(),
+        cash=10**12,
+        positions=dict.fromkeys(SYMBOLS, 10**9),
+        step=60.0,
+    )
+
+
+async def _orders_run(
+    parents: int, slices: int, journal_path: Path | None, synchronous: str
+) -> tuple[int, float, Any]:
+    journal = (
+        Journal.open(journal_path, venue="bench", account="a", synchronous=synchronous)
+        if journal_path is not None
+        else None
+    )
+    try:
+        async with (
+            make_venue() as venue,
+            TradingService(venue, journal=journal, venue="bench", account="a") as service,
+        ):
+            started = time.perf_counter()
+            views = [
+                await service.submit_twap(
+                    TwapRequest(
+                        symbol=SYMBOLS[n % len(SYMBOLS)],
+                        side="buy" if n % 2 == 0 else "sell",
+                        quantity=slices * 10,
+                        num_slices=slices,
+                        interval_seconds=60,
+                    )
+                )
+                for n in range(parents)
+            ]
+            for view in views:
+                while not (await service.get_parent(view.parent_id)).is_final:  # noqa: ASYNC110 - polls as a client would
+                    await anyio.sleep(60)
+            elapsed = time.perf_counter() - started
+            sent = (await service.statistics()).orders_sent
+            latency = journal.latency.summary() if journal is not None else None
+    finally:
+        if journal is not None:
+            journal.close()
+    return sent, elapsed, latency
+
+
+def orders_per_second(parents: int, slices: int, journal: str | None) -> tuple[float, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = None if journal is None else Path(folder) / "bench.sqlite3"
+        sent, elapsed, latency = run_virtual(_orders_run, parents, slices, path, journal or "full")
+    return float(sent / elapsed), latency
+
+
+def _percentile_us(summary: Any, share: float) -> float:
+    """The bucket bound under which ``share`` of the journal writes fell, in microseconds."""
+    wanted = share * summary.count
+    for bound, count in summary.buckets:
+        if count >= wanted:
+            return float(bound) * 1e6
+    return float(summary.max_seconds) * 1e6
+
+
+async def _recovery_run(path: Path, parents: int) -> tuple[float, int]:
+    async with make_venue() as venue:
+        with Journal.open(path, venue="bench", account="a", synchronous="normal") as journal:
+            for n in range(parents):
+                symbol = SYMBOLS[n % len(SYMBOLS)]
+                request = TwapRequest(
+                    symbol=symbol, side="buy", quantity=100, num_slices=10, interval_seconds=60
+                )
+                now = time.time()
+                journal.record_parent(f"P{n}", request, created_at=now, deadline_at=now + request.duration)
+                journal.record_segment(f"S{n}", f"P{n}", Decimal(100))
+                # The crash came while a child was on its way: half reached the venue and rest there.
+                order = Order(
+                    symbol, "buy", 10, "limit", limit_price=50, client_order_id=f"child{n}", parent_id=f"S{n}"
+                )
+                journal.record_child(order)
+                if n % 2 == 0:
+                    await venue.submit_order(order)
+        with Journal.open(path, venue="bench", account="a", synchronous="full") as journal:
+            started = time.perf_counter()
+            async with TradingService(venue, journal=journal, venue="bench", account="a") as service:
+                elapsed = time.perf_counter() - started
+                assert service.recovery is not None
+                assert service.recovery.counts() == {"resume": parents}, service.recovery.counts()
+                lookups = service.recovery.children_looked_up
+                service.stop_accepting()
+    return elapsed, lookups
+
+
+def recovery_seconds(parents: int) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as folder:
+        seconds, lookups = run_virtual(_recovery_run, Path(folder) / "bench.sqlite3", parents)
+    return float(seconds), int(lookups)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    arguments = parser.parse_args()
+    quiet_logs()
+    parents, slices, rounds = (20, 10, 1) if arguments.quick else (100, 20, 3)
+    recovery_parents = 100 if arguments.quick else 1000
+
+    rates: dict[str, list[float]] = {"off": [], "full": [], "normal": []}
+    latency: Any = None
+    for round_number in range(rounds):
+        for mode in ("off", "full", "normal"):  # interleaved: the machine's noise hits all three
+            rate, summary = orders_per_second(parents, slices, None if mode == "off" else mode)
+            rates[mode].append(rate)
+            if mode == "full":
+                latency = summary
+            print(f"round {round_number + 1}: journal {mode}: {rate:,.0f} child orders/s", flush=True)
+    medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    seconds, lookups = recovery_seconds(recovery_parents)
+    print(f"recovery of {recovery_parents} open parents: {seconds:.2f} s ({lookups} look-ups)", flush=True)
+    result = {
+        "child_orders_per_s_journal_off": round(medians["off"]),
+        "child_orders_per_s_journal_full": round(medians["full"]),
+        "child_orders_per_s_journal_normal": round(medians["normal"]),
+        "journal_overhead_ratio": round(medians["off"] / medians["full"], 2),
+        "journal_overhead_ratio_normal": round(medians["off"] / medians["normal"], 2),
+        "journal_write_p50_us": round(_percentile_us(latency, 0.5)),
+        "journal_write_p99_us": round(_percentile_us(latency, 0.99)),
+        f"recovery_seconds_{recovery_parents}_parents": round(seconds, 2),
+        "recovery_lookups": lookups,
+        "child_orders_per_run": parents * slices,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
