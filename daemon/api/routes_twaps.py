@@ -15,6 +15,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["orders"])
 
 _REFUSALS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "The body could not be read (not UTF-8 or not JSON)."},
     422: {"model": ErrorOut, "description": "A field was refused; the body names it and its value."},
     503: {"model": ErrorOut, "description": "The daemon is shutting down and takes no new parents."},
 }

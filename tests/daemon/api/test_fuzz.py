@@ -1,9 +1,11 @@
-"""Fuzzing the OpenAPI schema with schemathesis finds no server error (no 5xx) on any path.
+"""Fuzzing the OpenAPI schema with schemathesis finds no server error (no 5xx) on any path, and
+every answer is one the schema documents (status code, content type, body).
 
 The API runs on a real uvicorn on 127.0.0.1 (real time, a thread of its own) over a real service
 on the simulated venue; every operation but the endless event stream gets a bounded number of
 generated requests, valid ones and invalid ones, with the token. Derandomized, so CI replays the
-same requests each run.
+same requests each run. Only schemathesis' "valid data is accepted" check is left out: a
+schema-valid symbol is still refused (422) unless the venue lists it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.daemon.api.harness import AUTH, served_api_in_thread
 
@@ -40,9 +42,8 @@ def with_known_symbol(case: Any, symbol: str | None) -> Any:
     return case
 
 
-def fuzz(url: str) -> list[str]:
+def fuzz(url: str) -> int:
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
-    problems: list[str] = []
     operations = []
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), f"the schema has an operation schemathesis cannot read: {result.err()}"
@@ -66,17 +67,16 @@ def fuzz(url: str) -> list[str]:
         @given(case=strategy)
         def call(case: Any) -> None:
             response = case.call(base_url=url, headers=AUTH, timeout=30)
-            try:
-                case.validate_response(response, checks=[not_a_server_error])
-            except AssertionError as failure:
-                problems.append(f"{case.method} {case.formatted_path}: {response.status_code} {failure}")
+            # Raises (and hypothesis shrinks to the smallest request) on any failed check, a 5xx
+            # included: the checks' failures are exception groups, not assertions.
+            case.validate_response(response, excluded_checks=[positive_data_acceptance])
+            assert response.status_code < 500
 
         call()
-    assert len(operations) >= 8
-    return problems
+    return len(operations)
 
 
 def test_fuzzing_the_openapi_schema_finds_no_server_error() -> None:
     with served_api_in_thread() as url:
-        problems = fuzz(url)
-    assert problems == []
+        operations = fuzz(url)
+    assert operations >= 8
