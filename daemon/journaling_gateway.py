@@ -14,6 +14,7 @@ from typing import Protocol, Self, TypeVar
 
 from daemon.measures import SendWindows
 from engine import (
+    DuplicateClientOrderIdError,
     ExecutionEvent,
     Instrument,
     Order,
@@ -156,6 +157,8 @@ class JournalingGateway:
             self._windows.record(now())
         try:
             ack = await self._gateway.submit_order(order)
+        except DuplicateClientOrderIdError:
+            raise  # the venue holds an order with this id: it stays open until looked up
         except OrderRejectedError as error:
             if self._journal is not None:
                 self._journal.record_final(order.client_order_id, "rejected", 0, str(error))

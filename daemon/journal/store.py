@@ -266,7 +266,8 @@ class Journal:
         with self._transaction() as db:
             db.execute(
                 "UPDATE children SET venue_order_id = ?, updated_at = ?,"
-                " status = CASE WHEN status = 'sending' THEN 'acked' ELSE status END"
+                " status = CASE WHEN status IN ('sending', 'not_sent') THEN 'acked' ELSE status END,"
+                " final_filled = CASE WHEN status = 'not_sent' THEN NULL ELSE final_filled END"
                 " WHERE client_order_id = ?",
                 (venue_order_id, time.time(), client_order_id),
             )
@@ -322,9 +323,14 @@ class Journal:
             ).fetchone()
             if row is not None:
                 filled = Decimal(row[0]) + fill.quantity
-                status = "filled" if filled >= Decimal(row[1]) and row[2] not in _ENDED else row[2]
+                # A child taken for never sent that fills did reach the venue: open again until it ends.
+                status = "acked" if row[2] == "not_sent" else row[2]
+                if filled >= Decimal(row[1]) and status not in _ENDED:
+                    status = "filled"
                 db.execute(
-                    "UPDATE children SET filled = ?, status = ?, updated_at = ? WHERE client_order_id = ?",
+                    "UPDATE children SET filled = ?, status = ?, updated_at = ?,"
+                    " final_filled = CASE WHEN status = 'not_sent' THEN NULL ELSE final_filled END"
+                    " WHERE client_order_id = ?",
                     (str(filled), status, time.time(), fill.client_order_id),
                 )
         return True

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.errors import JournalLockedError, JournalSchemaTooNewError
@@ -171,6 +171,7 @@ def test_parents_sum_the_fills_of_every_segment(tmp_path: Path) -> None:
         assert journal.parents()[0].report == {"x": "1"}
 
 
+@settings(deadline=None, max_examples=60)  # each example opens a journal on disk
 @given(
     st.lists(
         st.tuples(st.sampled_from(["c1", "c2"]), st.integers(0, 7), st.integers(1, 5)),
@@ -195,3 +196,17 @@ def test_journaled_fills_equal_the_distinct_trades_whatever_repeats(
         expected = {child: sum(q for c, q in first.values() if c == child) for child in ("c1", "c2")}
         assert {row.client_order_id: row.filled for row in journal.children()} == expected
         assert sorted(f.trade_id for f in journal.fills()) == sorted(first)
+
+
+def test_a_child_taken_for_never_sent_that_turns_up_at_the_venue_is_open_again(tmp_path: Path) -> None:
+    with _open(tmp_path / "j.sqlite3") as journal:
+        for child in ("late-ack", "late-fill"):
+            journal.record_child(Order("AAPL", "buy", 10, client_order_id=child))
+            journal.record_not_sent(child, "unknown at the venue")
+        assert journal.children(unsettled_only=True) == []
+        journal.record_ack("late-ack", "v1")
+        journal.record_fill(_fill("t1", "late-fill", 4))
+        statuses = {child.client_order_id: child.status for child in journal.children(unsettled_only=True)}
+        assert statuses == {"late-ack": "acked", "late-fill": "acked"}
+        journal.record_final("late-fill", "cancelled", Decimal(4), "cancelled")
+        assert [c.client_order_id for c in journal.children(unsettled_only=True)] == ["late-ack"]
