@@ -6,15 +6,17 @@ Both servers run in this process on 127.0.0.1 (real uvicorn, real sockets, one k
 connection per client worker), on a real-time loop, and are read by the same httpx client. The
 API is the daemon's app over a ``TradingService`` on the simulated demo venue with ``PARENTS``
 working parents; the baseline is a bare Starlette route answering a fixed JSON body of the same
-size as one parent. Rounds alternate API and baseline, so a busy neighbour on this shared machine
-slows both alike; the figures are medians over the rounds. Prints a few human lines, then one
-JSON object on the last line:
+size as one parent. Short batches alternate API and baseline (which goes first alternates too),
+so a busy neighbour on this shared machine slows both alike; the figures are medians over the
+batches, per wall second and per CPU second of this process (client and servers together: the
+steadier figure when other work shares the cores). Prints a human line, then one JSON object on
+the last line:
 
 - ``api_reads_per_s``: ``GET /v1/parents/{id}`` (token checked, a live view of a working parent
-  built, serialised) per second;
-- ``bare_starlette_reads_per_s``: the baseline's reads per second;
-- ``api_to_bare_ratio``: the first over the second, per round, median (1.0 would mean the API
-  costs nothing over the bare framework);
+  built, serialised) per second; ``api_reads_per_cpu_s`` the same per CPU second;
+- ``bare_starlette_reads_per_s`` and ``bare_starlette_reads_per_cpu_s``: the baseline's;
+- ``api_to_bare_ratio`` and ``api_to_bare_cpu_ratio``: API over baseline, per pair of batches,
+  median (1.0 would mean the API costs nothing over the bare framework and client);
 - ``api_list_reads_per_s``: ``GET /v1/parents`` (all ``PARENTS`` parents) per second.
 """
 
@@ -34,6 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import anyio
+import attrs
 import httpx
 import structlog
 import uvicorn
@@ -91,10 +94,18 @@ async def serve_bare(app: Starlette, *, task_status: anyio.abc.TaskStatus[int]) 
             server.should_exit = True
 
 
-async def reads_per_second(
+@attrs.frozen
+class Batch:
+    """One timed batch of reads: per wall second and per CPU second of this process."""
+
+    per_wall_second: float
+    per_cpu_second: float
+
+
+async def read_batch(
     client: httpx.AsyncClient, paths: list[str], requests: int, headers: dict[str, str]
-) -> float:
-    """``requests`` GETs over ``CONCURRENCY`` workers cycling through ``paths``; requests per second."""
+) -> Batch:
+    """``requests`` GETs over ``CONCURRENCY`` workers cycling through ``paths``."""
     count = requests // CONCURRENCY
 
     async def worker(offset: int) -> None:
@@ -103,14 +114,15 @@ async def reads_per_second(
             if response.status_code != 200:
                 raise RuntimeError(f"{response.request.url} answered {response.status_code}")
 
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     async with anyio.create_task_group() as task_group:
         for offset in range(CONCURRENCY):
             task_group.start_soon(worker, offset)
-    return count * CONCURRENCY / (time.perf_counter() - started)
+    done = count * CONCURRENCY
+    return Batch(done / (time.perf_counter() - wall), done / max(time.process_time() - cpu, 1e-9))
 
 
-async def measure(rounds: int, requests: int) -> dict[str, Any]:
+async def measure(pairs: int, requests: int) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with (
@@ -129,48 +141,64 @@ async def measure(rounds: int, requests: int) -> dict[str, Any]:
         one = (await service.get_parent(ids[0])).to_dict()
         bare_port = await task_group.start(serve_bare, bare_app(json.dumps(one).encode()))
         paths = [f"/v1/parents/{parent_id}" for parent_id in ids]
-        api_rates, bare_rates, ratios, list_rates = [], [], [], []
+        api_batches: list[Batch] = []
+        bare_batches: list[Batch] = []
+        list_batches: list[Batch] = []
         async with (
             httpx.AsyncClient(base_url=api.url, limits=limits) as api_client,
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{bare_port}", limits=limits) as bare_client,
         ):
-            await reads_per_second(api_client, paths, 200, auth)  # warm both up
-            await reads_per_second(bare_client, paths, 200, {})
-            for number in range(rounds):
-                runs: list[tuple[str, Callable[[], Awaitable[float]]]] = [
-                    ("api", lambda: reads_per_second(api_client, paths, requests, auth)),
-                    ("bare", lambda: reads_per_second(bare_client, paths, requests, {})),
+            await read_batch(api_client, paths, 200, auth)  # warm both up
+            await read_batch(bare_client, paths, 200, {})
+            for number in range(pairs):
+                # Short batches, alternating which goes first: a neighbour's load hits both alike.
+                runs: list[tuple[list[Batch], Callable[[], Awaitable[Batch]]]] = [
+                    (api_batches, lambda: read_batch(api_client, paths, requests, auth)),
+                    (bare_batches, lambda: read_batch(bare_client, paths, requests, {})),
                 ]
                 if number % 2:
                     runs.reverse()
-                rates = {name: await run() for name, run in runs}
-                api_rates.append(rates["api"])
-                bare_rates.append(rates["bare"])
-                ratios.append(rates["api"] / rates["bare"])
-                list_rates.append(await reads_per_second(api_client, ["/v1/parents"], requests // 4, auth))
-                print(
-                    f"round {number + 1}: API {rates['api']:,.0f}/s, bare Starlette {rates['bare']:,.0f}/s, "
-                    f"ratio {ratios[-1]:.2f}; list of {PARENTS}: {list_rates[-1]:,.0f}/s",
-                    flush=True,
-                )
+                for batches, run in runs:
+                    batches.append(await run())
+                list_batches.append(await read_batch(api_client, ["/v1/parents"], requests // 2, auth))
         task_group.cancel_scope.cancel()
-    return {
-        "api_reads_per_s": round(statistics.median(api_rates)),
-        "bare_starlette_reads_per_s": round(statistics.median(bare_rates)),
-        "api_to_bare_ratio": round(statistics.median(ratios), 3),
-        "api_list_reads_per_s": round(statistics.median(list_rates)),
+
+    def median(batches: list[Batch], field: str) -> float:
+        return statistics.median(getattr(batch, field) for batch in batches)
+
+    wall_ratios = [
+        a.per_wall_second / b.per_wall_second for a, b in zip(api_batches, bare_batches, strict=True)
+    ]
+    cpu_ratios = [a.per_cpu_second / b.per_cpu_second for a, b in zip(api_batches, bare_batches, strict=True)]
+    result = {
+        "api_reads_per_s": round(median(api_batches, "per_wall_second")),
+        "bare_starlette_reads_per_s": round(median(bare_batches, "per_wall_second")),
+        "api_to_bare_ratio": round(statistics.median(wall_ratios), 3),
+        "api_reads_per_cpu_s": round(median(api_batches, "per_cpu_second")),
+        "bare_starlette_reads_per_cpu_s": round(median(bare_batches, "per_cpu_second")),
+        "api_to_bare_cpu_ratio": round(statistics.median(cpu_ratios), 3),
+        "api_list_reads_per_s": round(median(list_batches, "per_wall_second")),
         "parents": PARENTS,
         "concurrency": CONCURRENCY,
-        "rounds": rounds,
-        "requests_per_round": requests,
+        "pairs": pairs,
+        "requests_per_batch": requests,
     }
+    print(
+        f"status reads: API {result['api_reads_per_s']:,}/s, bare Starlette "
+        f"{result['bare_starlette_reads_per_s']:,}/s (ratio {result['api_to_bare_ratio']}); per CPU second "
+        f"{result['api_reads_per_cpu_s']:,} vs {result['bare_starlette_reads_per_cpu_s']:,} "
+        f"(ratio {result['api_to_bare_cpu_ratio']}); "
+        f"the list of {PARENTS}: {result['api_list_reads_per_s']:,}/s",
+        flush=True,
+    )
+    return result
 
 
 def main() -> None:
     quick = "--quick" in sys.argv[1:]
     # Keep the service's and the venue's logs out of the figures.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    result = anyio.run(measure, 3 if quick else 7, 800 if quick else 4000, backend="asyncio")
+    result = anyio.run(measure, 6 if quick else 30, 200 if quick else 400, backend="asyncio")
     print(json.dumps(result))
 
 

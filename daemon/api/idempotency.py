@@ -18,7 +18,7 @@ __all__ = ["IdempotencyKey", "idempotency_key"]
 MAX_KEY_LENGTH = 200
 
 
-def idempotency_key(
+async def idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(
