@@ -80,6 +80,8 @@ class JournalingGateway:
         self._trade_ids: set[str] = set()
         # Each child's engine parent, until the service lets it go.
         self._child_parent: dict[str, str] = {}
+        # Children whose submit was answered (and journaled): their OrderAccepted adds nothing.
+        self._answered: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<JournalingGateway of {self._gateway!r} journal={self._journal is not None}>"
@@ -108,6 +110,7 @@ class JournalingGateway:
         """Let final children go (a long-running daemon must not grow per child)."""
         for client_order_id in client_order_ids:
             self._child_parent.pop(client_order_id, None)
+            self._answered.discard(client_order_id)
 
     async def __aenter__(self) -> Self:
         return self
@@ -167,6 +170,7 @@ class JournalingGateway:
         # state unknown (looked up later); the child stays open in the journal until resolved.
         if self._journal is not None:
             self._journal.record_ack(order.client_order_id, ack.venue_order_id)
+            self._answered.add(order.client_order_id)
         return ack
 
     async def cancel_order(self, client_order_id: str) -> None:
@@ -203,8 +207,11 @@ class JournalingGateway:
         if journal is None:
             return True
         if isinstance(event, OrderAccepted):
-            journal.record_ack(event.client_order_id, event.venue_order_id)
-        elif isinstance(event, OrderCancelled):
+            if event.client_order_id not in self._answered:
+                journal.record_ack(event.client_order_id, event.venue_order_id)
+            return True
+        self._answered.discard(event.client_order_id)
+        if isinstance(event, OrderCancelled):
             journal.record_final(event.client_order_id, "cancelled", event.filled_quantity, event.reason)
         elif isinstance(event, OrderExpired):
             journal.record_final(event.client_order_id, "expired", event.filled_quantity, event.reason)

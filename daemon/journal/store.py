@@ -1,7 +1,7 @@
 """``Journal``: the daemon's write-ahead record of parents, children, fills and idempotency keys.
 
-Every write is its own committed transaction before the call returns (``synchronous=FULL`` by
-default: a commit survives the machine's crash too; ``normal`` survives the process's). Fills are
+Every write is its own committed transaction before the call returns: with ``synchronous=normal``
+a commit survives the process's crash (``kill -9``), with ``full`` the machine's too. Fills are
 unique by the venue's trade id: a fill journaled twice is kept once. The journal records the venue
 and account of each run and parent, so recovery never reconciles against a venue it did not trade
 on. Opening takes the exclusive lock, migrates the schema and records a new run, whose ``prefix``
@@ -69,7 +69,7 @@ class Journal:
 
     @classmethod
     def open(
-        cls, path: Path | str, *, venue: str, account: str, synchronous: str = "full"
+        cls, path: Path | str, *, venue: str, account: str, synchronous: str = "normal"
     ) -> Journal:
         """Lock, migrate and open the journal at ``path`` for a run against ``venue``/``account``.
 
