@@ -164,7 +164,8 @@ async def measure(pairs: int, requests: int) -> dict[str, Any]:
         task_group.cancel_scope.cancel()
 
     def median(batches: list[Batch], field: str) -> float:
-        return statistics.median(getattr(batch, field) for batch in batches)
+        values: list[float] = [getattr(batch, field) for batch in batches]
+        return statistics.median(values)
 
     wall_ratios = [
         a.per_wall_second / b.per_wall_second for a, b in zip(api_batches, bare_batches, strict=True)
