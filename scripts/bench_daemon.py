@@ -12,10 +12,12 @@ Prints progress lines and, on its last line, one JSON object:
   runs (the median of each); ``journal_overhead_ratio_full`` likewise for ``full``;
 - ``journal_write_p50_us`` / ``journal_write_p99_us`` (``normal``): the bucket bound under which
   half (99%) of the journal's transactions took;
+- ``journal_write_us``: one journal write alone (a child, its ack and its fill written 2,000
+  times in a row, ``normal``), in microseconds;
 - ``recovery_seconds_1000_parents``: wall time of a start that finds 1,000 open parents, each
   with one child the journal never saw answered (half of them resting at the venue: looked up,
   cancelled and waited for; half never sent: looked up, unknown), until every parent is resumed;
-  ``recovery_lookups`` counts the look-ups it made.
+  ``recovery_lookups`` and ``recovery_cancels`` count the look-ups and cancels it made.
 
 The venue has no latency and the run is on virtual time: what is measured is the daemon's own
 work (and the disk's), not waiting.
@@ -43,7 +45,7 @@ import structlog  # noqa: E402  # idem
 from daemon.journal import Journal  # noqa: E402  # idem
 from daemon.service import TradingService  # noqa: E402  # idem
 from daemon.views import TwapRequest  # noqa: E402  # idem
-from engine import Order, run_virtual  # noqa: E402  # idem
+from engine import Order, OrderFilled, OrderSide, run_virtual  # noqa: E402  # idem
 from gateways.simulated import LatencyModel, SimulatedVenue, SymbolSpec  # noqa: E402  # idem
 
 SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA")
@@ -114,6 +116,31 @@ def orders_per_second(parents: int, slices: int, journal: str | None) -> tuple[f
     return float(sent / elapsed), latency
 
 
+def journal_write_us(children: int = 2000) -> float:
+    """Microseconds per journal write, with nothing else running."""
+    with tempfile.TemporaryDirectory() as folder, Journal.open(
+        Path(folder) / "bench.sqlite3", venue="bench", account="a"
+    ) as journal:
+        orders = [Order("AAPL", "buy", 10, client_order_id=f"c{n}") for n in range(children)]
+        started = time.perf_counter()
+        for n, order in enumerate(orders):
+            journal.record_child(order)
+            journal.record_ack(order.client_order_id, f"v{n}")
+            journal.record_fill(
+                OrderFilled(
+                    client_order_id=order.client_order_id,
+                    symbol="AAPL",
+                    timestamp=1.0,
+                    trade_id=f"t{n}",
+                    side=OrderSide.BUY,
+                    quantity=Decimal(10),
+                    price=Decimal(100),
+                    fee=Decimal(0),
+                )
+            )
+        return (time.perf_counter() - started) / (3 * children) * 1e6
+
+
 def _percentile_us(summary: Any, share: float) -> float:
     """The bucket bound under which ``share`` of the journal writes fell, in microseconds."""
     wanted = share * summary.count
@@ -123,7 +150,7 @@ def _percentile_us(summary: Any, share: float) -> float:
     return float(summary.max_seconds) * 1e6
 
 
-async def _recovery_run(path: Path, parents: int) -> tuple[float, int]:
+async def _recovery_run(path: Path, parents: int) -> tuple[float, int, int]:
     async with make_venue() as venue:
         with Journal.open(path, venue="bench", account="a", synchronous="normal") as journal:
             for n in range(parents):
@@ -148,14 +175,15 @@ async def _recovery_run(path: Path, parents: int) -> tuple[float, int]:
                 assert service.recovery is not None
                 assert service.recovery.counts() == {"resume": parents}, service.recovery.counts()
                 lookups = service.recovery.children_looked_up
+                cancels = service.recovery.children_cancelled
                 service.stop_accepting()
-    return elapsed, lookups
+    return elapsed, lookups, cancels
 
 
-def recovery_seconds(parents: int) -> tuple[float, int]:
+def recovery_seconds(parents: int) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as folder:
-        seconds, lookups = run_virtual(_recovery_run, Path(folder) / "bench.sqlite3", parents)
-    return float(seconds), int(lookups)
+        seconds, lookups, cancels = run_virtual(_recovery_run, Path(folder) / "bench.sqlite3", parents)
+    return float(seconds), int(lookups), int(cancels)
 
 
 def main() -> int:
@@ -176,8 +204,14 @@ def main() -> int:
                 latency = summary
             print(f"round {round_number + 1}: journal {mode}: {rate:,.0f} child orders/s", flush=True)
     medians = {mode: statistics.median(values) for mode, values in rates.items()}
-    seconds, lookups = recovery_seconds(recovery_parents)
-    print(f"recovery of {recovery_parents} open parents: {seconds:.2f} s ({lookups} look-ups)", flush=True)
+    write_us = journal_write_us()
+    print(f"one journal write: {write_us:.0f} us", flush=True)
+    seconds, lookups, cancels = recovery_seconds(recovery_parents)
+    print(
+        f"recovery of {recovery_parents} open parents: {seconds:.2f} s"
+        f" ({lookups} look-ups, {cancels} cancels)",
+        flush=True,
+    )
     result = {
         "child_orders_per_s_journal_off": round(medians["off"]),
         "child_orders_per_s_journal_full": round(medians["full"]),
@@ -187,7 +221,9 @@ def main() -> int:
         "journal_write_p50_us": round(_percentile_us(latency, 0.5)),
         "journal_write_p99_us": round(_percentile_us(latency, 0.99)),
         f"recovery_seconds_{recovery_parents}_parents": round(seconds, 2),
+        "journal_write_us": round(write_us),
         "recovery_lookups": lookups,
+        "recovery_cancels": cancels,
         "child_orders_per_run": parents * slices,
     }
     print(json.dumps(result))
