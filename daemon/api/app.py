@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from daemon.api.auth import TokenCheck
+from daemon.api.idempotency import KeyLocks
 from daemon.api.metrics import make_registry
 from daemon.api.metrics import router as metrics_router
 from daemon.api.problems import install_error_handlers
@@ -47,6 +48,7 @@ def create_app(service: TradingService, *, token: str) -> FastAPI:
     )
     app.state.service = service
     app.state.event_streams = EventStreams()
+    app.state.idempotency_locks = KeyLocks()
     app.state.metrics_registry = make_registry(service.statistics_nowait)
     install_error_handlers(app)
     guarded = [Depends(TokenCheck(token))]

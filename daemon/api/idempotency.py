@@ -3,17 +3,22 @@
 The key goes to the trading service with the request: the same key with the same body returns
 the first result; with another body it is refused (422). Keys are 1 to 200 printable ASCII
 characters; the quoted form of the IETF draft (``Idempotency-Key: "abc"``) is accepted too.
+Requests that share a key run one at a time (``KeyLocks``): a retry sent while the first is still
+being answered waits for it, then gets the same result, whatever the venue's quotes did meanwhile.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header
 
 from engine.errors import InvalidInputError
 
-__all__ = ["IdempotencyKey", "idempotency_key"]
+__all__ = ["IdempotencyKey", "KeyLocks", "idempotency_key"]
 
 MAX_KEY_LENGTH = 200
 
@@ -43,3 +48,31 @@ async def idempotency_key(
 
 
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+class KeyLocks:
+    """One request at a time per idempotency key; a key's lock lives only while it is used."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[anyio.Lock, int]] = {}
+
+    def __repr__(self) -> str:
+        return f"<KeyLocks held={len(self._locks)}>"
+
+    @asynccontextmanager
+    async def hold(self, key: str | None) -> AsyncIterator[None]:
+        """Wait until no other request with ``key`` runs, and run; no key, no waiting."""
+        if key is None:
+            yield
+            return
+        lock, users = self._locks.get(key) or (anyio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)

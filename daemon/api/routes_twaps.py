@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from daemon.api.dependencies import Service
-from daemon.api.idempotency import IdempotencyKey
+from daemon.api.idempotency import IdempotencyKey, KeyLocks
 from daemon.api.schemas import ErrorOut, ParentOut, RebalanceBody, RebalanceOut, TwapBody
 from daemon.views import RebalanceRequest, TwapRequest
 
@@ -21,6 +21,11 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
 }
 
 
+def _key_locks(request: Request) -> KeyLocks:
+    locks: KeyLocks = request.app.state.idempotency_locks
+    return locks
+
+
 @router.post(
     "/v1/twaps",
     status_code=status.HTTP_201_CREATED,
@@ -28,14 +33,17 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
     responses=_REFUSALS,
     summary="Start a TWAP parent",
 )
-async def submit_twap(body: TwapBody, service: Service, idempotency_key: IdempotencyKey) -> JSONResponse:
+async def submit_twap(
+    body: TwapBody, request: Request, service: Service, idempotency_key: IdempotencyKey
+) -> JSONResponse:
     """Buy or sell ``quantity`` of ``symbol`` in ``num_slices`` slices every ``interval_seconds``.
 
     The parent is recorded before the answer; the answer is the parent (its ``parent_id`` is what
     the other paths take). With an ``Idempotency-Key``, a retry returns the same parent.
     """
-    request = TwapRequest.from_dict(body.to_request_data())
-    view = await service.submit_twap(request, idempotency_key=idempotency_key)
+    twap = TwapRequest.from_dict(body.to_request_data())
+    async with _key_locks(request).hold(idempotency_key):
+        view = await service.submit_twap(twap, idempotency_key=idempotency_key)
     return JSONResponse(
         view.to_dict(),
         status_code=status.HTTP_201_CREATED,
@@ -54,11 +62,12 @@ async def submit_twap(body: TwapBody, service: Service, idempotency_key: Idempot
     summary="Plan a rebalance and run its trades",
 )
 async def submit_rebalance(
-    body: RebalanceBody, service: Service, idempotency_key: IdempotencyKey
+    body: RebalanceBody, request: Request, service: Service, idempotency_key: IdempotencyKey
 ) -> JSONResponse:
     """Plan the trades from ``current_positions`` and ``cash`` to ``target_weights``, each with its
     reason; unless ``dry_run``, start one TWAP parent per trade (their ids in ``parent_ids``)."""
-    request = RebalanceRequest.from_dict(body.to_request_data())
-    view = await service.submit_rebalance(request, idempotency_key=idempotency_key)
+    rebalance = RebalanceRequest.from_dict(body.to_request_data())
+    async with _key_locks(request).hold(idempotency_key):
+        view = await service.submit_rebalance(rebalance, idempotency_key=idempotency_key)
     code = status.HTTP_200_OK if view.dry_run else status.HTTP_201_CREATED
     return JSONResponse(view.to_dict(), status_code=code)
