@@ -2,7 +2,7 @@
 
 ``schema`` holds the versioned schema and its migrations, ``lock`` the exclusive lock (two
 daemons never run on one journal), ``store`` the ``Journal`` that writes (each write its own
-committed transaction, timed) and reads, ``records`` the frozen rows it reads back. May import
+committed transaction, timed), ``queries`` its reads, ``records`` the frozen rows they give back. May import
 ``engine`` and ``daemon.errors`` / ``daemon.views``; nothing else of the daemon.
 """
 

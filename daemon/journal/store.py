@@ -21,6 +21,14 @@ from typing import Any
 
 from daemon.errors import JournalError, JournalSchemaTooNewError
 from daemon.journal.lock import JournalLock
+from daemon.journal.queries import (
+    read_children,
+    read_fills,
+    read_idempotency,
+    read_meta,
+    read_parents,
+    read_summary,
+)
 from daemon.journal.records import ChildRow, FillRow, JournalSummary, ParentRow, RunRow
 from daemon.journal.schema import SCHEMA_VERSION, migrate, schema_version
 from daemon.measures import LatencyRecorder
@@ -107,8 +115,8 @@ class Journal:
             connection.close()
             raise JournalSchemaTooNewError(path, found, SCHEMA_VERSION)
         journal = cls(path, connection, None)
-        journal.venue = journal._meta("venue")
-        journal.account = journal._meta("account")
+        journal.venue = read_meta(connection, "venue")
+        journal.account = read_meta(connection, "account")
         return journal
 
     def __repr__(self) -> str:
@@ -167,8 +175,8 @@ class Journal:
             if len(prefix) > 6:  # pragma: no cover - needs 62**6 runs
                 raise JournalError(self._path, "run counter exhausted")
             db.execute("UPDATE runs SET prefix = ? WHERE run = ?", (prefix, run))
-        self.venue = self._meta("venue")
-        self.account = self._meta("account")
+        self.venue = read_meta(self._db, "venue")
+        self.account = read_meta(self._db, "account")
         self.run = RunRow(run=run, started_at=time.time(), prefix=prefix, venue=venue, account=account)
 
     def record_parent(
@@ -337,10 +345,6 @@ class Journal:
 
     # --- reads -----------------------------------------------------------------------------------
 
-    def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
     def idempotency(self, key: str) -> tuple[str, dict[str, Any], str, dict[str, Any] | None] | None:
         """(kind, body, result id, result) recorded for ``key``, if any."""
         row = self._db.execute(
@@ -352,106 +356,21 @@ class Journal:
 
     def idempotency_keys(self) -> list[tuple[str, str, dict[str, Any], str, dict[str, Any] | None]]:
         """Every (key, kind, body, result id, result)."""
-        rows = self._db.execute("SELECT key, kind, body, result_id, result FROM idempotency").fetchall()
-        return [
-            (r[0], r[1], json.loads(r[2]), r[3], None if r[4] is None else json.loads(r[4])) for r in rows
-        ]
+        return read_idempotency(self._db)
 
     def parents(self, *, open_only: bool = False) -> list[ParentRow]:
         """Parents (oldest first), each with the sum of its journaled fills."""
-        sums: dict[str, tuple[Decimal, Decimal]] = {}
-        for parent_id, quantity, price in self._db.execute(
-            "SELECT s.parent_id, f.quantity, f.price FROM fills f"
-            " JOIN children c ON c.client_order_id = f.client_order_id"
-            " JOIN segments s ON s.segment_id = c.segment_id"
-        ):
-            filled, notional = sums.get(parent_id, (ZERO, ZERO))
-            sums[parent_id] = (filled + Decimal(quantity), notional + Decimal(quantity) * Decimal(price))
-        query = "SELECT * FROM parents"
-        if open_only:
-            query += " WHERE state IN ('pending', 'working', 'completing', 'cancelling')"
-        rows = []
-        for row in self._db.execute(query + " ORDER BY created_at, parent_id"):
-            filled, notional = sums.get(row[0], (ZERO, ZERO))
-            rows.append(
-                ParentRow(
-                    parent_id=row[0],
-                    request=TwapRequest.from_dict(json.loads(row[1])),
-                    created_at=row[2],
-                    deadline_at=row[3],
-                    state=row[4],
-                    report=None if row[5] is None else json.loads(row[5]),
-                    note=row[6],
-                    venue=row[7],
-                    account=row[8],
-                    filled=filled,
-                    notional=notional,
-                )
-            )
-        return rows
+        return read_parents(self._db, open_only=open_only)
 
     def children(self, parent_id: str | None = None, *, unsettled_only: bool = False) -> list[ChildRow]:
         """Children (of one parent, or all), in journal order; ``unsettled_only`` keeps those whose
         end or fills the journal does not fully know."""
-        query = (
-            "SELECT c.client_order_id, c.segment_id, s.parent_id, c.symbol, c.side, c.quantity, c.status,"
-            " c.filled, c.final_filled FROM children c LEFT JOIN segments s ON s.segment_id = c.segment_id"
-        )
-        arguments: tuple[Any, ...] = ()
-        if parent_id is not None:
-            query += " WHERE s.parent_id = ?"
-            arguments = (parent_id,)
-        rows = [
-            ChildRow(
-                client_order_id=r[0],
-                segment_id=r[1],
-                parent_id=r[2],
-                symbol=r[3],
-                side=r[4],
-                quantity=Decimal(r[5]),
-                status=r[6],
-                filled=Decimal(r[7]),
-                final_filled=None if r[8] is None else Decimal(r[8]),
-            )
-            for r in self._db.execute(query + " ORDER BY c.rowid", arguments)
-        ]
-        return [row for row in rows if not row.is_settled] if unsettled_only else rows
+        return read_children(self._db, parent_id, unsettled_only=unsettled_only)
 
     def fills(self, client_order_id: str | None = None) -> list[FillRow]:
         """Fills (of one child, or all), in journal order."""
-        query = "SELECT trade_id, client_order_id, quantity, price, fee FROM fills"
-        arguments: tuple[Any, ...] = ()
-        if client_order_id is not None:
-            query += " WHERE client_order_id = ?"
-            arguments = (client_order_id,)
-        return [
-            FillRow(
-                trade_id=r[0],
-                client_order_id=r[1],
-                quantity=Decimal(r[2]),
-                price=Decimal(r[3]),
-                fee=Decimal(r[4]),
-            )
-            for r in self._db.execute(query + " ORDER BY rowid", arguments)
-        ]
+        return read_fills(self._db, client_order_id)
 
     def summary(self) -> JournalSummary:
         """Counts of what the journal holds."""
-        runs = tuple(
-            RunRow(run=r[0], started_at=r[1], prefix=r[2], venue=r[3], account=r[4])
-            for r in self._db.execute("SELECT run, started_at, prefix, venue, account FROM runs ORDER BY run")
-        )
-        parents = dict(self._db.execute("SELECT state, COUNT(*) FROM parents GROUP BY state").fetchall())
-        children = dict(self._db.execute("SELECT status, COUNT(*) FROM children GROUP BY status").fetchall())
-        fills = int(self._db.execute("SELECT COUNT(*) FROM fills").fetchone()[0])
-        return JournalSummary(
-            path=str(self._path),
-            schema_version=schema_version(self._db),
-            venue=self._meta("venue"),
-            account=self._meta("account"),
-            runs=runs,
-            parents_by_state=parents,
-            children_by_status=children,
-            fills=fills,
-        )
-
+        return read_summary(self._db, self._path)
