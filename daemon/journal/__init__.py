@@ -2,8 +2,9 @@
 
 ``schema`` holds the versioned schema and its migrations, ``lock`` the exclusive lock (two
 daemons never run on one journal), ``store`` the ``Journal`` that writes (each write its own
-committed transaction, timed), ``queries`` its reads, ``records`` the frozen rows they give back. May import
-``engine`` and ``daemon.errors`` / ``daemon.views``; nothing else of the daemon.
+committed transaction, timed), ``queries`` its reads and ``records`` the frozen rows they give
+back. May import ``engine``, ``daemon.errors``, ``daemon.views`` and ``daemon.measures``; nothing
+else of the daemon.
 """
 
 from __future__ import annotations
