@@ -65,22 +65,33 @@ function historyFromReport(view) {
 function apply(view, at) {
   let entry = parents.get(view.parent_id);
   if (!entry) {
-    const history = view.is_final ? historyFromReport(view) : [[view.created_at, 0]];
-    entry = { view, history };
+    // First seen: a final parent's line comes from its report; a working one's fills so far are
+    // drawn as one straight segment (what happened before is not known here).
+    const history = view.is_final
+      ? historyFromReport(view)
+      : [[view.created_at, 0], [Math.max(at, view.created_at), Number(view.filled)]];
+    entry = { view, history, fromReport: Boolean(view.is_final && view.report) };
     parents.set(view.parent_id, entry);
+    render(entry);
+    return;
   }
   // Views can arrive out of order (a cancel's answer after the stream's final event): a parent
   // never goes back from final, nor its filled quantity down.
   const stale = (entry.view.is_final && !view.is_final) || Number(view.filled) < Number(entry.view.filled);
   if (stale) return;
   entry.view = view;
-  const filled = Number(view.filled);
-  const last = entry.history[entry.history.length - 1];
-  const when = Math.max(at, last[0]);
-  if (filled !== last[1]) {
-    entry.history.push([when, last[1]], [when, filled]); // a step: fills arrive at an instant
-  } else if (when > last[0]) {
-    entry.history.push([when, filled]);
+  if (view.is_final && view.report && !entry.fromReport) {
+    entry.history = historyFromReport(view); // the report knows each slice's fills
+    entry.fromReport = true;
+  } else {
+    const filled = Number(view.filled);
+    const last = entry.history[entry.history.length - 1];
+    const when = Math.max(at, last[0]);
+    if (filled !== last[1]) {
+      entry.history.push([when, last[1]], [when, filled]); // a step: fills arrive at an instant
+    } else if (when > last[0]) {
+      entry.history.push([when, filled]);
+    }
   }
   render(entry);
 }

@@ -74,3 +74,17 @@ def test_the_token_check_compares_the_whole_token() -> None:
     assert not check.matches(TOKEN + "x")
     assert not check.matches("")
     assert "test-token" not in repr(check)
+
+
+async def test_the_page_allows_only_its_own_script_and_style() -> None:
+    async with open_service() as service, asgi_client(service) as client:
+        page = await client.get("/")
+        unknown = await client.get("/static/../app.py")
+        missing = await client.get("/static/other.js")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert '<script src="/static/page.js"' in page.text
+    assert unknown.status_code == missing.status_code == 404

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT = os.environ.get("TWAP_ENGINE_PAGE_SCREENSHOT")
 QUICK = {"symbol": "MSFT", "side": "sell", "quantity": "50", "num_slices": 5, "interval_seconds": 0.2}
-RUNNING = {"symbol": "AAPL", "side": "buy", "quantity": "400", "num_slices": 40, "interval_seconds": 0.5}
+RUNNING = {"symbol": "AAPL", "side": "buy", "quantity": "600", "num_slices": 60, "interval_seconds": 0.5}
 
 
 @pytest.fixture
@@ -96,4 +96,4 @@ def test_the_page_shows_a_parent_progressing_and_its_cancel_button_cancels_it(br
         final = client.get(f"/v1/parents/{running}").json()
         page.close()
     assert final["state"] == "cancelled"
-    assert 0 < float(final["filled"]) < 400
+    assert 0 < float(final["filled"]) < 600
