@@ -8,8 +8,11 @@ resource (``routes_twaps``, ``routes_parents``, ``routes_events``, ``routes_page
 Prometheus collector (``metrics``) and the page's files (``static/``).
 
 It may import ``daemon.service``, ``daemon.views``, ``daemon.progress``, ``daemon.errors``, the
-``engine`` front and public modules, FastAPI, uvicorn and prometheus-client; nothing else in the
-daemon imports it but the runner that composes the daemon.
+``engine`` front and public modules, FastAPI, uvicorn and prometheus-client; in the daemon only
+the runner that composes it (``daemon.app``) and the command line (for its errors) import it.
+
+Progress goes out as server-sent events only, no WebSocket: one-way is all a progress stream
+needs, and SSE passes through proxies and ``curl -N`` as plain HTTP with the same bearer token.
 """
 
 from __future__ import annotations
