@@ -86,7 +86,15 @@ CREATE INDEX segments_by_parent ON segments (parent_id);
 CREATE INDEX parents_by_state ON parents (state);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Every index on children and fills is paid for on each write of the hot path (it doubled a
+# write's time); the reads they served run at start and in ``journal show`` only.
+_V3 = """
+DROP INDEX children_by_segment;
+DROP INDEX children_open;
+DROP INDEX fills_by_child;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
