@@ -7,6 +7,8 @@
     twap-engine demo [--out DIR] [--seed N]
     twap-engine sweep SCENARIO.toml --grid num_slices=5,10,20 --grid style=market,passive
                       [--out DIR] [--seed N] [--workers N] [--scheduler ADDRESS]
+    twap-engine serve-venue --dialect binance [--port 8765] [SCENARIO.toml]   (see serve_venue.py)
+    twap-engine trade SCENARIO.toml [--venue simulated|http://HOST:PORT|ccxt:EXCHANGE]   (live.py)
 
 ``backtest`` and ``demo`` print the summary (and, with several variants, the comparison) and
 write ``report.json`` and ``execution.png``; ``sweep`` prints its table and writes ``sweep.csv``.
@@ -27,6 +29,7 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from backtesting import live, serve_venue
 from backtesting.demo import demo_scenario
 from backtesting.errors import BacktestError
 from backtesting.outputs import write_outputs
@@ -65,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=int, help="replace the scenario's seed")
     sweep.add_argument("--workers", type=int, help="local processes (default: one per CPU)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler instead")
+    serve_venue.add_parser(commands)
+    live.add_parser(commands)
 
     from daemon.cli import add_commands  # the daemon's own commands, handed over below
 
@@ -207,4 +212,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "demo": _demo,
     "plan": _plan,
     "sweep": _sweep,
+    "serve-venue": serve_venue.run,
+    "trade": live.run,
 }

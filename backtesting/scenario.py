@@ -6,7 +6,8 @@
     seed = 7                     # the venue's market, the slice jitter and the order ids
     horizon = 36000              # optional: give up after this many virtual seconds
 
-    [venue]                      # step, participation, request_timeout, data (a CSV to replay)
+    [venue]                      # step, participation, request_timeout, data (a CSV to replay),
+                                 # connect: where ``trade`` sends orders (see venue_choice.py)
     symbols = [{ symbol = "AAPL", price = 150 }, { symbol = "MSFT", price = 300 }]
     [venue.symbol_defaults]      # SymbolSpec settings for every symbol (and a replay's)
     [venue.latency]              # request, request_jitter, event, event_jitter (seconds)
@@ -39,6 +40,7 @@ import attrs
 
 from backtesting._toml import NUMBER, Table, parse_toml, read_file
 from backtesting.errors import ScenarioError
+from backtesting.venue_choice import VenueChoice, parse_venue_choice
 from engine.errors import InvalidInputError
 from engine.execution_engine import QUEUE_OPTIONS
 from engine.fees import FeeModel
@@ -95,6 +97,7 @@ class VenueSettings:
     step: float
     participation: Decimal
     request_timeout: float
+    connect: VenueChoice = attrs.field(factory=VenueChoice)  # where ``twap-engine trade`` sends orders
 
     @property
     def specs(self) -> tuple[SymbolSpec, ...]:
@@ -328,6 +331,11 @@ def _venue(table: Table) -> VenueSettings:
     step = table.take("step", (int, float), default=1.0)
     participation = table.take("participation", NUMBER, default="0.1")
     request_timeout = table.take("request_timeout", (int, float), default=5.0)
+    connect_text = table.take("connect", (str,), default="simulated")
+    try:
+        connect = parse_venue_choice(connect_text, "connect")
+    except InvalidInputError as error:
+        raise table.error("connect", connect_text, error.reason) from None
     from gateways.simulated import SimulatedVenue
 
     # Building a throwaway venue runs the venue's own checks on step, participation and timeout.
@@ -340,6 +348,7 @@ def _venue(table: Table) -> VenueSettings:
         symbols=tuple(specs), replay=replay, data_file=None if data_file is None else data_file.name,
         latency=latency, fees=fees, rate_limits=tuple(limits), faults=faults, step=float(step),
         participation=to_decimal(participation, "participation"), request_timeout=float(request_timeout),
+        connect=connect,
     )
 
 
