@@ -55,13 +55,28 @@ class DaemonReady:
 @asynccontextmanager
 async def open_venue(config: DaemonConfig) -> AsyncIterator[tuple[TradingGateway, str]]:
     """The configured venue's open gateway and the venue's identity for the journal."""
-    if config.venue.kind == "paper":
-        assert config.venue.address is not None
-        async with PaperVenueGateway(config.venue.address) as paper:
+    choice = config.venue
+    if choice.kind == "paper":
+        assert choice.address is not None
+        async with PaperVenueGateway(choice.address) as paper:
             yield paper, f"paper:{paper.venue_id}"
+    elif choice.kind in ("served", "ccxt"):
+        from gateways.ccxt import CcxtGateway, CcxtSettings
+
+        if choice.kind == "served":
+            # The paper exchange prices every symbol in USDT: our AAPL is its AAPL/USDT.
+            settings = CcxtSettings.from_environment("binance", base_url=choice.url)
+            aliases = {symbol: f"{symbol}/USDT" for symbol in choice.symbols}
+            identity = f"served:{choice.url}"
+        else:
+            assert choice.exchange is not None
+            settings, aliases = CcxtSettings.from_environment(choice.exchange), None
+            identity = f"ccxt:{choice.exchange}"
+        async with CcxtGateway(settings, aliases=aliases) as gateway:
+            yield gateway, identity
     else:
         # An in-process venue lives and dies with this process: each start is another venue.
-        async with SimulatedVenue.demo(config.venue.seed) as venue:
+        async with SimulatedVenue.demo(choice.seed) as venue:
             yield venue, f"simulated:{uuid.uuid4().hex[:12]}"
 
 
@@ -131,7 +146,7 @@ async def run_daemon(config: DaemonConfig, *, on_ready: Callable[[DaemonReady], 
                     venue=venue_id,
                     account=config.venue.account,
                     max_orders_per_minute=config.queue.max_orders_per_minute,
-                    limits=config.queue.limits,
+                    limits=(*config.queue.limits, *getattr(gateway, "limits", ())),
                     settle_timeout=config.shutdown.settle_timeout,
                 )
                 async with service:

@@ -3,9 +3,14 @@
 ::
 
     [venue]
-    kind = "simulated"            # the in-process demo venue; "paper": address = "127.0.0.1:9000"
-    seed = 7                      # simulated only
-    account = "default"
+    kind = "simulated"            # the in-process demo venue (seed = 7); or:
+                                  # "served": the paper exchange at url = "http://127.0.0.1:8765"
+                                  #   (twap-engine serve-venue), through the ccxt gateway, trading
+                                  #   symbols = ["AAPL", "MSFT", "GOOGL"] (its AAPL/USDT, ...);
+                                  # "ccxt": exchange = "binance", a real exchange;
+                                  # "paper": address = "127.0.0.1:9000" (python -m daemon.paper)
+    account = "default"           # served and ccxt keys: BINANCE_API_KEY / BINANCE_API_SECRET
+                                  # (or TWAP_ENGINE_API_KEY / TWAP_ENGINE_API_SECRET)
 
     [queue]
     max_orders_per_minute = 200
@@ -64,11 +69,15 @@ DEFAULT_TOKEN_FILE = Path("var/api-token")
 
 @attrs.frozen(kw_only=True)
 class VenueConfig:
-    """Which venue: ``simulated`` (in process; a new venue every start) or ``paper`` at ``address``."""
+    """Which venue: ``simulated`` (in process; a new venue every start), ``served`` (the paper
+    exchange at ``url``), ``ccxt`` (``exchange``) or ``paper`` (at ``address``)."""
 
     kind: str = "simulated"
     seed: int = 7
     address: str | None = None
+    url: str | None = None
+    exchange: str | None = None
+    symbols: tuple[str, ...] = ("AAPL", "MSFT", "GOOGL")
     account: str = "default"
 
 
@@ -200,20 +209,41 @@ def _limits(section: _Section) -> tuple[RateLimit, ...]:
     return tuple(limits)
 
 
+def _symbols(section: _Section) -> tuple[str, ...]:
+    value = section.raw("symbols", ["AAPL", "MSFT", "GOOGL"])
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise section.error("symbols", value, "expected a list of symbols")
+    return tuple(value)
+
+
 def _venue(section: _Section) -> VenueConfig:
-    kind = section.text("kind", "simulated", ("simulated", "paper"))
+    kind = section.text("kind", "simulated", ("simulated", "served", "ccxt", "paper"))
     seed = section.whole("seed", 7, 0, 2**63 - 1)
     address = section.text("address", None)
+    url = section.text("url", None)
+    exchange = section.text("exchange", None)
+    symbols = _symbols(section)
     account = section.text("account", "default")
-    if kind == "paper":
-        if address is None:
-            raise section.error("address", None, "a paper venue needs its address, host:port")
+    needs = {"paper": "address", "served": "url", "ccxt": "exchange"}
+    for key, value in (("address", address), ("url", url), ("exchange", exchange)):
+        if value is not None and needs.get(kind) != key:
+            raise section.error(key, value, f"not a setting of a {kind} venue")
+    if kind in needs and {"address": address, "url": url, "exchange": exchange}[needs[kind]] is None:
+        raise section.error(needs[kind], None, f"a {kind} venue needs its {needs[kind]}")
+    if address is not None:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise section.error("address", address, "expected host:port")
-    elif address is not None:
-        raise section.error("address", address, "only a paper venue has an address")
-    return VenueConfig(kind=kind, seed=seed, address=address, account=account)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise section.error("url", url, "expected an http:// or https:// URL")
+    if exchange is not None:
+        from gateways.ccxt import known_exchange_ids
+
+        if exchange not in known_exchange_ids():
+            raise section.error("exchange", exchange, "ccxt has no such exchange with REST and WebSocket")
+    return VenueConfig(
+        kind=kind, seed=seed, address=address, url=url, exchange=exchange, symbols=symbols, account=account
+    )
 
 
 def parse_config(
