@@ -36,8 +36,21 @@ class VenueProcess:
         port_file = folder / "venue.port"
         self._log = (folder / "venue.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daemon.paper", "--port-file", str(port_file), "--seed", str(seed),
-             "--step", "0.05", "--limit", "20000", "--latency", str(latency)],
+            [
+                sys.executable,
+                "-m",
+                "daemon.paper",
+                "--port-file",
+                str(port_file),
+                "--seed",
+                str(seed),
+                "--step",
+                "0.05",
+                "--limit",
+                "20000",
+                "--latency",
+                str(latency),
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -71,25 +84,70 @@ class VenueProcess:
         self._log.close()
 
 
-def write_config(folder: Path, venue_address: str, **shutdown: Any) -> Path:
-    """A daemon configuration on the paper venue, with its journal and token file in ``folder``."""
+VENUE_KEYS = {"TWAP_ENGINE_API_KEY": "paper-key", "TWAP_ENGINE_API_SECRET": "paper-secret"}
+
+
+class ServedVenueProcess:
+    """``twap-engine serve-venue`` (the paper exchange in Binance's dialect) on an ephemeral port."""
+
+    def __init__(self, folder: Path) -> None:
+        self._log = (folder / "venue.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backtesting", "serve-venue", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, **VENUE_KEYS},
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + _STARTUP_SECONDS
+        self.url = ""
+        while not self.url and time.monotonic() < deadline:
+            line = self.process.stdout.readline().decode()
+            if not line:
+                break
+            if line.startswith("REST "):
+                self.url = line.split()[1].removesuffix("/api/v3")
+        if not self.url:
+            _stop(self.process)
+            raise RuntimeError(f"the served venue did not start (see {folder / 'venue.log'})")
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM, then SIGKILL if need be)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _stop(self.process)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log.close()
+
+
+def write_config(folder: Path, venue_address: str, *, served: bool = False, **shutdown: Any) -> Path:
+    """A daemon configuration on the paper venue (or the served exchange at the URL ``venue_address``),
+    with its journal and token file in ``folder``."""
     grace = shutdown.get("grace_seconds", 10.0)
     resting = shutdown.get("resting_children", "cancel")
+    venue = (
+        f'kind = "served"\nurl = "{venue_address}"'
+        if served
+        else f'kind = "paper"\naddress = "{venue_address}"'
+    )
     path = folder / "daemon.toml"
     path.write_text(
         f"""
 [venue]
-kind = "paper"
-address = "{venue_address}"
+{venue}
 [queue]
 max_orders_per_minute = 6000
 [journal]
-path = "{folder / 'journal.sqlite3'}"
+path = "{folder / "journal.sqlite3"}"
 synchronous = "normal"
 [api]
 host = "127.0.0.1"
 port = 0
-token_file = "{folder / 'api-token'}"
+token_file = "{folder / "api-token"}"
 [logging]
 level = "info"
 format = "json"
@@ -108,7 +166,7 @@ class DaemonProcess:
 
     def __init__(self, folder: Path, config: Path, number: int) -> None:
         self._stderr = (folder / f"daemon-{number}.log").open("wb")
-        environment = {**os.environ, "TWAP_ENGINE_API_TOKEN": TOKEN}
+        environment = {**os.environ, **VENUE_KEYS, "TWAP_ENGINE_API_TOKEN": TOKEN}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backtesting", "daemon", "--config", str(config)],
             stdout=subprocess.PIPE,
@@ -177,7 +235,7 @@ def running(*processes: Any) -> Iterator[None]:
         yield
     finally:
         for process in processes:
-            if isinstance(process, VenueProcess):
+            if isinstance(process, (VenueProcess, ServedVenueProcess)):
                 process.stop()
             elif isinstance(process, DaemonProcess):
                 process.kill()
