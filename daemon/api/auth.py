@@ -7,8 +7,9 @@ guess matched does not show in the response time.
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 __all__ = ["BEARER", "TokenCheck"]
@@ -30,8 +31,9 @@ class TokenCheck:
         """True when ``presented`` is the token (constant time in the presented value's content)."""
         return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), self._expected)
 
-    async def __call__(self, request: Request) -> None:
-        credentials: HTTPAuthorizationCredentials | None = await BEARER(request)
+    async def __call__(
+        self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> None:
         if credentials is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
