@@ -4,15 +4,16 @@ What lives here: the app factory (``app``), the server that runs it inside the d
 group (``server``), bearer-token checks (``auth``) and where the token comes from (``token``),
 request and response bodies (``schemas``), errors as responses (``problems``, the API's own
 errors in ``errors``), the ``Idempotency-Key`` header (``idempotency``), one module of routes per
-resource (``routes_twaps``, ``routes_parents``, ``routes_events``, ``routes_page``), the
-Prometheus collector (``metrics``) and the page's files (``static/``).
+resource (``routes_twaps``, ``routes_parents``, ``routes_events``, ``routes_websocket``,
+``routes_page``), the Prometheus collector (``metrics``) and the page's files (``static/``).
 
 It may import ``daemon.service``, ``daemon.views``, ``daemon.progress``, ``daemon.errors``, the
 ``engine`` front and public modules, FastAPI, uvicorn and prometheus-client; in the daemon only
 the runner that composes it (``daemon.app``) and the command line (for its errors) import it.
 
-Progress goes out as server-sent events only, no WebSocket: one-way is all a progress stream
-needs, and SSE passes through proxies and ``curl -N`` as plain HTTP with the same bearer token.
+Progress goes out as server-sent events (``/v1/events``: plain HTTP, through proxies and
+``curl -N``, with the bearer header) and, for clients that prefer one, over a WebSocket
+(``/v1/events/ws``). The page reads the SSE stream.
 """
 
 from __future__ import annotations

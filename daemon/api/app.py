@@ -3,7 +3,8 @@
 Paths (scripts may rely on them): ``GET /v1/health`` (no token), ``POST /v1/twaps``,
 ``POST /v1/rebalances``, ``GET /v1/parents``, ``GET /v1/parents/{parent_id}``,
 ``POST /v1/parents/{parent_id}/cancel``, ``GET /v1/events`` (server-sent events) and
-``GET /metrics``, each needing ``Authorization: Bearer <token>``; the schema at ``/openapi.json``,
+``GET /metrics``, each needing ``Authorization: Bearer <token>``; the same stream over a WebSocket
+at ``/v1/events/ws`` (token in the header or the first message); the schema at ``/openapi.json``,
 its browsable form at ``/docs``, and the live page at ``/``.
 """
 
@@ -21,6 +22,7 @@ from daemon.api.routes_events import router as events_router
 from daemon.api.routes_page import router as page_router
 from daemon.api.routes_parents import router as parents_router
 from daemon.api.routes_twaps import router as twaps_router
+from daemon.api.routes_websocket import router as websocket_router
 from daemon.api.schemas import ErrorOut, HealthOut
 from daemon.service import TradingService
 
@@ -51,12 +53,15 @@ def create_app(service: TradingService, *, token: str) -> FastAPI:
     app.state.idempotency_locks = KeyLocks()
     app.state.metrics_registry = make_registry(service.statistics_nowait)
     install_error_handlers(app)
-    guarded = [Depends(TokenCheck(token))]
+    check = TokenCheck(token)
+    app.state.token_check = check
+    guarded = [Depends(check)]
     unauthorized: dict[int | str, dict[str, object]] = {
         401: {"model": ErrorOut, "description": "The bearer token is missing or wrong."}
     }
     app.include_router(_health)
     for router in (twaps_router, parents_router, events_router, metrics_router):
         app.include_router(router, dependencies=guarded, responses=unauthorized)
+    app.include_router(websocket_router)  # checks the token itself: a browser sends it in a message
     app.include_router(page_router)
     return app
