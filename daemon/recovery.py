@@ -29,7 +29,7 @@ from daemon.journal import ChildRow, Journal, ParentRow
 from daemon.views import RecoveryPolicy
 from engine import GatewayError, OrderSnapshot, RateLimitedOrderQueue, UnknownOrderError
 
-__all__ = ["ParentPlan", "RecoveryReport", "plan_recovery"]
+__all__ = ["ParentPlan", "RecoveryReport", "plan_parent", "plan_recovery"]
 
 _log = structlog.get_logger("daemon.recovery")
 
@@ -135,7 +135,7 @@ async def plan_recovery(
             task_group.start_soon(settle, child)
     # Read again: the settled children's fills are in the journal now.
     rows = [row for row in journal.parents() if row.parent_id in {r.parent_id for r in open_rows}]
-    plans = tuple(_plan(row, venue, account, row.parent_id in unsettled) for row in rows)
+    plans = tuple(plan_parent(row, venue, account, row.parent_id in unsettled) for row in rows)
     report = RecoveryReport(
         parents=plans,
         children_looked_up=tally.looked_up,
@@ -158,7 +158,8 @@ async def plan_recovery(
     return report
 
 
-def _plan(row: ParentRow, venue: str, account: str, unsettled: bool) -> ParentPlan:
+def plan_parent(row: ParentRow, venue: str, account: str, unsettled: bool) -> ParentPlan:
+    """What to do with one open parent once its children are settled (``unsettled``: one is not)."""
     request = row.request
     remaining = request.quantity - row.filled
     if (row.venue, row.account) != (venue, account):
