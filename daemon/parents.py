@@ -36,10 +36,12 @@ class ParentRecord:
     report: dict[str, Any] | None = None
     note: str | None = None
     cancel_requested: bool = False
+    filled_before: Decimal = ZERO  # filled when the current segment started
 
     def attach(self, handle: TWAPHandle) -> None:
         """The engine parent now working this parent's remaining quantity."""
         self.handle = handle
+        self.filled_before = self.filled
         self.state = "working"
         if self.cancel_requested:
             handle.cancel()
@@ -61,6 +63,9 @@ class ParentRecord:
         """The segment is final: keep its report (or the error) and the final state."""
         self.handle = None
         if report is not None:
+            # The engine's count of its segment is the venue's, also where a venue ended an order
+            # without itemising its trades (no fill event reached the service for them).
+            self.filled = max(self.filled, self.filled_before + report.filled_quantity)
             self.report = report.to_dict()
             self.state = report.final_state.value
             if self.filled >= self.request.quantity:

@@ -36,15 +36,28 @@ def read_idempotency(
 
 
 def read_parents(db: sqlite3.Connection, *, open_only: bool) -> list[ParentRow]:
-    """Parents (oldest first), each with the sum of its journaled fills."""
+    """Parents (oldest first), each with what its children filled.
+
+    A child's fill is the larger of its journaled fills and what the venue said had filled when it
+    ended: a venue may report an order's end without itemising its trades (a look-up of an order a
+    previous run sent), and the rest of the parent must never be worked twice. The notional is
+    the journaled fills' only.
+    """
     sums: dict[str, tuple[Decimal, Decimal]] = {}
+    for parent_id, filled_text, final_text in db.execute(
+        "SELECT s.parent_id, c.filled, c.final_filled FROM children c"
+        " JOIN segments s ON s.segment_id = c.segment_id"
+    ):
+        child = max(Decimal(filled_text), Decimal(final_text or 0))
+        filled, notional = sums.get(parent_id, (ZERO, ZERO))
+        sums[parent_id] = (filled + child, notional)
     for parent_id, quantity, price in db.execute(
         "SELECT s.parent_id, f.quantity, f.price FROM fills f"
         " JOIN children c ON c.client_order_id = f.client_order_id"
         " JOIN segments s ON s.segment_id = c.segment_id"
     ):
-        filled, notional = sums.get(parent_id, (ZERO, ZERO))
-        sums[parent_id] = (filled + Decimal(quantity), notional + Decimal(quantity) * Decimal(price))
+        filled, notional = sums[parent_id]
+        sums[parent_id] = (filled, notional + Decimal(quantity) * Decimal(price))
     query = "SELECT * FROM parents"
     if open_only:
         query += f" WHERE state IN {OPEN_STATES}"

@@ -210,3 +210,18 @@ def test_a_child_taken_for_never_sent_that_turns_up_at_the_venue_is_open_again(t
         assert statuses == {"late-ack": "acked", "late-fill": "acked"}
         journal.record_final("late-fill", "cancelled", Decimal(4), "cancelled")
         assert [c.client_order_id for c in journal.children(unsettled_only=True)] == ["late-ack"]
+
+
+def test_a_child_ended_without_itemised_trades_counts_what_the_venue_said_it_filled(tmp_path: Path) -> None:
+    # A look-up of an order a previous run sent may give its end and fill without the trades.
+    with _open(tmp_path / "j.sqlite3") as journal:
+        journal.record_parent("P1", _request(), created_at=1.0, deadline_at=5.0)
+        journal.record_segment("S1", "P1", Decimal(100))
+        for child in ("c1", "c2"):
+            journal.record_child(Order("AAPL", "buy", 10, client_order_id=child, parent_id="S1"))
+        journal.record_final("c1", "filled", Decimal(10), "looked up")
+        journal.record_fill(_fill("t1", "c2", 4))
+        journal.record_final("c2", "cancelled", Decimal(6), "cancelled")  # two trades not seen yet
+        assert journal.parents()[0].filled == Decimal(16)
+        journal.record_fill(_fill("t2", "c2", 2))
+        assert journal.parents()[0].filled == Decimal(16)  # the late trade is not counted twice
