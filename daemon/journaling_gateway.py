@@ -139,7 +139,7 @@ class JournalingGateway:
             snapshot = await self._gateway.get_order(client_order_id)
         except UnknownOrderError:
             if self._journal is not None:
-                self._journal.record_not_sent(client_order_id, "unknown at the venue")
+                self._journal.record_not_sent(client_order_id, "unknown at the venue when looked up")
             raise
         for fill in snapshot.fills:
             if self._fill(fill) and self._observer is not None:

@@ -25,7 +25,7 @@ import anyio
 import attrs
 import structlog
 
-from daemon.journal import ChildRow, Journal, ParentRow
+from daemon.journal import NEVER_SENT, ChildRow, Journal, ParentRow
 from daemon.views import RecoveryPolicy
 from engine import GatewayError, OrderSnapshot, RateLimitedOrderQueue, UnknownOrderError
 
@@ -79,7 +79,13 @@ class _Tally:
 
 
 async def _settle(
-    child: ChildRow, queue: RateLimitedOrderQueue, tally: _Tally, *, patience: float, poll: float
+    child: ChildRow,
+    queue: RateLimitedOrderQueue,
+    journal: Journal,
+    tally: _Tally,
+    *,
+    patience: float,
+    poll: float,
 ) -> bool:
     """Look the child up until it is final, cancelling it if it still works; True once settled."""
     with anyio.move_on_after(patience):
@@ -89,7 +95,9 @@ async def _settle(
             try:
                 snapshot: OrderSnapshot = await queue.lookup(child.client_order_id)
             except UnknownOrderError:
-                tally.unknown += 1  # it never reached the venue; the gateway journaled that
+                # Its sender is gone, so its request is not on its way any more: it never left.
+                tally.unknown += 1
+                journal.record_not_sent(child.client_order_id, NEVER_SENT)
                 return True
             except GatewayError as error:
                 _log.warning("look-up failed; retrying", child_id=child.client_order_id, error=str(error))
@@ -125,7 +133,7 @@ async def plan_recovery(
 
     async def settle(child: ChildRow) -> None:
         async with limiter:
-            if not await _settle(child, queue, tally, patience=settle_timeout, poll=poll_interval):
+            if not await _settle(child, queue, journal, tally, patience=settle_timeout, poll=poll_interval):
                 assert child.parent_id is not None
                 unsettled.add(child.parent_id)
                 tally.unsettled += 1

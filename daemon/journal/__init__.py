@@ -9,8 +9,17 @@ else of the daemon.
 
 from __future__ import annotations
 
-from daemon.journal.records import ChildRow, FillRow, JournalSummary, ParentRow, RunRow
+from daemon.journal.records import NEVER_SENT, ChildRow, FillRow, JournalSummary, ParentRow, RunRow
 from daemon.journal.schema import SCHEMA_VERSION
 from daemon.journal.store import Journal
 
-__all__ = ["SCHEMA_VERSION", "ChildRow", "FillRow", "Journal", "JournalSummary", "ParentRow", "RunRow"]
+__all__ = [
+    "NEVER_SENT",
+    "SCHEMA_VERSION",
+    "ChildRow",
+    "FillRow",
+    "Journal",
+    "JournalSummary",
+    "ParentRow",
+    "RunRow",
+]

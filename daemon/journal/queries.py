@@ -86,7 +86,8 @@ def read_children(db: sqlite3.Connection, parent_id: str | None, *, unsettled_on
     """Children (of one parent, or all), in journal order."""
     query = (
         "SELECT c.client_order_id, c.segment_id, s.parent_id, c.symbol, c.side, c.quantity, c.status,"
-        " c.filled, c.final_filled FROM children c LEFT JOIN segments s ON s.segment_id = c.segment_id"
+        " c.filled, c.final_filled, c.reason"
+        " FROM children c LEFT JOIN segments s ON s.segment_id = c.segment_id"
     )
     arguments: tuple[Any, ...] = ()
     if parent_id is not None:
@@ -103,6 +104,7 @@ def read_children(db: sqlite3.Connection, parent_id: str | None, *, unsettled_on
             status=r[6],
             filled=Decimal(r[7]),
             final_filled=None if r[8] is None else Decimal(r[8]),
+            reason=r[9],
         )
         for r in db.execute(query + " ORDER BY c.rowid", arguments)
     ]

@@ -10,10 +10,15 @@ import attrs
 
 from daemon.views import TwapRequest
 
-__all__ = ["FINAL_CHILD_STATES", "ChildRow", "FillRow", "JournalSummary", "ParentRow", "RunRow"]
+__all__ = ["FINAL_CHILD_STATES", "NEVER_SENT", "ChildRow", "FillRow", "JournalSummary", "ParentRow", "RunRow"]
 
 # A child in one of these has ended at the venue (``not_sent``: it never reached it).
 FINAL_CHILD_STATES = frozenset({"filled", "cancelled", "rejected", "expired", "not_sent"})
+
+# The reason recovery gives a child the venue does not know: its request cannot still be on its
+# way (the process that sent it is gone). The same answer during a run may precede the request's
+# arrival, so a child found unknown then is looked up again by the next start.
+NEVER_SENT = "never reached the venue (looked up on recovery)"
 
 
 @attrs.frozen(kw_only=True)
@@ -62,12 +67,15 @@ class ChildRow:
     status: str
     filled: Decimal
     final_filled: Decimal | None
+    reason: str | None = None
 
     @property
     def is_settled(self) -> bool:
         """True when the journal knows the child's end and holds every fill of it."""
         if self.status not in FINAL_CHILD_STATES:
             return False
+        if self.status == "not_sent":
+            return self.reason == NEVER_SENT
         if self.final_filled is not None:
             return self.filled >= self.final_filled
         return self.status != "filled" or self.filled >= self.quantity

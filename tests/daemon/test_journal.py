@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.errors import JournalLockedError, JournalSchemaTooNewError
-from daemon.journal import SCHEMA_VERSION, Journal
+from daemon.journal import NEVER_SENT, SCHEMA_VERSION, Journal
 from daemon.journal.schema import migrate
 from daemon.views import TwapRequest
 from engine import Order, OrderFilled, OrderSide
@@ -202,7 +202,7 @@ def test_a_child_taken_for_never_sent_that_turns_up_at_the_venue_is_open_again(t
     with _open(tmp_path / "j.sqlite3") as journal:
         for child in ("late-ack", "late-fill"):
             journal.record_child(Order("AAPL", "buy", 10, client_order_id=child))
-            journal.record_not_sent(child, "unknown at the venue")
+            journal.record_not_sent(child, NEVER_SENT)
         assert journal.children(unsettled_only=True) == []
         journal.record_ack("late-ack", "v1")
         journal.record_fill(_fill("t1", "late-fill", 4))
@@ -225,3 +225,13 @@ def test_a_child_ended_without_itemised_trades_counts_what_the_venue_said_it_fil
         assert journal.parents()[0].filled == Decimal(16)
         journal.record_fill(_fill("t2", "c2", 2))
         assert journal.parents()[0].filled == Decimal(16)  # the late trade is not counted twice
+
+
+def test_a_child_unknown_at_the_venue_during_a_run_is_looked_up_again_next_start(tmp_path: Path) -> None:
+    # During a run the venue's "unknown" may precede the request's arrival; after a restart it cannot.
+    with _open(tmp_path / "j.sqlite3") as journal:
+        journal.record_child(Order("AAPL", "buy", 10, client_order_id="in-flight"))
+        journal.record_not_sent("in-flight", "unknown at the venue when looked up")
+        assert [c.client_order_id for c in journal.children(unsettled_only=True)] == ["in-flight"]
+        journal.record_not_sent("in-flight", NEVER_SENT)
+        assert journal.children(unsettled_only=True) == []
