@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     serve_venue.add_parser(commands)
     live.add_parser(commands)
+
+    from daemon.cli import add_commands  # the daemon's own commands, handed over below
+
+    add_commands(commands)
     return parser
 
 
@@ -104,6 +108,10 @@ def _logging(verbosity: int) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     arguments = _parser().parse_args(argv)
+    if arguments.command in ("daemon", "journal"):
+        from daemon.cli import run_command
+
+        return run_command(arguments)
     out = console if console is not None else Console(soft_wrap=False)
     if not out.is_terminal and console is None:
         out = Console(width=200, soft_wrap=False)

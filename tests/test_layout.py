@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("engine", "gateways", "backtesting")
+PACKAGES = ("engine", "gateways", "backtesting", "daemon")
 MAX_LINES = 450
 MAX_TOP_LEVEL_MODULES = 20
 
