@@ -2,7 +2,8 @@
 
 ``ccxt.pro.<id>`` extends ``ccxt.async_support.<id>``, so one instance does the REST calls and the
 streams. Its throttler is off (``enableRateLimit: False``; the engine's queue paces), its
-``timeout`` is the settings' (in ms, as ccxt counts), and the keys are passed in the config and
+``timeout`` is the settings' (in ms, as ccxt counts), its ``recvWindow`` a second below it (see
+``recv_window_ms``), and the keys are passed in the config and
 nowhere else. With a ``base_url`` the Binance dialect's spot REST and WebSocket URLs all point there
 (the served paper exchange: ``/api/v3``, ``/ws``, ``/ws-api/v3``), only spot markets are loaded and
 the wallet and margin endpoints it does not have are skipped.
@@ -50,14 +51,30 @@ def _served_urls(base_url: str) -> dict[str, Any]:
     }
 
 
+def recv_window_ms(timeout_ms: int) -> int:
+    """The venue's ``recvWindow`` for requests that time out after ``timeout_ms``.
+
+    A signed request carries its signing time, and the venue refuses it once more than
+    ``recvWindow`` has passed on its clock since then. Binance also refuses a time more than 1 s
+    ahead of its clock, so with ``recvWindow`` 1 s below our timeout a request the venue has not
+    taken by the time we give up on it can never be taken later: a look-up that answers "not
+    found" after the submit timed out is final, and resending cannot make a second order.
+    (ccxt's default is 10 s, as long as our default timeout.) Never under 1 s, so clock jitter
+    does not refuse good requests, nor over the 60 s Binance allows: with a timeout of 2 s or less
+    the window is 1 s, no longer below it.
+    """
+    return min(60_000, max(1_000, timeout_ms - 1_000))
+
+
 def exchange_config(settings: CcxtSettings) -> dict[str, Any]:
     """The ccxt constructor config for ``settings`` (holds the keys: never log it)."""
-    options: dict[str, Any] = {}
+    timeout_ms = int(settings.timeout * 1000)
+    options: dict[str, Any] = {"recvWindow": recv_window_ms(timeout_ms)}
     config: dict[str, Any] = {
         "apiKey": settings.api_key,
         "secret": settings.secret,
         "enableRateLimit": False,
-        "timeout": int(settings.timeout * 1000),
+        "timeout": timeout_ms,
         "newUpdates": True,
         "options": options,
     }
