@@ -9,6 +9,13 @@ order snapshots the routes fetch. Both say the same things, in any order and any
 times; the ledger takes each fact once (a trade by its venue trade id, a final status once), so
 every subscriber of the user-data stream gets one ``executionReport`` per fact: NEW, then one
 TRADE per fill, then CANCELED / EXPIRED / REJECTED.
+
+Client order ids as Binance treats them: an id is refused ("Duplicate order sent.") only while an
+order with it may still fill; a finished order's id can be used again. The simulated venue refuses
+any id it has ever seen, so each order carries two: ``order.client_order_id``, the client's (what
+every answer and report shows), and ``venue_id``, the one the venue knows it by: the client's own
+the first time, a fresh one when the client's id was used before. ``by_client_id`` finds the
+newest order with an id; the venue's events and snapshots find theirs by ``venue_id``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from engine.events import (
     OrderRejected,
     OrderSnapshot,
 )
+from engine.ids import new_client_order_id
 from engine.orders import Order
 from gateways.served.encoding import ORDER_STATUS, TradeRecord, WallClock, decimal_text, order_fields
 from gateways.served.symbols import SymbolMap
@@ -45,6 +53,7 @@ class OrderEntry:
 
     order_id: int
     order: Order
+    venue_id: str  # the client order id the venue knows the order by (see the module docstring)
     created: float
     updated: float
     accepted: bool = False
@@ -70,8 +79,10 @@ class Ledger:
     def __init__(self, symbols: SymbolMap, clock: WallClock) -> None:
         self._symbols = symbols
         self._clock = clock
-        self._by_client_id: dict[str, OrderEntry] = {}
+        self._by_client_id: dict[str, OrderEntry] = {}  # the newest order with each client id
+        self._by_venue_id: dict[str, OrderEntry] = {}
         self._by_order_id: dict[int, OrderEntry] = {}
+        self._replaced: dict[int, OrderEntry] = {}  # order id → the finished order it took the id of
         self._open: dict[int, OrderEntry] = {}  # accepted and not final, by order id
         self._trades: list[TradeRecord] = []
         self._venue_trade_ids: set[str] = set()
@@ -85,30 +96,52 @@ class Ledger:
     def __repr__(self) -> str:
         open_orders = len(self._open)
         return (
-            f"<Ledger orders={len(self._by_client_id)} open={open_orders} trades={len(self._trades)} "
+            f"<Ledger orders={len(self._by_order_id)} open={open_orders} trades={len(self._trades)} "
             f"subscribers={len(self._subscribers)}>"
         )
 
     # --- orders ---------------------------------------------------------------------------------
 
+    def in_use(self, client_order_id: str) -> bool:
+        """True while an order with this client order id may fill (sent, or open): Binance's
+        "Duplicate order sent." A finished order's id is free again."""
+        entry = self._by_client_id.get(client_order_id)
+        return entry is not None and not entry.is_final
+
     def reserve(self, order: Order, now: float) -> OrderEntry | None:
-        """Book a new order under the next ``orderId``; ``None`` if its client order id is taken."""
-        if order.client_order_id in self._by_client_id:
+        """Book a new order under the next ``orderId``; ``None`` if its client order id is in use."""
+        client_order_id = order.client_order_id
+        if self.in_use(client_order_id):
             return None
-        entry = OrderEntry(order_id=self._next_order_id, order=order, created=now, updated=now)
+        venue_id = client_order_id
+        while venue_id in self._by_venue_id:  # used before: the venue gets a fresh id
+            venue_id = new_client_order_id()
+        entry = OrderEntry(
+            order_id=self._next_order_id, order=order, venue_id=venue_id, created=now, updated=now
+        )
         self._next_order_id += 1
-        self._by_client_id[order.client_order_id] = entry
+        replaced = self._by_client_id.get(client_order_id)
+        if replaced is not None:
+            self._replaced[entry.order_id] = replaced
+        self._by_client_id[client_order_id] = entry
+        self._by_venue_id[venue_id] = entry
         self._by_order_id[entry.order_id] = entry
         return entry
 
     def release(self, entry: OrderEntry) -> None:
         """Forget a reserved order the venue did not take (refused, or known not sent)."""
         if not entry.accepted and not entry.trades:
-            del self._by_client_id[entry.order.client_order_id]
+            client_order_id = entry.order.client_order_id
+            replaced = self._replaced.pop(entry.order_id, None)
+            if replaced is not None:
+                self._by_client_id[client_order_id] = replaced
+            else:
+                del self._by_client_id[client_order_id]
+            del self._by_venue_id[entry.venue_id]
             del self._by_order_id[entry.order_id]
 
     def by_client_id(self, client_order_id: str) -> OrderEntry | None:
-        """The order with this client order id, if the venue took it (or may have)."""
+        """The newest order with this client order id, if the venue took it (or may have)."""
         return self._by_client_id.get(client_order_id)
 
     def by_order_id(self, order_id: int) -> OrderEntry | None:
@@ -144,7 +177,7 @@ class Ledger:
 
     def apply(self, event: ExecutionEvent) -> None:
         """Take in one event of the venue's stream (again or late is fine)."""
-        entry = self._by_client_id.get(event.client_order_id)
+        entry = self._by_venue_id.get(event.client_order_id)
         if entry is None:
             return
         self._accept(entry, event.timestamp)
@@ -161,7 +194,7 @@ class Ledger:
 
     def absorb(self, snapshot: OrderSnapshot) -> OrderEntry | None:
         """Take in the venue's snapshot of an order: whatever it knows that the ledger does not."""
-        entry = self._by_client_id.get(snapshot.client_order_id)
+        entry = self._by_venue_id.get(snapshot.client_order_id)
         if entry is None:
             return None
         self._accept(entry, snapshot.created_at)
@@ -175,6 +208,7 @@ class Ledger:
     def _accept(self, entry: OrderEntry, time: float) -> None:
         if not entry.accepted:
             entry.accepted = True
+            self._replaced.pop(entry.order_id, None)
             entry.updated = max(entry.updated, time)
             self._open[entry.order_id] = entry
             self._report(entry, "NEW", None, time)

@@ -3,9 +3,10 @@
 A new order is checked completely before the venue sees it: parameters (-1100/-1102/-1106/-1115/
 -1116/-1117), the symbol (-1121), the symbol's filters (-1013 PRICE_FILTER, LOT_SIZE, NOTIONAL), the
 funds when ``check_balances`` is on (-2010, balances.py), the client order id (-2010 "Duplicate
-order sent." when the served venue already holds it). Then the
-ledger gives it its ``orderId`` and the venue executes it. A venue timeout (the order may live)
-answers -1007, HTTP 503; a refusal by the venue answers -2010 with the venue's reason.
+order sent." while an order with it may still fill; a finished order's id is free again, as on
+Binance: see ledger.py). Then the ledger gives it its ``orderId`` and the venue executes it. A
+venue timeout (the order may live) answers -1007, HTTP 503; a refusal by the venue answers -2010
+with the venue's reason.
 
 ``newOrderRespType``: ``ACK`` answers when the venue holds the order; ``RESULT`` and ``FULL`` (the
 default) look the order up first, so the answer shows what executed at once (``FULL`` lists the
@@ -19,9 +20,11 @@ what the ledger knows, both HTTP 200.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import anyio
+import attrs
 import structlog
 from starlette.routing import Route
 
@@ -132,7 +135,7 @@ def order_from_params(exchange: PaperExchange, params: Params) -> tuple[Market, 
 async def test_order(exchange: PaperExchange, params: Params) -> object:
     """``order/test``: every check of a new order, nothing sent to the venue."""
     _, order = order_from_params(exchange, params)
-    if exchange.ledger.by_client_id(order.client_order_id) is not None:
+    if exchange.ledger.in_use(order.client_order_id):
         raise duplicate_order()
     return {}
 
@@ -143,11 +146,19 @@ async def new_order(exchange: PaperExchange, params: Params) -> object:
     if response_type not in ("ACK", "RESULT", "FULL"):
         raise illegal_characters("newOrderRespType", "ACK|RESULT|FULL")
     ledger = exchange.ledger
+    previous = ledger.by_client_id(order.client_order_id)
+    if previous is not None and not previous.is_final:
+        # The ledger hears of fills and cancels a moment after the venue: ask the venue itself.
+        with contextlib.suppress(BinanceError):
+            await _refresh(exchange, previous)
     entry = ledger.reserve(order, anyio.current_time())
     if entry is None:
         raise duplicate_order()
     try:
-        ack = await exchange.venue.submit_order(order)
+        ack = await exchange.venue.submit_order(
+            order if entry.venue_id == order.client_order_id
+            else attrs.evolve(order, client_order_id=entry.venue_id)
+        )
     except DuplicateClientOrderIdError:
         ledger.release(entry)
         raise duplicate_order() from None
@@ -196,7 +207,7 @@ _RESULT_FIELDS = (
 async def _refresh(exchange: PaperExchange, entry: OrderEntry) -> None:
     """Bring the ledger's entry up to the venue's own snapshot of the order."""
     try:
-        snapshot = await exchange.venue.get_order(entry.order.client_order_id)
+        snapshot = await exchange.venue.get_order(entry.venue_id)
     except UnknownOrderError:
         return
     except RateLimitedError as error:
@@ -245,7 +256,7 @@ async def cancel_order(exchange: PaperExchange, params: Params) -> object:
     if not entry.is_open:
         raise unknown_order()
     try:
-        await exchange.venue.cancel_order(entry.order.client_order_id)
+        await exchange.venue.cancel_order(entry.venue_id)
     except UnknownOrderError:
         raise unknown_order() from None
     except RateLimitedError as error:
