@@ -1,10 +1,11 @@
 """The REST edge: every ccxt request the gateway makes, with its errors translated.
 
-Each call checks the venue's reported usage first (``VenueUsage.check``: refused with
-``RateLimitedError`` before anything is sent), captures its own response's headers, and turns any
-exception into the engine's family with ``errors.translate_error`` (given that response's HTTP
-status, when one came: a 5xx is never a rejection). Nothing else in the package
-calls ccxt's REST methods, so no vendor exception gets past this module.
+Each call checks the venue's reported usage first, at its own weight (``VenueUsage.check`` with
+``BINANCE_REQUEST_WEIGHTS``: refused with ``RateLimitedError`` before anything is sent), captures
+its own response's headers, and turns any exception into the engine's family with
+``errors.translate_error`` (given that response's HTTP status, when one came: a 5xx is never a
+rejection). Nothing else in the package calls ccxt's REST methods, so no vendor exception gets
+past this module.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 from engine.rate_limits import RequestKind
 from gateways.ccxt.errors import translate_error
-from gateways.ccxt.usage import ResponseHeaders, VenueUsage
+from gateways.ccxt.usage import BINANCE_REQUEST_WEIGHTS, ResponseHeaders, VenueUsage
 
 __all__ = ["VenueCalls"]
 
@@ -34,15 +35,19 @@ class VenueCalls:
         self._lookup_param = _LOOKUP_PARAM.get(str(getattr(exchange, "id", "")), "clientOrderId")
         self.requests = 0
 
-    def check(self, kind: RequestKind, client_order_id: str | None = None) -> None:
-        """Raise ``RateLimitedError`` now if the venue's reported usage leaves no room for ``kind``
-        (so a caller can tell a request refused before it left from one the venue answered)."""
-        self._usage.check(kind, client_order_id)
+    def check(self, method: str, kind: RequestKind, client_order_id: str | None = None) -> None:
+        """Raise ``RateLimitedError`` now if the venue's reported usage leaves no room for a call of
+        ``method`` (so a caller can tell a request refused before it left from one answered)."""
+        self._usage.check(kind, client_order_id, weight=BINANCE_REQUEST_WEIGHTS[method])
 
     async def _call(
-        self, kind: RequestKind, request: Callable[[], Awaitable[T]], client_order_id: str | None = None
+        self,
+        method: str,
+        kind: RequestKind,
+        request: Callable[[], Awaitable[T]],
+        client_order_id: str | None = None,
     ) -> T:
-        self._usage.check(kind, client_order_id)
+        self.check(method, kind, client_order_id)
         self.requests += 1
         with ResponseHeaders.capture() as response:
             try:
@@ -59,7 +64,9 @@ class VenueCalls:
 
     async def load_markets(self) -> dict[str, Any]:
         """The exchange's markets (unified), loaded afresh."""
-        markets = await self._call(RequestKind.QUOTE, lambda: self._exchange.load_markets(True))
+        markets = await self._call(
+            "load_markets", RequestKind.QUOTE, lambda: self._exchange.load_markets(True)
+        )
         return dict(markets)
 
     async def create_order(
@@ -67,6 +74,7 @@ class VenueCalls:
     ) -> dict[str, Any]:
         """Send a new order; the unified order the venue answered with."""
         result = await self._call(
+            "create_order",
             RequestKind.SUBMIT,
             lambda: self._exchange.create_order(*arguments, params=params),
             client_order_id,
@@ -77,7 +85,10 @@ class VenueCalls:
         """Cancel by client order id; the unified order the venue answered with."""
         params = {self._lookup_param: client_order_id}
         result = await self._call(
-            RequestKind.CANCEL, lambda: self._exchange.cancel_order(None, symbol, params), client_order_id
+            "cancel_order",
+            RequestKind.CANCEL,
+            lambda: self._exchange.cancel_order(None, symbol, params),
+            client_order_id,
         )
         return dict(result or {})
 
@@ -85,22 +96,32 @@ class VenueCalls:
         """Look an order up by client order id."""
         params = {self._lookup_param: client_order_id}
         result = await self._call(
-            RequestKind.LOOKUP, lambda: self._exchange.fetch_order(None, symbol, params), client_order_id
+            "fetch_order",
+            RequestKind.LOOKUP,
+            lambda: self._exchange.fetch_order(None, symbol, params),
+            client_order_id,
         )
         return dict(result)
 
     async def fetch_open_orders(self, symbol: str) -> list[dict[str, Any]]:
         """The orders open in ``symbol``."""
-        result = await self._call(RequestKind.LOOKUP, lambda: self._exchange.fetch_open_orders(symbol))
+        result = await self._call(
+            "fetch_open_orders", RequestKind.LOOKUP, lambda: self._exchange.fetch_open_orders(symbol)
+        )
         return [dict(order) for order in result]
 
     async def fetch_my_trades(self, symbol: str, since_ms: int | None, limit: int) -> list[dict[str, Any]]:
         """Our trades in ``symbol`` from ``since_ms`` on (venue time), oldest first."""
         result = await self._call(
-            RequestKind.LOOKUP, lambda: self._exchange.fetch_my_trades(symbol, since_ms, limit)
+            "fetch_my_trades",
+            RequestKind.LOOKUP,
+            lambda: self._exchange.fetch_my_trades(symbol, since_ms, limit),
         )
         return [dict(trade) for trade in result]
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
         """The ticker of ``symbol`` (bid, ask, their sizes, last)."""
-        return dict(await self._call(RequestKind.QUOTE, lambda: self._exchange.fetch_ticker(symbol)))
+        ticker = await self._call(
+            "fetch_ticker", RequestKind.QUOTE, lambda: self._exchange.fetch_ticker(symbol)
+        )
+        return dict(ticker)

@@ -278,7 +278,8 @@ class CcxtGateway:
         calls = self._open_calls()
         self._refuse(order)
         arguments, params = create_order_arguments(order, self._names.venue(order.symbol))
-        calls.check(RequestKind.SUBMIT, order.client_order_id)  # refused here: never sent, not tracked
+        # refused here (the venue's reported usage leaves no room): never sent, so never tracked
+        calls.check("create_order", RequestKind.SUBMIT, order.client_order_id)
         self._tracker.submit_started(order)
         refused = False
         try:

@@ -13,8 +13,11 @@ ccxt's ``on_rest_response`` and hands each request its own response's headers an
 its current fixed window (which also holds requests the queue never saw: the gateway's own
 reconciliation, another process on the same key). Before a request leaves, ``check`` refuses it
 with ``RateLimitedError`` (known not sent; the queue pauses until ``retry_after``, the end of the
-venue's window) if the venue's count plus this request would pass the published limit. So the
-engine never provokes a 429 that the venue's own numbers predicted. ``statistics()`` shows the
+venue's window) if the venue's count plus this request's own weight would pass the published
+limit. So the engine never provokes a 429 that the venue's own numbers predicted. Each call is
+weighed as the venue weighs it (``BINANCE_REQUEST_WEIGHTS``): the gateway's own reconciliation
+(``openOrders`` 6, ``myTrades`` 20, ``exchangeInfo`` 20) is checked here too, though the engine's
+queue, which never sees those requests, cannot charge them to its own limits. ``statistics()`` shows the
 counts to anyone who asks.
 """
 
@@ -34,6 +37,7 @@ from engine.rate_limits import RateLimit, RequestKind
 
 __all__ = [
     "BINANCE_HEADER_LIMITS",
+    "BINANCE_REQUEST_WEIGHTS",
     "BINANCE_SPOT_LIMITS",
     "CapturedResponse",
     "ResponseHeaders",
@@ -52,8 +56,22 @@ BINANCE_SPOT_LIMITS: tuple[RateLimit, ...] = (
 
 _PRESETS: dict[str, tuple[RateLimit, ...]] = {"binance": BINANCE_SPOT_LIMITS}
 
-#: What each request kind weighs in Binance's request-weight count.
+#: What each request kind weighs in Binance's request-weight count, when the call gives no weight.
 _WEIGHTS = {RequestKind.SUBMIT: 1, RequestKind.CANCEL: 1, RequestKind.LOOKUP: 4, RequestKind.QUOTE: 2}
+
+#: What each ccxt call the gateway makes weighs in Binance spot's request-weight count (ccxt
+#: 4.5.90's binance gives each endpoint a cost of 0.2 × its weight): ``exchangeInfo`` 20, a new
+#: order 1, a cancel 1, an order look-up 4, ``openOrders`` for one symbol 6, ``myTrades`` 20, a
+#: 24-hour ticker for one symbol 2.
+BINANCE_REQUEST_WEIGHTS: dict[str, int] = {
+    "load_markets": 20,
+    "create_order": 1,
+    "cancel_order": 1,
+    "fetch_order": 4,
+    "fetch_open_orders": 6,
+    "fetch_my_trades": 20,
+    "fetch_ticker": 2,
+}
 
 _HEADER = re.compile(r"x-mbx-(used-weight|order-count)-(\d+)([smhd])", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -190,14 +208,22 @@ class VenueUsage:
             if count is None or count.window_end != window_end or used > count.used:
                 self._counts[key] = _Count(used, window_end)
 
-    def check(self, kind: RequestKind, client_order_id: str | None = None) -> None:
-        """Raise ``RateLimitedError`` (nothing sent) if the venue's counts leave no room for it."""
+    def check(
+        self, kind: RequestKind, client_order_id: str | None = None, *, weight: int | None = None
+    ) -> None:
+        """Raise ``RateLimitedError`` (nothing sent) if the venue's counts leave no room for it.
+
+        ``weight`` is the request's own weight in the venue's count (the kind's usual one if not
+        given: see ``BINANCE_REQUEST_WEIGHTS`` for what each call weighs)."""
         now = self._clock()
         for (header, period), count in self._counts.items():
             limit = self._limits.get((header, period))
             if limit is None or now >= count.window_end:
                 continue
-            cost = _WEIGHTS[kind] if header == "used-weight" else int(kind is RequestKind.SUBMIT)
+            if header == "used-weight":
+                cost = _WEIGHTS[kind] if weight is None else weight
+            else:
+                cost = int(kind is RequestKind.SUBMIT)
             if cost and count.used + cost > limit:
                 self._refused += 1
                 raise RateLimitedError(

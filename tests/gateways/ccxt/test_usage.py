@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import anyio
+import ccxt
 import pytest
 
 from engine import InvalidInputError, LimitShape, RateLimitedError, RequestKind
 from gateways.ccxt import BINANCE_SPOT_LIMITS, VenueUsage, client_id_rule, limits_for
-from gateways.ccxt.usage import ResponseHeaders
+from gateways.ccxt.calls import VenueCalls
+from gateways.ccxt.usage import BINANCE_REQUEST_WEIGHTS, ResponseHeaders
+from tests.gateways.ccxt.fake import FakeExchange
 
 
 class Clock:
@@ -46,6 +50,44 @@ def test_the_venues_used_weight_refuses_what_would_pass_it() -> None:
     usage.check(RequestKind.QUOTE)  # weight 2 fits: 5,999
     with pytest.raises(RateLimitedError):
         usage.check(RequestKind.LOOKUP)  # weight 4 would pass 6,000
+
+
+def test_each_call_is_weighed_as_the_installed_ccxt_weighs_binance_spots_endpoints() -> None:
+    """ccxt's binance gives each endpoint a cost of 0.2 × Binance's weight."""
+    api = ccxt.binance().api
+    endpoints = {
+        "load_markets": api["public"]["get"]["exchangeInfo"],
+        "create_order": api["private"]["post"]["order"],
+        "cancel_order": api["private"]["delete"]["order"],
+        "fetch_order": api["private"]["get"]["order"],
+        "fetch_open_orders": api["private"]["get"]["openOrders"],  # always for one symbol
+        "fetch_my_trades": api["private"]["get"]["myTrades"],
+        "fetch_ticker": api["public"]["get"]["ticker/24hr"],  # for one symbol
+    }
+    assert {
+        name: round(endpoint["cost"] * 5) for name, endpoint in endpoints.items()
+    } == BINANCE_REQUEST_WEIGHTS
+
+
+def test_reconciliation_requests_are_refused_at_their_own_weight_before_they_leave() -> None:
+    async def main() -> FakeExchange:
+        fake = FakeExchange()
+        fake.response_headers = {"X-MBX-USED-WEIGHT-1M": "5995"}
+        usage = VenueUsage()
+        headers = ResponseHeaders(usage.observe)
+        headers.install(fake)
+        calls = VenueCalls(fake, usage)
+        await calls.load_markets()  # the venue reports 5,995 of 6,000 used
+        with pytest.raises(RateLimitedError):
+            await calls.fetch_my_trades("BTC/USDT", None, 500)  # weight 20
+        with pytest.raises(RateLimitedError):
+            await calls.fetch_open_orders("BTC/USDT")  # weight 6
+        await calls.fetch_ticker("BTC/USDT")  # weight 2 fits
+        assert usage.statistics().refused == 2
+        return fake
+
+    fake = anyio.run(main)
+    assert [method for method, _ in fake.calls] == ["load_markets", "fetch_ticker"]
 
 
 def test_other_limits_can_be_given_per_header() -> None:
