@@ -4,12 +4,14 @@ REST through ``ccxt.async_support`` (the ``ccxt.pro`` instance extends it), stre
 ``ccxt.pro`` (``watch_orders``, ``watch_my_trades``). Modules, one job each:
 
 - ``settings``: exchange id, keys (from arguments or the environment; never shown), market types;
-- ``exchange``: the ccxt object's config (throttler off, URLs of a served paper exchange);
+- ``exchange``: the ccxt object's config (throttler off, ``recvWindow`` below the timeout, URLs of
+  a served paper exchange);
 - ``markets``: instruments from ``load_markets`` and our names for the venue's symbols;
 - ``client_ids``: each exchange's rule for client order ids;
 - ``translation``: ccxt's order, trade and ticker structures into our values;
 - ``errors``: ccxt's exceptions into the engine's (the table is in its docstring);
-- ``usage``: the venue's published limits as presets, and its reported usage from the headers;
+- ``usage``: the venue's published limits as presets, each call's weight, and the venue's
+  reported usage from the headers;
 - ``calls``: the REST edge (usage check, headers, translation) that everything else calls;
 - ``journal``: our sequence numbers, kept for replay; ``tracker``: observations into events;
 - ``streams``: one consumer per stream and the resync after a drop; ``reconcile``: the REST pass;
