@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from engine.errors import InvalidInputError
 from engine.events import OrderStatus
 from engine.market import Quote
 from engine.numbers import ZERO
@@ -102,6 +103,13 @@ def _same(symbol: str) -> str:
     return symbol
 
 
+def _not_negative(filled: Any) -> Decimal:
+    number = to_decimal(filled, "filled")
+    if number < 0:
+        raise InvalidInputError("filled", filled, "the venue sent a filled quantity below zero")
+    return number
+
+
 def order_seen(order: Mapping[str, Any], ours: Callable[[str], str] = _same) -> OrderSeen:
     """An observation from a ccxt order structure (``ours`` names its symbol our way)."""
     status = status_of(order)
@@ -112,9 +120,17 @@ def order_seen(order: Mapping[str, Any], ours: Callable[[str], str] = _same) -> 
         venue_order_id=None if venue_order_id is None else str(venue_order_id),
         symbol=ours(str(order.get("symbol"))),
         status=status,
-        filled=ZERO if filled is None else to_decimal(filled, "filled"),
+        filled=ZERO if filled is None else _not_negative(filled),
         reason=_reason(order, status),
     )
+
+
+def _positive(value: Any, field: str) -> Decimal:
+    """A trade's quantity or price: a number above zero (any other is a malformed record)."""
+    number = to_decimal(value, field)
+    if number <= 0:
+        raise InvalidInputError(field, value, "the venue sent a trade's number that is not above zero")
+    return number
 
 
 def trade_seen(trade: Mapping[str, Any], ours: Callable[[str], str] = _same) -> FillSeen:
@@ -130,8 +146,8 @@ def trade_seen(trade: Mapping[str, Any], ours: Callable[[str], str] = _same) -> 
         venue_order_id=None if order_id is None else str(order_id),
         symbol=ours(str(trade.get("symbol"))),
         trade_id=str(trade.get("id")),
-        quantity=to_decimal(trade.get("amount"), "amount"),
-        price=to_decimal(trade.get("price"), "price"),
+        quantity=_positive(trade.get("amount"), "amount"),
+        price=_positive(trade.get("price"), "price"),
         fee=ZERO if fee_cost is None else to_decimal(fee_cost, "fee.cost"),
         is_maker=trade.get("takerOrMaker") == "maker",
         timestamp_ms=int(timestamp) if isinstance(timestamp, int | float) else None,

@@ -81,7 +81,15 @@ async def test_malformed_venue_records_in_a_pass_are_skipped_and_counted_and_the
 
     async def trades_with_a_bad_one(symbol: str, since: int | None, limit: int) -> list[dict[str, Any]]:
         bad = {"symbol": symbol, "id": "bad", "amount": 1.0, "price": None, "order": "1", "timestamp": 1}
-        return [bad, *await read_trades(symbol, since, limit)]
+        negative = {
+            "symbol": symbol,
+            "id": "neg",
+            "amount": -0.5,
+            "price": 99.0,
+            "order": "1",
+            "timestamp": 1,
+        }
+        return [bad, negative, *await read_trades(symbol, since, limit)]
 
     async def open_orders_with_a_bad_one(symbol: str) -> list[dict[str, Any]]:
         bad = {"symbol": symbol, "id": "77", "clientOrderId": "x", "status": "open", "filled": "lots"}
@@ -100,7 +108,7 @@ async def test_malformed_venue_records_in_a_pass_are_skipped_and_counted_and_the
         events = await events_until(gateway, OrderCancelled, order.client_order_id)
         assert fills_of(events) == [("1", Decimal("0.5"))]
         statistics = gateway.statistics()
-        assert statistics.reconcile.malformed >= 2  # the open order and the trade, each pass
+        assert statistics.reconcile.malformed >= 3  # the open order and the two trades, each pass
         assert statistics.reconcile_failures == 0
 
 
