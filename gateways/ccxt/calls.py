@@ -11,7 +11,7 @@ past this module.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from engine.rate_limits import RequestKind
@@ -24,6 +24,11 @@ T = TypeVar("T")
 
 #: The parameter that names our client order id in a look-up or cancel, per exchange.
 _LOOKUP_PARAM = {"binance": "origClientOrderId", "binanceus": "origClientOrderId"}
+
+
+def _copied(record: Any) -> Any:
+    """A venue record copied, if it is a mapping; else as it came (its reader counts it malformed)."""
+    return dict(record) if isinstance(record, Mapping) else record
 
 
 class VenueCalls:
@@ -103,21 +108,22 @@ class VenueCalls:
         )
         return dict(result)
 
-    async def fetch_open_orders(self, symbol: str) -> list[dict[str, Any]]:
-        """The orders open in ``symbol``."""
+    async def fetch_open_orders(self, symbol: str) -> list[Any]:
+        """The orders open in ``symbol`` (a record that is no mapping is passed on as it came)."""
         result = await self._call(
             "fetch_open_orders", RequestKind.LOOKUP, lambda: self._exchange.fetch_open_orders(symbol)
         )
-        return [dict(order) for order in result]
+        return [_copied(order) for order in result]
 
-    async def fetch_my_trades(self, symbol: str, since_ms: int | None, limit: int) -> list[dict[str, Any]]:
-        """Our trades in ``symbol`` from ``since_ms`` on (venue time), oldest first."""
+    async def fetch_my_trades(self, symbol: str, since_ms: int | None, limit: int) -> list[Any]:
+        """Our trades in ``symbol`` from ``since_ms`` on (venue time), oldest first (a record that
+        is no mapping is passed on as it came)."""
         result = await self._call(
             "fetch_my_trades",
             RequestKind.LOOKUP,
             lambda: self._exchange.fetch_my_trades(symbol, since_ms, limit),
         )
-        return [dict(trade) for trade in result]
+        return [_copied(trade) for trade in result]
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
         """The ticker of ``symbol`` (bid, ask, their sizes, last)."""

@@ -67,7 +67,7 @@ class Reconciler:
         """Counts of the passes so far."""
         return ReconcileStatistics(self._passes, self._orders_checked, self._trades_read, self._malformed)
 
-    def _order(self, order: Mapping[str, Any], symbol: str, what: str) -> OrderSeen | None:
+    def _order(self, order: Any, symbol: str, what: str) -> OrderSeen | None:
         """``order`` read, or ``None`` (logged and counted) if it is malformed."""
         try:
             return order_seen(order, self._names.ours)
@@ -75,7 +75,7 @@ class Reconciler:
             self._skip(order, symbol, what, error)
             return None
 
-    def _trade(self, trade: Mapping[str, Any], symbol: str) -> FillSeen | None:
+    def _trade(self, trade: Any, symbol: str) -> FillSeen | None:
         """``trade`` read, or ``None`` (logged and counted) if it is malformed."""
         try:
             return trade_seen(trade, self._names.ours)
