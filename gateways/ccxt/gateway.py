@@ -67,6 +67,8 @@ from gateways.ccxt.usage import ResponseHeaders, UsageStatistics, VenueUsage, li
 __all__ = ["CcxtGateway", "CcxtGatewayStatistics"]
 
 _CLOSE_SECONDS = 5.0
+#: What reading a malformed venue record raises.
+_MALFORMED = (InvalidInputError, KeyError, TypeError, ValueError, AttributeError)
 #: The most symbols asked, one by one, for an order this gateway never sent (after a restart).
 _MAX_SEARCH = 50
 
@@ -294,10 +296,7 @@ class CcxtGateway:
             self._tracker.submit_ended(order.client_order_id, refused=refused)
         venue_order_id = str(answer.get("id"))
         self._tracker.acknowledged(order.client_order_id, venue_order_id)
-        if answer.get("status") is not None:
-            self._tracker.order_seen(
-                order_seen({**answer, "clientOrderId": order.client_order_id}, self._names.ours)
-            )
+        self._fold_answer(answer, order.client_order_id)
         return OrderAck(order.client_order_id, venue_order_id, now())
 
     async def cancel_order(self, client_order_id: str) -> None:
@@ -316,10 +315,19 @@ class CcxtGateway:
             # Binance says "Unknown order" (-2011) for an order that already ended: ask which
             await self.get_order(client_order_id)
             return
-        if answer.get("status") is not None:
+        self._fold_answer(answer, client_order_id)
+
+    def _fold_answer(self, answer: Mapping[str, Any], client_order_id: str) -> None:
+        """Fold the order in a submit's or cancel's answer in; a malformed one asks for a resync
+        (the request succeeded: the stream or a look-up will tell its state)."""
+        if answer.get("status") is None:
+            return
+        try:
             self._tracker.order_seen(
                 order_seen({**answer, "clientOrderId": client_order_id}, self._names.ours)
             )
+        except _MALFORMED:
+            self._resync_later(answer.get("symbol"))
 
     async def get_order(self, client_order_id: str) -> OrderSnapshot:
         """The venue's state of the order, with the fills seen (read by REST if some are missing)."""
@@ -344,15 +352,20 @@ class CcxtGateway:
             self._tracker.forget(client_order_id)  # known never to have arrived (unless still out)
             raise UnknownOrderError(client_order_id)
         symbol = self._names.ours(str(answer.get("symbol")))
-        venue_order = order_from_ccxt(answer, client_order_id, symbol)
+        try:
+            venue_order = order_from_ccxt(answer, client_order_id, symbol)
+            seen = order_seen({**answer, "clientOrderId": client_order_id}, self._names.ours)
+            average = to_decimal(answer["average"], "average") if answer.get("average") else None
+        except _MALFORMED as error:
+            raise GatewayUnavailableError(
+                f"the venue's answer to a look-up was malformed: {error}", client_order_id=client_order_id
+            ) from error
         if known is None:
             self._tracker.register(venue_order)
-        seen = order_seen({**answer, "clientOrderId": client_order_id}, self._names.ours)
         self._tracker.order_seen(seen)
         if self._tracker.missing_fills(client_order_id) > 0 and self._reconciler is not None:
             await self._reconciler.read_trades(symbol)
         fills = self._tracker.fills(client_order_id)
-        average = to_decimal(answer["average"], "average") if answer.get("average") else None
         timestamp = now()
         return OrderSnapshot(
             order=known if known is not None else venue_order,
@@ -389,7 +402,7 @@ class CcxtGateway:
                 if info.get("x") == "TRADE" and info.get("t") not in (None, -1):
                     # Binance's execution report carries the trade: take it now (deduped)
                     self._tracker.fill_seen(trade_seen(trade_from_report(order, info), self._names.ours))
-            except (InvalidInputError, KeyError, TypeError, ValueError):
+            except _MALFORMED:
                 self._resync_later(order.get("symbol"))
 
     def _fold_trades(self, trades: list[Any]) -> None:

@@ -17,6 +17,7 @@ import pytest
 from engine import (
     DuplicateClientOrderIdError,
     ExecutionEvent,
+    GatewayUnavailableError,
     InvalidInputError,
     Order,
     OrderAccepted,
@@ -366,6 +367,32 @@ async def test_an_error_on_a_5xx_answer_to_a_submit_is_unknown_state_never_a_rej
     fake.create_order = answer_503  # type: ignore[method-assign, assignment]  # this call answers 503
     with pytest.raises(OrderStateUnknownError):
         await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1"))
+
+
+@with_venue
+async def test_a_malformed_answer_to_a_submit_that_succeeded_is_still_an_ack(
+    fake: FakeExchange, gateway: CcxtGateway
+) -> None:
+    take = fake.create_order
+
+    async def garbled(*arguments: Any, params: dict[str, Any]) -> dict[str, Any]:
+        symbol, kind, side, amount, price = arguments
+        return {**await take(symbol, kind, side, amount, price, params), "filled": "lots"}
+
+    fake.create_order = garbled  # type: ignore[method-assign, assignment]  # the venue took it; the answer is garbled
+    ack = await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1", client_order_id="g1"))
+    assert ack.venue_order_id == fake.orders["g1"]["id"]
+
+
+@with_venue
+async def test_a_malformed_answer_to_a_look_up_is_unavailable_not_bad_input(
+    fake: FakeExchange, gateway: CcxtGateway
+) -> None:
+    await gateway.submit_order(Order(symbol="BTC/USDT", side="buy", quantity="1", client_order_id="g2"))
+    fake.orders["g2"]["amount"] = None
+    with pytest.raises(GatewayUnavailableError) as caught:
+        await gateway.get_order("g2")
+    assert caught.value.client_order_id == "g2"
 
 
 @with_venue
