@@ -253,3 +253,13 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
 def is_api_error(error: BaseException) -> bool:
     """True for a failed API call (the daemon died under it)."""
     return isinstance(error, (urllib.error.URLError, ConnectionError, TimeoutError, OSError))
+
+
+def submit_twap(daemon: DaemonProcess, body: dict[str, Any], key: str) -> None:
+    """POST one TWAP under an idempotency key; a daemon killed under the call is no failure (the
+    next start answers the same key with the same parent)."""
+    try:
+        daemon.request("POST", "/v1/twaps", body, key=key)
+    except Exception as error:
+        if not is_api_error(error):
+            raise

@@ -24,8 +24,8 @@ from daemon.journal import Journal
 from tests.daemon.processes import (
     DaemonProcess,
     VenueProcess,
-    is_api_error,
     running,
+    submit_twap,
     wait_until,
     write_config,
 )
@@ -45,14 +45,6 @@ def _twap(number: int) -> dict[str, Any]:
     }
 
 
-def _submit(daemon: DaemonProcess, number: int) -> None:
-    try:
-        daemon.request("POST", "/v1/twaps", _twap(number), key=f"parent-{number}")
-    except Exception as error:
-        if not is_api_error(error):
-            raise
-
-
 def test_kill_9_at_random_points_loses_duplicates_and_double_counts_nothing(tmp_path: Path) -> None:
     chooser = random.Random(20261206)
     venue = VenueProcess(tmp_path)
@@ -65,14 +57,14 @@ def test_kill_9_at_random_points_loses_duplicates_and_double_counts_nothing(tmp_
                 # A parent may have been cut off while being submitted: the same key again returns it.
                 new = submitted + PARENTS_PER_ROUND
                 for number in range(max(0, submitted - PARENTS_PER_ROUND), new):
-                    _submit(daemon, number)
+                    submit_twap(daemon, _twap(number), f"parent-{number}")
                 submitted = new
                 time.sleep(chooser.uniform(0.1, 2.0))  # the kill lands wherever the daemon then is
                 daemon.kill()
         final = DaemonProcess(tmp_path, config, KILLS)
         with running(final):
             for number in range(submitted):
-                _submit(final, number)
+                submit_twap(final, _twap(number), f"parent-{number}")
 
             def all_final() -> bool:
                 parents = final.request("GET", "/v1/parents")["parents"]

@@ -25,8 +25,8 @@ from tests.daemon.processes import (
     VENUE_KEYS,
     DaemonProcess,
     ServedVenueProcess,
-    is_api_error,
     running,
+    submit_twap,
     wait_until,
     write_config,
 )
@@ -43,14 +43,6 @@ def _twap(number: int) -> dict[str, Any]:
         "interval_seconds": 0.5,
         "style": "passive",
     }
-
-
-def _submit(daemon: DaemonProcess, number: int) -> None:
-    try:
-        daemon.request("POST", "/v1/twaps", _twap(number), key=f"parent-{number}")
-    except Exception as error:
-        if not is_api_error(error):
-            raise
 
 
 def _venue_snapshots(url: str, client_order_ids: list[str]) -> dict[str, OrderSnapshot | None]:
@@ -82,14 +74,14 @@ def test_kill_9_against_the_served_exchange_through_ccxt(tmp_path: Path) -> None
             daemon = DaemonProcess(tmp_path, config, round_number)
             with running(daemon):
                 for number in range(max(0, submitted - 2), submitted + 2):
-                    _submit(daemon, number)
+                    submit_twap(daemon, _twap(number), f"parent-{number}")
                 submitted += 2
                 time.sleep(chooser.uniform(0.2, 2.0))  # the kill lands wherever the daemon then is
                 daemon.kill()
         final = DaemonProcess(tmp_path, config, KILLS)
         with running(final):
             for number in range(submitted):
-                _submit(final, number)
+                submit_twap(final, _twap(number), f"parent-{number}")
 
             def all_final() -> bool:
                 parents = final.request("GET", "/v1/parents")["parents"]
