@@ -27,6 +27,8 @@ __all__ = [
     "finite_number",
     "member",
     "named",
+    "probability",
+    "probability_value",
     "seed",
     "seed_value",
     "validate_symbol",
@@ -69,6 +71,17 @@ def finite_number(
     if above is not None and result <= above:
         raise InvalidInputError(field, value, f"must be greater than {above:g}")
     return result
+
+
+def probability_value(value: Any, field: str) -> float:
+    """``value`` as a probability: a finite number from 0 to 1."""
+    refusal = InvalidInputError(field, value, "expected a probability from 0 to 1")
+    if isinstance(value, bool):
+        raise refusal
+    try:
+        return finite_number(value, field, minimum=0.0, maximum=1.0)
+    except InvalidInputError:
+        raise refusal from None
 
 
 def seed_value(value: Any, field: str = "seed") -> int | None:
@@ -118,6 +131,11 @@ def finite(
         return finite_number(value, field, minimum=minimum, maximum=maximum, above=above)
 
     return named(convert)
+
+
+def probability() -> attrs.Converter[Any, float]:
+    """An attrs converter for ``probability_value`` that names its field."""
+    return named(probability_value)
 
 
 def member(kind: type[E]) -> attrs.Converter[Any, E]:

@@ -1,3 +1,6 @@
+# attrs' mypy plugin reads only named functions as converters, and reports the rules of
+# engine.fields as "unsupported" (it then types each __init__ argument as Any, which is right).
+# mypy: disable-error-code="misc"
 """The simulated venue's knobs: symbols, latency, fees, rate limits and faults, all validated values.
 
 Units: prices and quantities are ``Decimal`` (ints, strings, Decimals and floats accepted); times are
@@ -16,7 +19,7 @@ from typing import Any
 import attrs
 
 from engine.errors import InvalidInputError
-from engine.fields import validate_symbol
+from engine.fields import probability, validate_symbol
 from engine.instruments import Instrument
 from engine.numbers import to_decimal, to_non_negative, to_positive
 
@@ -55,29 +58,12 @@ def check_seconds(value: Any, field: str, *, positive: bool = False) -> float:
     return seconds
 
 
-def _check_probability(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise InvalidInputError(field, value, "expected a probability from 0 to 1")
-    probability = check_seconds(value, field)  # the same finite, non-negative checks
-    if probability > 1:
-        raise InvalidInputError(field, value, "a probability must be between 0 and 1")
-    return probability
+# A probability of a fault, from 0 to 1 (the rule of engine.fields, naming its field).
+_PROBABILITY = probability()
 
 
 def _displayed_size(value: Any) -> Decimal:
     return to_positive(value, 'displayed_size')
-
-
-def _drop_ack(value: Any) -> float:
-    return _check_probability(value, 'drop_ack')
-
-
-def _drop_stream(value: Any) -> float:
-    return _check_probability(value, 'drop_stream')
-
-
-def _duplicate_fill(value: Any) -> float:
-    return _check_probability(value, 'duplicate_fill')
 
 
 def _event(value: Any) -> float:
@@ -116,18 +102,6 @@ def _price(value: Any) -> Decimal:
     return to_positive(value, 'price')
 
 
-def _reject(value: Any) -> float:
-    return _check_probability(value, 'reject')
-
-
-def _reject_after_accept(value: Any) -> float:
-    return _check_probability(value, 'reject_after_accept')
-
-
-def _reorder_events(value: Any) -> float:
-    return _check_probability(value, 'reorder_events')
-
-
 def _request(value: Any) -> float:
     return check_seconds(value, 'request')
 
@@ -146,10 +120,6 @@ def _taker_bps(value: Any) -> Decimal:
 
 def _tick_size(value: Any) -> Decimal:
     return to_positive(value, 'tick_size')
-
-
-def _unavailable(value: Any) -> float:
-    return _check_probability(value, 'unavailable')
 
 
 def _volatility(value: Any) -> float:
@@ -174,20 +144,12 @@ def _impact_coefficient(value: Any) -> float:
     return check_seconds(value, "impact_coefficient")  # a finite number ≥ 0
 
 
-def _permanent_share(value: Any) -> float:
-    return _check_probability(value, "permanent_share")
-
-
 def _resilience_half_life(value: Any) -> float:
     return check_seconds(value, "resilience_half_life", positive=True)
 
 
 def _refill_rate(value: Any) -> float:
     return check_seconds(value, "refill_rate", positive=True)  # a finite number > 0
-
-
-def _adverse_selection(value: Any) -> float:
-    return _check_probability(value, "adverse_selection")
 
 
 def _levels(value: Any) -> int:
@@ -243,10 +205,10 @@ class SymbolSpec:
     min_notional: Decimal = attrs.field(default=Decimal(0), converter=_min_notional)
     impact_model: str = attrs.field(default="legacy", converter=_impact_model)
     impact_coefficient: float = attrs.field(default=1.0, converter=_impact_coefficient)
-    permanent_share: float = attrs.field(default=0.1, converter=_permanent_share)
+    permanent_share: float = attrs.field(default=0.1, converter=_PROBABILITY)
     resilience_half_life: float = attrs.field(default=120.0, converter=_resilience_half_life)
     refill_rate: float = attrs.field(default=1.0, converter=_refill_rate)
-    adverse_selection: float = attrs.field(default=0.5, converter=_adverse_selection)
+    adverse_selection: float = attrs.field(default=0.5, converter=_PROBABILITY)
 
     @property
     def is_legacy(self) -> bool:
@@ -357,13 +319,13 @@ class FaultPlan:
       (``GatewayUnavailableError``; the venue never sees it).
     """
 
-    drop_ack: float = attrs.field(default=0.0, converter=_drop_ack)
-    reject: float = attrs.field(default=0.0, converter=_reject)
-    reject_after_accept: float = attrs.field(default=0.0, converter=_reject_after_accept)
-    duplicate_fill: float = attrs.field(default=0.0, converter=_duplicate_fill)
-    reorder_events: float = attrs.field(default=0.0, converter=_reorder_events)
-    drop_stream: float = attrs.field(default=0.0, converter=_drop_stream)
-    unavailable: float = attrs.field(default=0.0, converter=_unavailable)
+    drop_ack: float = attrs.field(default=0.0, converter=_PROBABILITY)
+    reject: float = attrs.field(default=0.0, converter=_PROBABILITY)
+    reject_after_accept: float = attrs.field(default=0.0, converter=_PROBABILITY)
+    duplicate_fill: float = attrs.field(default=0.0, converter=_PROBABILITY)
+    reorder_events: float = attrs.field(default=0.0, converter=_PROBABILITY)
+    drop_stream: float = attrs.field(default=0.0, converter=_PROBABILITY)
+    unavailable: float = attrs.field(default=0.0, converter=_PROBABILITY)
 
     @classmethod
     def none(cls) -> FaultPlan:
